@@ -1,0 +1,1 @@
+"""HX Pulse: one profile per customer, a live pulse, closed loops."""

@@ -1,0 +1,1 @@
+"""Auth: API and write keys for programs, users with roles for people."""

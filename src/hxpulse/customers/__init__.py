@@ -1,0 +1,1 @@
+"""Customers: one profile per person, many identities, merges."""

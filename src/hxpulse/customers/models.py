@@ -1,0 +1,52 @@
+"""Tables: customers, identities and the record of merges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
+
+IDENTITY_KINDS = ("email", "phone", "user_id", "anonymous_id", "social", "external_id")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    traits: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+    consent: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customers.id"), index=True
+    )
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Identity(Base):
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("value", "kind", name="uq_identities_value_kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CustomerMerge(Base):
+    __tablename__ = "customer_merges"
+    __table_args__ = (Index("ix_customer_merges_merged_id", "merged_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    survivor_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)

@@ -1,0 +1,224 @@
+"""Customer logic: resolve identities to one profile, merge profiles, read profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from hxpulse.customers.models import Customer, CustomerMerge, Identity
+from hxpulse.customers.profile import merge_consent
+from hxpulse.db import raw
+from hxpulse.db.engine import RetryTransaction, is_sqlite
+from hxpulse.events.models import Event
+
+IdentityKey = tuple[str, str]
+T = TypeVar("T")
+CHUNK = 900
+customers_t = Customer.__table__
+identities_t = Identity.__table__
+merges_t = CustomerMerge.__table__
+events_t = Event.__table__
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Yield `items` in slices of at most `size` (bound-parameter limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Which customer each group of identities belongs to, and what had to change."""
+
+    customer_of: dict[IdentityKey, int] = field(default_factory=dict)
+    created: list[int] = field(default_factory=list)
+    merges: list[tuple[int, list[int]]] = field(default_factory=list)
+
+
+class _Groups:
+    """Union-find over identity keys: identities named together belong to one person."""
+
+    def __init__(self) -> None:
+        self.parent: dict[IdentityKey, IdentityKey] = {}
+
+    def find(self, key: IdentityKey) -> IdentityKey:
+        parent = self.parent.setdefault(key, key)
+        if parent != key:
+            parent = self.parent[key] = self.find(parent)
+        return parent
+
+    def join(self, keys: Sequence[IdentityKey]) -> None:
+        root = self.find(keys[0])
+        for key in keys[1:]:
+            other = self.find(key)
+            if other != root:
+                self.parent[other] = root
+
+
+def existing_identities(conn: Connection, keys: Iterable[IdentityKey]) -> dict[IdentityKey, int]:
+    """Return the customer id of each key that is already known."""
+    wanted = set(keys)
+    values = sorted({value for _, value in wanted})
+    sql = "SELECT value, kind, customer_id FROM identities WHERE value {in}"
+    return {
+        (kind, value): cid
+        for value, kind, cid in raw.select_in(conn, sql, values)
+        if (kind, value) in wanted
+    }
+
+
+def resolve(
+    conn: Connection, key_sets: Sequence[Sequence[IdentityKey]], *, now: datetime, reason: str
+) -> Resolution:
+    """Find or create the one customer behind each set of identities, merging where needed."""
+    groups = _Groups()
+    for keys in key_sets:
+        groups.join(keys)
+    known = existing_identities(conn, groups.parent)
+    members: dict[IdentityKey, list[IdentityKey]] = {}
+    for key in groups.parent:
+        members.setdefault(groups.find(key), []).append(key)
+    owners = {root: _owners(keys, known) for root, keys in members.items()}
+    fresh_roots = [root for root, ids in owners.items() if not ids]
+    new_ids = _create_customers(conn, len(fresh_roots), now=now)
+    result = Resolution(created=new_ids)
+    for root, new_id in zip(fresh_roots, new_ids, strict=True):
+        owners[root] = [new_id]
+    new_identities: list[tuple[Any, ...]] = []
+    stamp = raw.timestamp_writer(conn)(now)
+    for root, keys in members.items():
+        survivor, *merged = owners[root]
+        if merged:
+            lock_for_merge(conn, owners[root])
+            merge(conn, survivor_id=survivor, merged_ids=merged, now=now, reason=reason)
+            result.merges.append((survivor, merged))
+        for key in keys:
+            result.customer_of[key] = survivor
+            if key not in known:
+                new_identities.append((survivor, key[0], key[1], stamp))
+    raw.execute_many(
+        conn,
+        "INSERT INTO identities (customer_id, kind, value, created_at) VALUES (?, ?, ?, ?)",
+        new_identities,
+    )
+    return result
+
+
+def _owners(keys: list[IdentityKey], known: dict[IdentityKey, int]) -> list[int]:
+    if len(keys) == 1:
+        owner = known.get(keys[0])
+        return [] if owner is None else [owner]
+    return sorted({known[k] for k in keys if k in known})
+
+
+def lock_for_merge(conn: Connection, customer_ids: list[int]) -> None:
+    """On PostgreSQL, lock the customers in id order; retry if one was merged meanwhile.
+
+    The exclusive lock waits for any transaction that is adding events to these customers
+    (the foreign-key check holds a key-share lock), so the merge moves their events too.
+    """
+    if is_sqlite(conn):
+        return  # SQLite writers already hold the database write lock
+    sql = "SELECT id, merged_into_id FROM customers WHERE id {in} ORDER BY id FOR UPDATE"
+    if any(merged is not None for _, merged in raw.select_in(conn, sql, sorted(customer_ids))):
+        raise RetryTransaction("a customer was merged by a concurrent request")
+
+
+def verify_live(conn: Connection, customer_ids: Sequence[int]) -> None:
+    """Retry if a concurrent merge took one of these customers after we resolved it."""
+    if is_sqlite(conn):
+        return
+    sql = "SELECT id FROM customers WHERE merged_into_id IS NOT NULL AND id {in}"
+    if raw.select_in(conn, sql, list(customer_ids)):
+        raise RetryTransaction("a customer was merged by a concurrent request")
+
+
+def _create_customers(conn: Connection, count: int, *, now: datetime) -> list[int]:
+    if count == 0:
+        return []
+    if is_sqlite(conn):
+        start = conn.execute(select(func.coalesce(func.max(customers_t.c.id), 0))).scalar_one()
+        ids = list(range(start + 1, start + 1 + count))
+    else:
+        ids = list(
+            conn.execute(
+                text("SELECT nextval('customers_id_seq') FROM generate_series(1, :n)"),
+                {"n": count},
+            ).scalars()
+        )
+    stamp = raw.timestamp_writer(conn)(now)
+    raw.execute_many(
+        conn,
+        "INSERT INTO customers (id, traits, preferences, consent, created_at, updated_at)"
+        " VALUES (?, '{}', '{}', '{}', ?, ?)",
+        [(cid, stamp, stamp) for cid in ids],
+    )
+    return ids
+
+
+def _snapshot(row: Any, identities: list[dict[str, str]]) -> dict[str, Any]:
+    data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row._mapping.items()}
+    data["identities"] = identities
+    return data
+
+
+def merge(
+    conn: Connection, *, survivor_id: int, merged_ids: list[int], now: datetime, reason: str
+) -> None:
+    """Move everything of `merged_ids` onto `survivor_id` and record the merge.
+
+    Events and identities move; traits combine (the more recently updated profile wins a
+    disagreement); consent combines with the more restrictive answer winning; the merged
+    profiles stay as rows pointing at the survivor, with a snapshot in `customer_merges`.
+    """
+    ids = [survivor_id, *merged_ids]
+    rows = {r.id: r for r in conn.execute(select(customers_t).where(customers_t.c.id.in_(ids)))}
+    idents: dict[int, list[dict[str, str]]] = {cid: [] for cid in merged_ids}
+    stmt = select(identities_t.c.customer_id, identities_t.c.kind, identities_t.c.value)
+    for cid, kind, value in conn.execute(stmt.where(identities_t.c.customer_id.in_(merged_ids))):
+        idents[cid].append({"kind": kind, "value": value})
+    ordered = sorted(rows.values(), key=lambda r: r.updated_at)
+    traits: dict[str, Any] = {}
+    preferences: dict[str, Any] = {}
+    consent: dict[str, Any] = {}
+    for row in ordered:
+        traits.update(row.traits or {})
+        preferences.update(row.preferences or {})
+        consent = merge_consent(consent, row.consent or {})
+    name = next((r.name for r in reversed(ordered) if r.name), None)
+    c = customers_t.c
+    conn.execute(
+        update(events_t)
+        .where(events_t.c.customer_id.in_(merged_ids))
+        .values(customer_id=survivor_id)
+    )
+    conn.execute(
+        update(identities_t)
+        .where(identities_t.c.customer_id.in_(merged_ids))
+        .values(customer_id=survivor_id)
+    )
+    conn.execute(
+        update(customers_t)
+        .where(c.merged_into_id.in_(merged_ids))
+        .values(merged_into_id=survivor_id)
+    )
+    conn.execute(
+        update(customers_t)
+        .where(c.id.in_(merged_ids))
+        .values(merged_into_id=survivor_id, merged_at=now, updated_at=now)
+    )
+    conn.execute(update(customers_t).where(c.id == survivor_id).values(
+        name=name, traits=traits, preferences=preferences, consent=consent, updated_at=now,
+    ))  # fmt: skip
+    conn.execute(
+        insert(merges_t),
+        [
+            {"survivor_id": survivor_id, "merged_id": cid, "merged_at": now,
+             "message_id": reason, "snapshot": _snapshot(rows[cid], idents[cid])}
+            for cid in merged_ids
+        ],
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Storage: engine factory, table base, transactions and migrations."""

@@ -1,0 +1,115 @@
+"""Engine and transactions for SQLite (WAL, embedded) and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from hxpulse.config import Settings
+
+T = TypeVar("T")
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+_RETRYABLE_PG = {"40001", "40P01", "23505"}  # serialization, deadlock, unique race
+
+
+class RetryTransaction(Exception):
+    """Raised inside a write transaction when a concurrent writer got there first."""
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Build the engine for `settings.database_url`; nothing is connected yet."""
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        _configure_sqlite(engine, settings.sqlite_synchronous)
+    else:
+        engine = create_engine(
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+        )
+    _WRITE_LOCKS[id(engine)] = threading.Lock()
+    return engine
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("hx_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
+    return conn_or_engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """Open a write transaction: committed on success, rolled back on error.
+
+    On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE) and writers in
+    this process queue on a lock instead of polling the database file.
+    """
+    lock = _WRITE_LOCKS.get(id(engine)) if is_sqlite(engine) else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        with engine.connect().execution_options(hx_write=True) as conn, conn.begin():
+            yield conn
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, RetryTransaction):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None)
+        if code in _RETRYABLE_PG:
+            return True
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+            return True
+    return False
+
+
+def run_write(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:
+    """Run `work` in a write transaction, retrying when a concurrent writer conflicts."""
+    for attempt in range(attempts):
+        try:
+            with write(engine) as conn:
+                return work(conn)
+        except Exception as exc:  # noqa: BLE001 - filtered just below
+            if not _is_retryable(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.002 * 2**attempt, 0.2))
+    raise AssertionError("unreachable")

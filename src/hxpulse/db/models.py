@@ -1,0 +1,8 @@
+"""Import every domain's tables so that `Base.metadata` knows them all (for Alembic)."""
+
+from hxpulse.auth import models as auth_models
+from hxpulse.customers import models as customer_models
+from hxpulse.db.base import Base
+from hxpulse.events import models as event_models
+
+__all__ = ["Base", "auth_models", "customer_models", "event_models"]

@@ -1,0 +1,73 @@
+"""The driver's own bulk paths, for the few hot statements of ingestion.
+
+SQLAlchemy Core is used everywhere else; here a batch of thousands of rows goes straight to
+sqlite3 / psycopg so that per-row Python work stays small. Statements are written with `?`
+placeholders and translated for psycopg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+SQLITE_MAX_IN = 900
+
+
+def driver(conn: Connection) -> Any:
+    """Return the DBAPI connection under `conn` (same transaction)."""
+    return conn.connection.driver_connection
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run `sql` once per row with the driver's executemany."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        driver(conn).executemany(sql, rows)
+        return
+    with driver(conn).cursor() as cursor:
+        cursor.executemany(_pg(sql), rows)
+
+
+def select_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run `sql`, whose `{in}` is a membership test of a column, for all `values`."""
+    if not values:
+        return []
+    if conn.dialect.name != "sqlite":
+        with driver(conn).cursor() as cursor:
+            # unnest keeps the plan good even when psycopg prepares the statement (a
+            # generic plan of `= ANY($1)` scans the whole array for every row)
+            cast = "bigint[]" if isinstance(values[0], int) else "text[]"
+            member = f"IN (SELECT unnest(?::{cast}))"
+            cursor.execute(_pg(sql.format(**{"in": member})), (list(values),))
+            return list(cursor.fetchall())
+    found: list[tuple[Any, ...]] = []
+    raw = driver(conn)
+    for start in range(0, len(values), SQLITE_MAX_IN):
+        part = values[start : start + SQLITE_MAX_IN]
+        marks = ", ".join("?" * len(part))
+        found.extend(raw.execute(sql.format(**{"in": f"IN ({marks})"}), part).fetchall())
+    return found
+
+
+def sqlite_timestamp(value: datetime) -> str:
+    """Format `value` exactly as SQLAlchemy stores it in SQLite (UTC, microseconds)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def timestamp_writer(conn: Connection) -> Callable[[datetime], Any]:
+    """Return how this database's driver wants a moment written."""
+    return sqlite_timestamp if conn.dialect.name == "sqlite" else _identity
+
+
+def _identity(value: datetime) -> datetime:
+    return value

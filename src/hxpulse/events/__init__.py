@@ -1,0 +1,1 @@
+"""Events: every touchpoint, append-only and idempotent by message id."""

@@ -1,0 +1,150 @@
+"""Event input and output shapes: the internal record and the product's own JSON API."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hxpulse.customers.identity import normalise
+from hxpulse.errors import Invalid
+
+Channel = Literal["web", "app", "email", "social", "phone", "chat", "store", "other"]
+IdentityKey = tuple[str, str]
+
+
+@dataclass(slots=True)
+class EventIn:
+    """One validated touchpoint, ready to store: identities are already normalised."""
+
+    message_id: str
+    kind: str
+    type: str
+    occurred_at: datetime
+    identities: list[IdentityKey]
+    channel: str = "other"
+    source: str = "api"
+    name: str | None = None
+    department: str | None = None
+    value: float | None = None
+    currency: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What a batch did: how many were new, already stored, or refused."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    customers_created: int = 0
+    merges: int = 0
+    customer_ids: list[int] = field(default_factory=list)
+
+
+def stable_message_id(prefix: str, payload: dict[str, Any]) -> str:
+    """Return an id that is the same for the same content, so a resend adds nothing."""
+    digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"{prefix}-{digest[:40]}"
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return `moment` in UTC; a moment without a zone is taken to be UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class EventCreate(BaseModel):
+    """One touchpoint in the product's own shape (`POST /api/events`, JSONL import)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str = Field(min_length=1, max_length=200, description="What happened: `purchase`.")
+    occurred_at: datetime = Field(description="When it happened (ISO 8601; no zone means UTC).")
+    message_id: str | None = Field(None, min_length=1, max_length=200)
+    user_id: str | None = Field(None, max_length=320)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=64)
+    anonymous_id: str | None = Field(None, max_length=320)
+    social: str | None = Field(None, max_length=320)
+    external_id: str | None = Field(None, max_length=320)
+    channel: Channel = "other"
+    department: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, max_length=200)
+    value: float | None = None
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
+    properties: dict[str, Any] = Field(default_factory=dict)
+    traits: dict[str, Any] | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("value must be a finite number")
+        return value
+
+    def identity_keys(self) -> list[IdentityKey]:
+        """Return the normalised identities this event names (raises Invalid on a bad one)."""
+        keys: list[IdentityKey] = []
+        for kind in ("user_id", "email", "phone", "anonymous_id", "social", "external_id"):
+            raw = getattr(self, kind)
+            if raw:
+                keys.append((kind, normalise(kind, raw)))
+        return keys
+
+    def to_event(self, *, source: str, id_prefix: str = "evt") -> EventIn:
+        """Return the internal record; without a message id, one derived from the content."""
+        keys = self.identity_keys()
+        if not keys:
+            raise Invalid(
+                "event names no identity: give one of user_id, email, phone, anonymous_id"
+            )
+        message_id = self.message_id or stable_message_id(
+            id_prefix, self.model_dump(mode="json", exclude_none=True)
+        )
+        return EventIn(
+            message_id=message_id,
+            kind="track",
+            type=self.type,
+            occurred_at=as_utc(self.occurred_at),
+            identities=keys,
+            channel=self.channel,
+            source=source,
+            name=self.name,
+            department=self.department,
+            value=self.value,
+            currency=self.currency.upper() if self.currency else None,
+            properties=self.properties,
+            traits=self.traits,
+        )
+
+
+class EventBatch(BaseModel):
+    """A batch for `POST /api/events`."""
+
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    message_id: str
+    kind: str
+    type: str
+    name: str | None
+    channel: str
+    department: str | None
+    occurred_at: datetime
+    received_at: datetime
+    value: float | None
+    currency: str | None
+    source: str
+    properties: dict[str, Any]

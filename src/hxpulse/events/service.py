@@ -1,0 +1,119 @@
+"""Event logic: store a batch of touchpoints in one transaction, idempotent by message id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, select, update
+
+from hxpulse.customers import service as customers
+from hxpulse.customers.profile import consent_update, name_from_traits, split_traits
+from hxpulse.db import raw
+from hxpulse.db.engine import is_sqlite, run_write
+from hxpulse.events.models import EVENT_COLUMNS, Event
+from hxpulse.events.schemas import EventIn, IngestResult
+
+events_t = Event.__table__
+customers_t = customers.customers_t
+
+
+def ingest(
+    engine: Engine, batch: Sequence[EventIn], *, now: datetime | None = None
+) -> IngestResult:
+    """Store `batch` in one transaction; return once it is committed."""
+    moment = now or datetime.now(UTC)
+    return run_write(engine, lambda conn: ingest_in(conn, batch, now=moment))
+
+
+def ingest_in(conn: Connection, batch: Sequence[EventIn], *, now: datetime) -> IngestResult:
+    """Store `batch` inside the caller's transaction (see `ingest`)."""
+    result = IngestResult(received=len(batch))
+    unique: dict[str, EventIn] = {}
+    for item in batch:
+        unique.setdefault(item.message_id, item)
+    stored = _stored_message_ids(conn, list(unique))
+    fresh = [e for mid, e in unique.items() if mid not in stored]
+    result.duplicates = len(batch) - len(fresh)
+    if not fresh:
+        return result
+    resolution = customers.resolve(
+        conn, [e.identities for e in fresh], now=now, reason=fresh[0].message_id
+    )
+    owner = [resolution.customer_of[e.identities[0]] for e in fresh]
+    _insert_events(conn, fresh, owner, now)
+    customers.verify_live(conn, sorted(set(owner)))
+    _update_profiles(conn, fresh, owner, now)
+    result.stored = len(fresh)
+    result.customers_created = len(resolution.created)
+    result.merges = sum(len(merged) for _, merged in resolution.merges)
+    result.customer_ids = sorted(set(owner))
+    return result
+
+
+def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:
+    sql = "SELECT message_id FROM events WHERE message_id {in}"
+    return {row[0] for row in raw.select_in(conn, sql, message_ids)}
+
+
+def _insert_events(conn: Connection, batch: list[EventIn], owner: list[int], now: datetime) -> None:
+    """Insert the rows with the driver's fastest bulk path (executemany / COPY)."""
+    columns = ", ".join(EVENT_COLUMNS)
+    if is_sqlite(conn):
+        received = raw.sqlite_timestamp(now)
+        ts = raw.sqlite_timestamp
+        rows = [_row(e, cid, ts(e.occurred_at), received) for e, cid in zip(batch, owner)]  # noqa: B905
+        marks = ", ".join("?" * len(EVENT_COLUMNS))
+        raw.execute_many(conn, f"INSERT INTO events ({columns}) VALUES ({marks})", rows)
+        return
+    with raw.driver(conn).cursor() as cursor:
+        with cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
+            for e, cid in zip(batch, owner, strict=True):
+                copy.write_row(_row(e, cid, e.occurred_at, now))
+
+
+def _row(e: EventIn, customer_id: int, occurred: object, received: object) -> tuple[Any, ...]:
+    context = orjson.dumps(e.context).decode() if e.context is not None else None
+    return (
+        e.message_id, customer_id, e.kind, e.type, e.name, e.channel, e.department, occurred,
+        received, e.value, e.currency, e.source, orjson.dumps(e.properties).decode(), context,
+    )  # fmt: skip
+
+
+def _update_profiles(
+    conn: Connection, batch: list[EventIn], owner: list[int], now: datetime
+) -> None:
+    """Apply the traits, preferences and consent that the new events carry."""
+    with_traits: dict[int, list[EventIn]] = {}
+    for e, cid in zip(batch, owner, strict=True):
+        if e.traits:
+            with_traits.setdefault(cid, []).append(e)
+    if with_traits:
+        _apply_traits(conn, with_traits, now)
+
+
+def _apply_traits(conn: Connection, updates: dict[int, list[EventIn]], now: datetime) -> None:
+    c = customers_t.c
+    rows = conn.execute(
+        select(c.id, c.name, c.traits, c.preferences, c.consent).where(c.id.in_(list(updates)))
+    )
+    for row in rows.all():
+        traits, preferences, consent = dict(row.traits), dict(row.preferences), dict(row.consent)
+        for event in sorted(updates[row.id], key=lambda e: e.occurred_at):
+            plain, prefs, answers = split_traits(event.traits or {})
+            traits.update(plain)
+            preferences.update(prefs)
+            consent.update(consent_update(answers, source=event.message_id, at=event.occurred_at))
+        conn.execute(
+            update(customers_t)
+            .where(c.id == row.id)
+            .values(
+                traits=traits,
+                preferences=preferences,
+                consent=consent,
+                name=name_from_traits(traits) or row.name,
+                updated_at=now,
+            )
+        )
