@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
-from hxpulse.customers.profile import merge_consent
+from hxpulse.customers.traits import merge_consent
 from hxpulse.db import raw
 from hxpulse.db.engine import RetryTransaction, is_sqlite
 from hxpulse.events.models import Event
@@ -69,6 +69,24 @@ def existing_identities(conn: Connection, keys: Iterable[IdentityKey]) -> dict[I
         for value, kind, cid in raw.select_in(conn, sql, values)
         if (kind, value) in wanted
     }
+
+
+def settle_previous_ids(conn: Connection, key_lists: Sequence[list[IdentityKey]]) -> None:
+    """Turn each alias `previous_id` into the user id or anonymous id it names.
+
+    Segment's previousId may be either; a known user id wins, then a known anonymous id, and
+    an unknown one is taken as an anonymous id.
+    """
+    previous = [key[1] for keys in key_lists for key in keys if key[0] == "previous_id"]
+    if not previous:
+        return
+    candidates = [(kind, v) for v in previous for kind in ("user_id", "anonymous_id")]
+    known = existing_identities(conn, candidates)
+    for keys in key_lists:
+        for i, (kind, value) in enumerate(keys):
+            if kind == "previous_id":
+                as_user = ("user_id", value)
+                keys[i] = as_user if as_user in known else ("anonymous_id", value)
 
 
 def resolve(

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Connection, Engine, select, update
 
 from hxpulse.customers import service as customers
-from hxpulse.customers.profile import consent_update, name_from_traits, split_traits
+from hxpulse.customers.traits import consent_update, name_from_traits, split_traits
 from hxpulse.db import raw
 from hxpulse.db.engine import is_sqlite, run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
@@ -39,6 +39,7 @@ def ingest_in(conn: Connection, batch: Sequence[EventIn], *, now: datetime) -> I
     result.duplicates = len(batch) - len(fresh)
     if not fresh:
         return result
+    customers.settle_previous_ids(conn, [e.identities for e in fresh])
     resolution = customers.resolve(
         conn, [e.identities for e in fresh], now=now, reason=fresh[0].message_id
     )

@@ -1,0 +1,136 @@
+"""Keys for programs and accounts for people: create, check, list."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, insert, select, update
+
+from hxpulse.auth.models import ApiKey, Meta, User
+from hxpulse.customers.identity import normalise_email
+from hxpulse.errors import Conflict, Invalid
+
+SCOPES = ("track", "read", "write", "admin")
+ROLES = ("admin", "analyst", "agent")
+keys_t = ApiKey.__table__
+users_t = User.__table__
+meta_t = Meta.__table__
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(conn: Connection, *, name: str, scopes: list[str]) -> tuple[KeyInfo, str]:
+    """Create a key and return it with its secret, which is shown this once and never stored."""
+    name = name.strip()
+    if not name:
+        raise Invalid("key name is empty")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise Invalid(f"unknown scope {', '.join(unknown) or '(none)'}: use {', '.join(SCOPES)}")
+    prefix = "hxw" if scopes == ["track"] else "hxk"
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key_id = conn.execute(
+        insert(keys_t).returning(keys_t.c.id),
+        {"name": name, "prefix": secret[:10], "key_hash": _digest(secret),
+         "scopes": ",".join(sorted(set(scopes))), "created_at": datetime.now(UTC)},
+    ).scalar_one()  # fmt: skip
+    return KeyInfo(key_id, name, tuple(sorted(set(scopes)))), secret
+
+
+def check_key(conn: Connection, secret: str) -> KeyInfo | None:
+    """Return the key behind `secret`, or None when it is unknown or revoked."""
+    row = conn.execute(
+        select(keys_t.c.id, keys_t.c.name, keys_t.c.scopes).where(
+            keys_t.c.key_hash == _digest(secret), keys_t.c.revoked_at.is_(None)
+        )
+    ).first()
+    return KeyInfo(row.id, row.name, tuple(row.scopes.split(","))) if row else None
+
+
+def list_keys(conn: Connection) -> list[dict[str, object]]:
+    """Return every key without its secret: name, scopes, prefix, dates."""
+    rows = conn.execute(select(keys_t).order_by(keys_t.c.id))
+    return [{k: v for k, v in row._mapping.items() if k != "key_hash"} for row in rows]
+
+
+def revoke_key(conn: Connection, *, key_id: int) -> bool:
+    """Revoke a key; return False when there is no such key."""
+    done = conn.execute(
+        update(keys_t).where(keys_t.c.id == key_id).values(revoked_at=datetime.now(UTC))
+    )
+    return done.rowcount > 0
+
+
+def create_user(
+    conn: Connection, *, email: str, password: str, role: str, name: str | None = None
+) -> int:
+    """Create a person who signs in to the web pages; return the user id."""
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}: use {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise Invalid("password must be at least 8 characters long")
+    address = normalise_email(email)
+    if conn.execute(select(users_t.c.id).where(users_t.c.email == address)).first():
+        raise Conflict(f"a user with email {address} exists already")
+    user_id: int = conn.execute(
+        insert(users_t).returning(users_t.c.id),
+        {"email": address, "name": name, "role": role, "password_hash": _hasher.hash(password),
+         "active": True, "created_at": datetime.now(UTC)},
+    ).scalar_one()  # fmt: skip
+    return user_id
+
+
+def authenticate(conn: Connection, *, email: str, password: str) -> dict[str, object] | None:
+    """Return the user when the password is right, else None (same answer for unknown email)."""
+    try:
+        address = normalise_email(email)
+    except Invalid:
+        return None
+    row = conn.execute(
+        select(users_t).where(users_t.c.email == address, users_t.c.active.is_(True))
+    ).first()
+    if row is None:
+        _hasher.hash(password)  # take the same time as a wrong password
+        return None
+    try:
+        _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    conn.execute(
+        update(users_t).where(users_t.c.id == row.id).values(last_login_at=datetime.now(UTC))
+    )
+    return {"id": row.id, "email": row.email, "role": row.role, "name": row.name}
+
+
+def get_user(conn: Connection, *, user_id: int) -> dict[str, object] | None:
+    row = conn.execute(
+        select(users_t.c.id, users_t.c.email, users_t.c.role, users_t.c.name).where(
+            users_t.c.id == user_id, users_t.c.active.is_(True)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def session_secret(conn: Connection) -> str:
+    """Return the instance's session secret, generating and storing it on first use."""
+    found = conn.execute(select(meta_t.c.value).where(meta_t.c.key == "secret_key")).scalar()
+    if found:
+        return str(found)
+    secret = secrets.token_urlsafe(48)
+    conn.execute(insert(meta_t), {"key": "secret_key", "value": secret})
+    return secret

@@ -1,0 +1,1 @@
+"""The `hxpulse` command line."""

@@ -1,0 +1,47 @@
+"""`hxpulse demo`: load the CDNOW demo data, create a demo admin, and serve."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hxpulse.cli.common import clean_errors, console, engine, settings
+from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_admin, load
+
+DEMO_EVENT_ESTIMATE = 150_000
+
+
+@clean_errors
+def demo(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option(help="Serve the web pages after loading.")] = True,
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+) -> None:
+    """Load the real CDNOW purchase history plus simulated touchpoints, then serve."""
+    built = engine(ctx)
+    started = time.perf_counter()
+    columns = (TextColumn("Loading demo data"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("demo", total=DEMO_EVENT_ESTIMATE)
+        stored = load(built, progress=lambda n: bar.advance(task, n))
+        bar.update(task, total=bar.tasks[0].completed)
+    console.print(f"Loaded {stored:,} new events in {time.perf_counter() - started:.1f} s.")
+    if ensure_demo_admin(built):
+        console.print("Created the demo admin.")
+    console.print(
+        f"Sign in as [bold]{DEMO_EMAIL}[/bold] with password [bold]{DEMO_PASSWORD}[/bold]"
+    )
+    built.dispose()
+    if serve:
+        import uvicorn
+
+        from hxpulse.web.app import create_app
+
+        config = settings(ctx)
+        chosen = port or config.port
+        console.print(f"HX Pulse demo on http://{config.host}:{chosen}  (Ctrl+C stops it)")
+        uvicorn.run(create_app(config), host=config.host, port=chosen, log_level="warning")

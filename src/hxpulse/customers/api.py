@@ -1,0 +1,32 @@
+"""JSON routes for customers: the twins of the customer pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from hxpulse.customers import queries
+from hxpulse.deps import ConnDep, Reader
+
+router = APIRouter(prefix="/api/customers", tags=["customers"])
+
+
+@router.get("")
+def list_customers(
+    conn: ConnDep,
+    _who: Reader,
+    q: str = Query("", max_length=320, description="Part of any identity or the name."),
+    page: int = Query(1, ge=1, le=100_000),
+    per_page: int = Query(25, ge=1, le=200),
+) -> dict[str, Any]:
+    """List customers, newest first, optionally searching identities and names."""
+    return queries.search(conn, q=q, page=page, per_page=per_page)
+
+
+@router.get("/{ref}")
+def get_customer(
+    ref: str, conn: ConnDep, _who: Reader, limit: int = Query(100, ge=1, le=1000)
+) -> dict[str, Any]:
+    """Return one profile with identities and recent events; `ref` is an id or any identity."""
+    return queries.profile(conn, customer_id=queries.find(conn, ref), limit=limit)

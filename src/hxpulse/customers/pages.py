@@ -1,0 +1,37 @@
+"""HTML pages for customers: the list with search, and one profile with its timeline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from hxpulse.customers import queries
+from hxpulse.deps import ConnDep, CurrentUser
+from hxpulse.web.render import page
+
+router = APIRouter()
+
+
+@router.get("/customers")
+def customer_list(
+    request: Request,
+    conn: ConnDep,
+    user: CurrentUser,
+    q: str = Query("", max_length=320),
+    page_no: int = Query(1, ge=1, le=100_000, alias="page"),
+) -> Response:
+    result = queries.search(conn, q=q, page=page_no, per_page=25)
+    return page(request, "customers.html", result=result, user=user)
+
+
+@router.get("/customers/{customer_id}")
+def customer_detail(
+    request: Request, customer_id: int, conn: ConnDep, user: CurrentUser
+) -> Response:
+    live = queries.live_id(conn, customer_id)
+    if live is not None and live != customer_id:
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse(f"/customers/{live}", status_code=303)
+    profile = queries.profile(conn, customer_id=customer_id, limit=200)
+    return page(request, "customer.html", customer=profile, user=user)

@@ -1,0 +1,149 @@
+"""Reading profiles: find a customer by any identity, list and search, one full profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from hxpulse.customers.identity import normalise
+from hxpulse.customers.models import IDENTITY_KINDS
+from hxpulse.customers.service import customers_t, events_t, identities_t, merges_t
+from hxpulse.errors import Invalid, NotFound
+
+
+def live_id(conn: Connection, customer_id: int) -> int | None:
+    """Return the id of the profile `customer_id` lives on now (following merges)."""
+    row = conn.execute(
+        select(customers_t.c.id, customers_t.c.merged_into_id).where(
+            customers_t.c.id == customer_id
+        )
+    ).first()
+    if row is None:
+        return None
+    return int(row.merged_into_id or row.id)
+
+
+def find(conn: Connection, ref: str) -> int:
+    """Return the customer named by `ref`: an internal id or any identity (email, phone, …)."""
+    ref = ref.strip()
+    if ref.isdigit() and (found := live_id(conn, int(ref))) is not None:
+        return found
+    kind, sep, value = ref.partition(":")
+    candidates = [(kind, value)] if sep and kind in IDENTITY_KINDS else []
+    candidates += [(k, ref) for k in IDENTITY_KINDS]
+    for kind, raw in candidates:
+        try:
+            wanted = normalise(kind, raw)
+        except Invalid:
+            continue
+        cid = conn.execute(
+            select(identities_t.c.customer_id).where(
+                identities_t.c.value == wanted, identities_t.c.kind == kind
+            )
+        ).scalar()
+        if cid is not None:
+            return int(cid)
+    raise NotFound(f"no customer has the id or identity {ref!r}")
+
+
+def search(conn: Connection, *, q: str = "", page: int = 1, per_page: int = 25) -> dict[str, Any]:
+    """Return one page of live customers, newest first; `q` matches any identity or the name."""
+    c, i = customers_t.c, identities_t.c
+    stmt = select(c.id, c.name, c.created_at).where(c.merged_into_id.is_(None))
+    q = q.strip()
+    if q:
+        pattern = f"%{q.lower()}%"
+        matching = select(i.customer_id).where(func.lower(i.value).like(pattern))
+        stmt = stmt.where(or_(c.id.in_(matching), func.lower(c.name).like(pattern)))
+    offset = (max(page, 1) - 1) * per_page
+    rows = conn.execute(stmt.order_by(c.id.desc()).limit(per_page + 1).offset(offset)).all()
+    items = [dict(r._mapping) for r in rows[:per_page]]
+    _attach_summary(conn, items)
+    return {"items": items, "page": max(page, 1), "per_page": per_page,
+            "has_next": len(rows) > per_page, "q": q}  # fmt: skip
+
+
+def _attach_summary(conn: Connection, items: list[dict[str, Any]]) -> None:
+    ids = [item["id"] for item in items]
+    if not ids:
+        return
+    e, i = events_t.c, identities_t.c
+    stats = conn.execute(
+        select(e.customer_id, func.count(), func.max(e.occurred_at))
+        .where(e.customer_id.in_(ids))
+        .group_by(e.customer_id)
+    ).all()
+    by_id = {cid: (n, last) for cid, n, last in stats}
+    idents: dict[int, list[dict[str, str]]] = {}
+    for cid, kind, value in conn.execute(
+        select(i.customer_id, i.kind, i.value).where(i.customer_id.in_(ids)).order_by(i.id)
+    ):
+        idents.setdefault(cid, []).append({"kind": kind, "value": value})
+    for item in items:
+        n, last = by_id.get(item["id"], (0, None))
+        item["event_count"], item["last_seen_at"] = n, last
+        item["identities"] = idents.get(item["id"], [])
+
+
+def profile(conn: Connection, *, customer_id: int, limit: int = 100) -> dict[str, Any]:
+    """Return one profile: traits, consent, identities, merges and the latest touchpoints."""
+    c = customers_t.c
+    row = conn.execute(select(customers_t).where(c.id == customer_id)).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    data = dict(row._mapping)
+    e = events_t.c
+    data["identities"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(identities_t.c.kind, identities_t.c.value, identities_t.c.created_at)
+            .where(identities_t.c.customer_id == customer_id)
+            .order_by(identities_t.c.id)
+        )
+    ]
+    summary = conn.execute(
+        select(func.count(), func.min(e.occurred_at), func.max(e.occurred_at)).where(
+            e.customer_id == customer_id
+        )
+    ).one()
+    data["event_count"], data["first_seen_at"], data["last_seen_at"] = summary
+    data["channels"] = dict(
+        conn.execute(
+            select(e.channel, func.count()).where(e.customer_id == customer_id).group_by(e.channel)
+        ).all()
+    )
+    columns = [e.id, e.message_id, e.kind, e.type, e.name, e.channel, e.department,
+               e.occurred_at, e.received_at, e.value, e.currency, e.source, e.properties]  # fmt: skip
+    data["events"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(*columns)
+            .where(e.customer_id == customer_id)
+            .order_by(e.occurred_at.desc(), e.id.desc())
+            .limit(limit)
+        )
+    ]
+    data["merged_from"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(merges_t.c.merged_id, merges_t.c.merged_at, merges_t.c.message_id).where(
+                merges_t.c.survivor_id == customer_id
+            )
+        )
+    ]
+    return data
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Return how many live customers, events and identities the database holds."""
+    live = (
+        select(func.count()).select_from(customers_t).where(customers_t.c.merged_into_id.is_(None))
+    )
+    return {
+        "customers": int(conn.execute(live).scalar_one()),
+        "events": int(conn.execute(select(func.count()).select_from(events_t)).scalar_one()),
+        "identities": int(
+            conn.execute(select(func.count()).select_from(identities_t)).scalar_one()
+        ),
+    }

@@ -1,0 +1,1 @@
+"""Demo data: the real CDNOW purchase history with simulated touchpoints on top."""

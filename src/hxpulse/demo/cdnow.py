@@ -1,0 +1,132 @@
+"""Read the CDNOW purchase history (shipped in the `lifetimes` package) and simulate the rest.
+
+CDNOW_master.txt holds 69,659 purchases of 23,570 customers who first bought CDs from CDNOW
+in the first quarter of 1997, followed to the end of June 1998. Dates are shifted by a whole
+number of days so that the history ends yesterday (the original date stays in the event's
+properties). On top, a fixed-seed simulation adds the touchpoints a CX team would also see:
+page views, app sessions, marketing emails, support contacts and social mentions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from hxpulse.events.schemas import EventIn
+
+SEED = 20260101
+FIRST_NAMES = ("Ana", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+               "Keiko", "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sam", "Tara",
+               "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoe")  # fmt: skip
+LAST_NAMES = ("Silva", "Smith", "Nguyen", "Garcia", "Müller", "Rossi", "Kowalski", "Haddad",
+              "Okafor", "Tanaka", "Larsen", "Dubois", "Patel", "Cohen", "Murphy", "Ivanova")  # fmt: skip
+DEPARTMENTS = ("sales", "marketing", "support", "fulfilment")
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    line: int
+    customer: str
+    day: date
+    quantity: int
+    amount: float
+
+
+def cdnow_path() -> Path:
+    """Return the path of CDNOW_master.txt inside the installed `lifetimes` package."""
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the lifetimes package is not installed: pip install lifetimes")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "CDNOW_master.txt"
+    if not path.exists():
+        raise FileNotFoundError(f"{path.name} is missing from the lifetimes package")
+    return path
+
+
+def read_purchases(path: Path | None = None) -> list[Purchase]:
+    """Return every purchase line of the CDNOW master file."""
+    purchases = []
+    with (path or cdnow_path()).open() as handle:
+        for number, line in enumerate(handle, start=1):
+            parts = line.split()
+            if len(parts) != 4 or not parts[0].isdigit():
+                continue
+            cid, day, quantity, amount = parts
+            purchases.append(Purchase(number, cid, datetime.strptime(day, "%Y%m%d").date(),
+                                      int(quantity), float(amount)))  # fmt: skip
+    return purchases
+
+
+def demo_events(today: date, purchases: list[Purchase] | None = None) -> Iterator[EventIn]:
+    """Yield the demo's events: each real purchase, then simulated touchpoints per customer."""
+    bought = purchases or read_purchases()
+    shift = (today - timedelta(days=1)) - max(p.day for p in bought)
+    rng = random.Random(SEED)
+    by_customer: dict[str, list[Purchase]] = {}
+    for p in bought:
+        by_customer.setdefault(p.customer, []).append(p)
+    for customer, history in by_customer.items():
+        yield from _customer_events(rng, customer, history, shift)
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    seconds = rng.randrange(8 * 3600, 22 * 3600)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=seconds)
+
+
+def _customer_events(
+    rng: random.Random, customer: str, history: list[Purchase], shift: timedelta
+) -> Iterator[EventIn]:
+    user_id = f"cdnow-{customer}"
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    email = f"{first}.{last}.{customer}@example.com".lower().replace("ü", "u")
+    ids = [("user_id", user_id)]
+    start = history[0].day + shift
+    yield EventIn(
+        message_id=f"demo-{customer}-signup", kind="identify", type="identify",
+        occurred_at=_at(start, rng), identities=[*ids, ("email", email)], channel="web",
+        source="demo", traits={"name": f"{first} {last}", "email": email,
+        "consent": {"email": rng.random() > 0.15}},
+    )  # fmt: skip
+    for p in history:
+        day = p.day + shift
+        yield EventIn(
+            message_id=f"demo-purchase-{p.line}", kind="track", type="purchase",
+            occurred_at=_at(day, rng), identities=ids, channel="web", source="demo",
+            department="sales", value=p.amount, currency="USD",
+            properties={"quantity": p.quantity, "original_date": p.day.isoformat()},
+        )  # fmt: skip
+        if rng.random() < 0.7:
+            yield _touch(rng, customer, p.line, "page_view", "web", "marketing", day, ids)
+    end = history[-1].day + shift + timedelta(days=rng.randrange(0, 120))
+    for n in range(rng.randrange(0, 4)):
+        day = start + timedelta(days=rng.randrange(0, max((end - start).days, 1)))
+        kind = rng.choices(
+            [("email_sent", "email", "marketing"), ("email_opened", "email", "marketing"),
+             ("support_contact", rng.choice(["phone", "chat", "email"]), "support"),
+             ("social_mention", "social", "marketing"), ("app_open", "app", "sales"),
+             ("store_visit", "store", "sales")],
+            weights=[30, 15, 12, 6, 20, 4],
+        )[0]  # fmt: skip
+        yield _touch(rng, customer, n, kind[0], kind[1], kind[2], day, ids)
+
+
+def _touch(
+    rng: random.Random,
+    customer: str,
+    n: int,
+    event: str,
+    channel: str,
+    department: str,
+    day: date,
+    ids: list[tuple[str, str]],
+) -> EventIn:
+    return EventIn(
+        message_id=f"demo-{customer}-{event}-{n}", kind="track", type=event,
+        occurred_at=_at(day, rng), identities=ids, channel=channel, source="demo",
+        department=department, properties={"simulated": True},
+    )  # fmt: skip

@@ -1,0 +1,127 @@
+"""Dependencies for routes, each defined once as an `Annotated` alias."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+
+from hxpulse.auth import service as auth
+from hxpulse.config import Settings
+from hxpulse.errors import Forbidden, HXError, Unauthorized
+
+KEY_CACHE_SECONDS = 10.0
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """A read connection for the request (writes go through service transactions)."""
+    with engine.connect() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ConnDep = Annotated[Connection, Depends(get_conn)]
+
+
+def lookup_key(request: Request, secret: str) -> auth.KeyInfo | None:
+    """Check a key, remembering answers for a few seconds so hot paths skip the database."""
+    cache: dict[str, tuple[float, auth.KeyInfo | None]] = request.app.state.key_cache
+    hit = cache.get(secret)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
+        return hit[1]
+    with request.app.state.engine.connect() as conn:
+        info = auth.check_key(conn, secret)
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[secret] = (now, info)
+    return info
+
+
+def basic_user(request: Request) -> str | None:
+    """Return the user part of HTTP Basic credentials (Segment's write key), if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("Authorization header is not valid HTTP Basic credentials") from None
+    return decoded.partition(":")[0] or None
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def require_scope(request: Request, secret: str | None, scope: str) -> auth.KeyInfo:
+    """Return the key for `secret` if it may use `scope`, else raise 401/403 with a reason."""
+    if not secret:
+        raise Unauthorized(
+            "missing key: send the write key as the HTTP Basic user (Segment) or an API key"
+            " as 'Authorization: Bearer KEY'"
+        )
+    info = lookup_key(request, secret)
+    if info is None:
+        raise Unauthorized("the key is not valid (unknown or revoked)")
+    if scope not in info.scopes and "admin" not in info.scopes:
+        raise Forbidden(f"the key {info.name!r} lacks the {scope!r} scope")
+    return info
+
+
+def current_user(request: Request) -> dict[str, Any] | None:
+    """Return the signed-in person, if any, from the session cookie."""
+    user_id = request.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    cached = request.scope.get("hx_user")
+    if cached is None:
+        with request.app.state.engine.connect() as conn:
+            cached = auth.get_user(conn, user_id=user_id) or {}
+        request.scope["hx_user"] = cached
+    return cached or None
+
+
+class LoginRequired(HXError):
+    status_code = 401
+    code = "login_required"
+
+
+def reader(request: Request) -> dict[str, Any]:
+    """Allow a signed-in person or an API key with the `read` scope."""
+    user = current_user(request)
+    if user is not None:
+        return user
+    info = require_scope(request, bearer_token(request), "read")
+    return {"key": info.name}
+
+
+def signed_in(request: Request) -> dict[str, Any]:
+    """Allow a signed-in person; pages redirect others to the login form."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired("sign in to see this page")
+    return user
+
+
+Reader = Annotated[dict[str, Any], Depends(reader)]
+CurrentUser = Annotated[dict[str, Any], Depends(signed_in)]

@@ -1,0 +1,116 @@
+"""Tracking endpoints (Segment HTTP API) and the product's own event API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from hxpulse.deps import EngineDep, SettingsDep, basic_user, bearer_token, require_scope
+from hxpulse.errors import Invalid
+from hxpulse.events import intake, segment
+from hxpulse.events.schemas import EventCreate, IngestResult
+from hxpulse.events.service import ingest
+from hxpulse.web.body import read_json
+
+tracking = APIRouter(prefix="/v1", tags=["tracking (Segment-compatible)"])
+router = APIRouter(prefix="/api", tags=["events"])
+
+
+def _as_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise Invalid(f"body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def _write_key(request: Request, body: dict[str, Any]) -> None:
+    key = basic_user(request) or bearer_token(request)
+    if key is None and isinstance(body.get("writeKey"), str):
+        key = body["writeKey"]
+    require_scope(request, key, "track")
+
+
+def _sent_at(body: dict[str, Any]) -> datetime | None:
+    try:
+        return segment.SegmentMessage.model_validate({"sentAt": body.get("sentAt")}).sentAt
+    except ValidationError:
+        raise Invalid("sentAt: not a valid ISO 8601 timestamp") from None
+
+
+async def _answer(engine: Any, checked: intake.Checked, total: int) -> dict[str, Any]:
+    if not checked.events:
+        problems = "; ".join(f"[{r['index']}] {r['message']}" for r in checked.rejected[:5])
+        raise Invalid(f"no valid message in the request: {problems}", errors=checked.rejected)
+    result: IngestResult = await run_in_threadpool(ingest, engine, checked.events)
+    return {
+        "success": True,
+        "received": total,
+        "stored": result.stored,
+        "duplicates": result.duplicates,
+        "rejected": checked.rejected,
+    }
+
+
+async def _track_calls(
+    request: Request, engine: Any, settings: Any, kind: str | None
+) -> dict[str, Any]:
+    limit = settings.max_batch_bytes if kind is None else settings.max_message_bytes
+    body = _as_object(await read_json(request, limit))
+    _write_key(request, body)
+    received = datetime.now(UTC)
+    sent_at = _sent_at(body)
+    if kind is None:
+        items = body.get("batch")
+        if not isinstance(items, list) or not items:
+            raise Invalid("batch: expected a non-empty list of messages")
+    else:
+        items = [{**body, "type": kind}]
+
+    def convert(msg: segment.SegmentMessage) -> Any:
+        if msg.type is None:
+            raise Invalid("type: each batch message needs a type (track, identify, …)")
+        return segment.to_event(msg, kind=msg.type, received_at=received, sent_at=sent_at)
+
+    checked = intake.check_all(
+        items, segment.SegmentMessage, convert, max_bytes=settings.max_message_bytes
+    )
+    return await _answer(engine, checked, len(items))
+
+
+def _single(kind: str) -> Any:
+    async def endpoint(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+        return await _track_calls(request, engine, settings, kind)
+
+    endpoint.__doc__ = f"Record one Segment `{kind}` call (write key as the HTTP Basic user)."
+    endpoint.__name__ = f"segment_{kind}"
+    return endpoint
+
+
+for _kind in ("track", "identify", "alias", "page", "screen", "group"):
+    tracking.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"])
+
+
+@tracking.post("/batch")
+async def segment_batch(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+    """Record a Segment batch (up to 500 KB, 32 KB a message); a 200 means it is committed."""
+    return await _track_calls(request, engine, settings, None)
+
+
+@router.post("/events")
+async def create_events(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+    """Record events in HX Pulse's own shape: `{"events": [...]}` (API key with `write`)."""
+    require_scope(request, bearer_token(request), "write")
+    body = _as_object(await read_json(request, settings.max_batch_bytes))
+    items = body.get("events")
+    if not isinstance(items, list) or not items:
+        raise Invalid("events: expected a non-empty list of events")
+    checked = intake.check_all(
+        items,
+        EventCreate,
+        lambda e: e.to_event(source="api"),
+        max_bytes=settings.max_message_bytes,
+    )
+    return await _answer(engine, checked, len(items))

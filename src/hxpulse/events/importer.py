@@ -1,0 +1,179 @@
+"""Import events from CSV or JSONL files in constant memory, setting bad rows aside."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from hxpulse.errors import HXError, Invalid
+from hxpulse.events.intake import describe
+from hxpulse.events.schemas import EventCreate, EventIn
+from hxpulse.events.service import ingest
+
+BATCH = 5000
+IDENTITY_COLUMNS = ("user_id", "email", "phone", "anonymous_id")
+CSV_COLUMNS = {"type", "occurred_at", "message_id", "channel", "department", "value",
+               "currency", "name", *IDENTITY_COLUMNS}  # fmt: skip
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """How an import went: rows read, stored, already there, and set aside."""
+
+    rows: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejects_path: Path | None = None
+
+
+def rejects_path_for(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def check_header(header: list[str]) -> None:
+    """Refuse a CSV header that lacks required columns or has unknown ones (line 1)."""
+    missing = [c for c in ("type", "occurred_at") if c not in header]
+    if missing:
+        raise Invalid(f"line 1: the header lacks the required column(s) {', '.join(missing)}")
+    if not any(c in header for c in IDENTITY_COLUMNS):
+        raise Invalid(f"line 1: the header needs at least one of {', '.join(IDENTITY_COLUMNS)}")
+    unknown = [c for c in header if c not in CSV_COLUMNS and not c.startswith("properties.")]
+    if unknown:
+        raise Invalid(
+            f"line 1: unknown column(s) {', '.join(unknown)}; extra data goes in properties.KEY"
+        )
+
+
+def csv_fields(row: dict[str, str]) -> dict[str, Any]:
+    """Return the event fields of one CSV row (empty cells are absent)."""
+    fields: dict[str, Any] = {}
+    properties: dict[str, str] = {}
+    for column, cell in row.items():
+        if cell is None or cell == "":
+            continue
+        if column.startswith("properties."):
+            properties[column[11:]] = cell
+        else:
+            fields[column] = cell
+    if properties:
+        fields["properties"] = properties
+    return fields
+
+
+def _csv_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.DictReader(handle, strict=True)
+    check_header(list(reader.fieldnames or []))
+    line = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, f"not valid CSV: {exc}"
+            continue
+        line = reader.line_num
+        if None in row:
+            yield line, f"{len(row[None])} more cells than the header has columns"  # type: ignore[index]
+            continue
+        yield line, csv_fields(row)
+
+
+def _jsonl_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield line, f"not valid JSON: {exc}"
+            continue
+        yield line, value if isinstance(value, dict) else "each line must be a JSON object"
+
+
+def to_event(fields: dict[str, Any]) -> EventIn:
+    """Validate one row's fields; without a message id, one is derived from the row."""
+    try:
+        event = EventCreate.model_validate(fields)
+    except ValidationError as exc:
+        raise Invalid(describe(exc)) from None
+    return event.to_event(source="import", id_prefix="row")
+
+
+def import_events(
+    engine: Engine, path: Path, *, progress: Progress | None = None, batch_size: int = BATCH
+) -> ImportSummary:
+    """Import `path` (.csv or .jsonl/.ndjson) batch by batch; bad rows go to FILE.rejects.csv."""
+    summary = ImportSummary()
+    rejects = rejects_path_for(path)
+    rejects.unlink(missing_ok=True)
+    with path.open("rb") as raw, _Rejects(rejects) as rejected:
+        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        rows = _csv_rows(handle) if path.suffix.lower() == ".csv" else _jsonl_rows(handle)
+        batch: list[EventIn] = []
+        for line, fields in rows:
+            summary.rows += 1
+            try:
+                if isinstance(fields, str):
+                    raise Invalid(fields)
+                batch.append(to_event(fields))
+            except HXError as exc:
+                rejected.add(line, exc.message, fields)
+            if len(batch) >= batch_size:
+                _flush(engine, batch, summary, progress, raw)
+        _flush(engine, batch, summary, progress, raw)
+        summary.rejected = rejected.count
+    summary.rejects_path = rejects if summary.rejected else None
+    return summary
+
+
+def _flush(
+    engine: Engine,
+    batch: list[EventIn],
+    summary: ImportSummary,
+    progress: Progress | None,
+    raw: BinaryIO,
+) -> None:
+    if batch:
+        result = ingest(engine, batch)
+        summary.stored += result.stored
+        summary.duplicates += result.duplicates
+        batch.clear()
+    if progress is not None:
+        progress(raw.tell(), summary.rows)
+
+
+class _Rejects:
+    """FILE.rejects.csv, opened on the first bad row: line, reason, and the row's data."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._file: io.TextIOWrapper | None = None
+        self._writer: Any = None
+
+    def __enter__(self) -> _Rejects:
+        return self
+
+    def add(self, line: int, reason: str, fields: dict[str, Any] | str) -> None:
+        if self._writer is None:
+            self._file = self.path.open("w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "reason", "data"])
+        data = fields if isinstance(fields, str) else orjson.dumps(fields).decode()
+        self._writer.writerow([line, reason, data])
+        self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()

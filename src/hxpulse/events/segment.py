@@ -1,0 +1,172 @@
+"""The Segment HTTP Tracking API message shape and how it becomes an HX Pulse event."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hxpulse.customers.identity import normalise
+from hxpulse.errors import Invalid
+from hxpulse.events.models import CHANNELS
+from hxpulse.events.schemas import EventIn, IdentityKey, as_utc, stable_message_id
+
+Kind = Literal["track", "identify", "alias", "page", "screen", "group"]
+Id = str | int
+_APP_LIBRARIES = ("ios", "android", "react-native", "flutter", "swift", "kotlin", "xamarin")
+_WEB_LIBRARIES = ("analytics.js", "analytics-next", "@segment/analytics", "rudder-sdk-js")
+
+
+class SegmentMessage(BaseModel):
+    """One call of the Segment spec; unknown fields are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Kind | None = None
+    messageId: str | None = Field(None, min_length=1, max_length=200)  # noqa: N815
+    userId: Id | None = None  # noqa: N815
+    anonymousId: Id | None = None  # noqa: N815
+    previousId: Id | None = None  # noqa: N815
+    groupId: Id | None = None  # noqa: N815
+    event: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=200)
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+    timestamp: datetime | None = None
+    originalTimestamp: datetime | None = None  # noqa: N815
+    sentAt: datetime | None = None  # noqa: N815
+    channel: str | None = None
+
+
+def to_event(
+    msg: SegmentMessage, *, kind: str, received_at: datetime, sent_at: datetime | None
+) -> EventIn:
+    """Return the HX Pulse event for one Segment message, or raise Invalid naming the field."""
+    properties = dict(msg.properties or {})
+    context = msg.context or {}
+    identities = _identities(msg, kind, context)
+    if kind == "track" and not msg.event:
+        raise Invalid("event: a track call needs the event name")
+    traits = _traits(msg, kind, context)
+    if kind == "identify":
+        properties = dict(msg.traits or {})
+    elif kind == "group":
+        if msg.groupId is None:
+            raise Invalid("groupId: a group call needs groupId")
+        properties = {"group_id": str(msg.groupId), "traits": msg.traits or {}}
+    elif kind == "alias":
+        properties = {"previous_id": str(msg.previousId)}
+    message_id = msg.messageId or stable_message_id(
+        "seg", msg.model_dump(mode="json", exclude={"sentAt"}, exclude_none=True)
+    )
+    return EventIn(
+        message_id=message_id,
+        kind=kind,
+        type=msg.event if kind == "track" and msg.event else kind,
+        occurred_at=_occurred_at(msg, received_at, sent_at),
+        identities=identities,
+        channel=_channel(msg, kind, properties, context),
+        source="segment",
+        name=msg.name,
+        department=_text(properties.get("department") or context.get("department"), 100),
+        value=_value(properties),
+        currency=_currency(properties.get("currency")),
+        properties=properties,
+        context=context or None,
+        traits=traits,
+    )
+
+
+def _identities(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> list[IdentityKey]:
+    keys: list[IdentityKey] = []
+    if kind == "alias":
+        if msg.previousId is None or msg.userId is None:
+            raise Invalid("previousId, userId: an alias call needs both")
+        keys.append(("previous_id", _plain("previousId", msg.previousId)))
+    if msg.userId is not None:
+        keys.append(("user_id", _plain("userId", msg.userId)))
+    if msg.anonymousId is not None:
+        keys.append(("anonymous_id", _plain("anonymousId", msg.anonymousId)))
+    if not keys:
+        raise Invalid("userId, anonymousId: every call needs userId or anonymousId")
+    for source in (msg.traits if kind == "identify" else None, context.get("traits")):
+        if isinstance(source, dict):
+            for field, ident in (("email", "email"), ("phone", "phone")):
+                if source.get(field):
+                    keys.append((ident, _checked(f"traits.{field}", ident, source[field])))
+    for item in context.get("externalIds") or []:
+        if isinstance(item, dict) and item.get("id") and item.get("type"):
+            keys.append(("external_id", f"{item['type']}:{item['id']}"))
+    return list(dict.fromkeys(keys))
+
+
+def _plain(field: str, value: Id) -> str:
+    return _checked(field, "user_id", value)
+
+
+def _checked(field: str, kind: str, value: object) -> str:
+    try:
+        return normalise(kind, value)
+    except Invalid as exc:
+        raise Invalid(f"{field}: {exc.message}") from None
+
+
+def _traits(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> dict[str, Any] | None:
+    traits = dict(msg.traits or {}) if kind == "identify" else {}
+    consent = context.get("consent")
+    if isinstance(consent, dict) and isinstance(consent.get("categoryPreferences"), dict):
+        traits.setdefault("consent", consent["categoryPreferences"])
+    return traits or None
+
+
+def _occurred_at(msg: SegmentMessage, received: datetime, batch_sent: datetime | None) -> datetime:
+    if msg.timestamp is not None:
+        return as_utc(msg.timestamp)
+    sent = msg.sentAt or batch_sent
+    if msg.originalTimestamp is not None and sent is not None:
+        return as_utc(received - (as_utc(sent) - as_utc(msg.originalTimestamp)))
+    if msg.originalTimestamp is not None:
+        return as_utc(msg.originalTimestamp)
+    return received
+
+
+def _channel(
+    msg: SegmentMessage, kind: str, properties: dict[str, Any], context: dict[str, Any]
+) -> str:
+    for candidate in (properties.get("channel"), context.get("channel"), msg.channel):
+        if isinstance(candidate, str) and candidate.lower() in CHANNELS:
+            return candidate.lower()
+    if kind == "page":
+        return "web"
+    if kind == "screen":
+        return "app"
+    library = context.get("library")
+    name = str(library.get("name", "")).lower() if isinstance(library, dict) else ""
+    if any(part in name for part in _APP_LIBRARIES):
+        return "app"
+    if any(part in name for part in _WEB_LIBRARIES):
+        return "web"
+    return "other"
+
+
+def _value(properties: dict[str, Any]) -> float | None:
+    for key in ("revenue", "value", "total"):
+        raw = properties.get(key)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            return float(raw)
+    return None
+
+
+def _currency(raw: object) -> str | None:
+    if isinstance(raw, str) and len(raw) == 3 and raw.isalpha():
+        return raw.upper()
+    return None
+
+
+def _text(raw: object, limit: int) -> str | None:
+    return raw[:limit] if isinstance(raw, str) and raw else None

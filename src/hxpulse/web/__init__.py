@@ -1,0 +1,1 @@
+"""The web application: JSON API, tracking endpoints and pages."""
