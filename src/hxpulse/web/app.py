@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -35,10 +37,15 @@ def create_app(settings: Settings) -> FastAPI:
     ensure_current(engine)
     with engine.begin() as conn:
         secret = settings.secret_key or auth.session_secret(conn)
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="HX Pulse",
         summary="Customer-experience platform: profiles, pulse, surveys, closed loops.",
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -77,7 +84,7 @@ def _wants_json(request: Request) -> bool:
 
 def _render_error(request: Request, status: int, body: dict[str, Any]) -> Response:
     if _wants_json(request):
-        return ORJSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"status": status, "message": body["message"]}, status_code=status
@@ -88,7 +95,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if _wants_json(request):
-            return ORJSONResponse(exc.to_dict(), status_code=401)
+            return JSONResponse(exc.to_dict(), status_code=401)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(HXError)
