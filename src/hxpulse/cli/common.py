@@ -35,6 +35,7 @@ def settings(ctx: typer.Context) -> Settings:
 def engine(ctx: typer.Context, *, migrate: bool = True) -> Engine:
     """Return the engine for --db / HXPULSE_DATABASE_URL, migrating a new database."""
     built = make_engine(settings(ctx))
+    ctx.call_on_close(built.dispose)
     if migrate:
         ensure_current(built)
     return built
