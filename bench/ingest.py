@@ -3,7 +3,8 @@
 Run: `.venv/bin/python bench/ingest.py [--quick] [--only sqlite|postgresql]`. Every measurement
 uses a freshly migrated database. The raw ceiling inserts the same `events` rows with the
 driver alone (sqlite3 executemany / psycopg COPY, 5000 rows a transaction, customers created
-before the clock starts); the other paths go through HX Pulse's own code.
+before the clock starts); the other paths go through HX Pulse's own code. Exit status 1 when
+a target is missed or a path fails.
 """
 
 from __future__ import annotations
@@ -37,16 +38,18 @@ from hxpulse.events.service import _row, ingest
 from hxpulse.testing.postgres import TemporaryPostgres
 from hxpulse.testing.server import ServerProcess
 
-BATCH = 5000
-HTTP_BATCH = 100
-HTTP_THREADS = 4
-BULK_TARGET = 0.40
-HTTP_TARGET = 10_000.0
+BATCH, HTTP_BATCH, HTTP_THREADS = 5000, 100, 4
+BULK_TARGET, HTTP_TARGET = 0.40, 10_000.0
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 CHANNELS = ("web", "app", "email", "store", "chat", "phone")
 TYPES = ("page_view", "purchase")
 DEPARTMENTS = ("sales", "support", "billing", None)
 COLUMNS = ", ".join(EVENT_COLUMNS)
+CUSTOMERS_SQL = (
+    "INSERT INTO customers (id, traits, preferences, consent, created_at, updated_at)"
+    " VALUES (?, '{}', '{}', '{}', ?, ?)"
+)
+Work = Callable[[str, Engine], float]
 
 
 def workload(count: int, customers: int, prefix: str) -> list[EventIn]:
@@ -64,92 +67,74 @@ def workload(count: int, customers: int, prefix: str) -> list[EventIn]:
     ]  # fmt: skip
 
 
-def fresh(name: str, tmp: Path, pg: TemporaryPostgres | None) -> tuple[str, Engine]:
-    """Create and migrate a new database; return its URL and an engine on it."""
-    url = pg.create_database(f"bench_{name}") if pg else f"sqlite:///{tmp / name}.db"
-    engine = make_engine(Settings(database_url=url))
-    upgrade(engine)
-    return url, engine
-
-
-def count_events(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
-
-
 def timed(work: Callable[[], object]) -> float:
     start = time.perf_counter()
     work()
     return time.perf_counter() - start
 
 
-def raw_ceiling(url: str, events: list[EventIn], customers: int, sqlite: bool) -> float:
-    """Driver-only insert of the same rows (customers exist before the clock starts)."""
-    now = datetime.now(UTC)
-    ids = [i % customers + 1 for i in range(len(events))]
-    if sqlite:
-        stamp = sqlite_timestamp(now)
-        rows = [_row(e, c, sqlite_timestamp(e.occurred_at), stamp) for e, c in zip(events, ids)]  # noqa: B905
-        con = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
-            con.execute(f"PRAGMA {pragma}")  # the same settings as hxpulse's engine
-        con.execute("BEGIN")
-        con.executemany(
-            "INSERT INTO customers (id, traits, preferences, consent, created_at, updated_at)"
-            " VALUES (?, '{}', '{}', '{}', ?, ?)",
-            [(c + 1, stamp, stamp) for c in range(customers)],
-        )
-        con.execute("COMMIT")
-        marks = ", ".join("?" * len(EVENT_COLUMNS))
+def raw_sqlite(url: str, events: list[EventIn], customers: int) -> float:
+    """sqlite3 executemany of pre-built rows, with the pragmas hxpulse's engine sets."""
+    stamp = sqlite_timestamp(datetime.now(UTC))
+    rows = [_row(e, i % customers + 1, sqlite_timestamp(e.occurred_at), stamp)
+            for i, e in enumerate(events)]  # fmt: skip
+    con = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        con.execute(f"PRAGMA {pragma}")
+    with con:
+        con.executemany(CUSTOMERS_SQL, [(c + 1, stamp, stamp) for c in range(customers)])
+    insert = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
 
-        def run_sqlite() -> None:
-            for start in range(0, len(rows), BATCH):
-                con.execute("BEGIN")
-                con.executemany(
-                    f"INSERT INTO events ({COLUMNS}) VALUES ({marks})", rows[start : start + BATCH]
-                )
-                con.execute("COMMIT")
+    def run() -> None:
+        for start in range(0, len(rows), BATCH):
+            con.execute("BEGIN")
+            con.executemany(insert, rows[start : start + BATCH])
+            con.execute("COMMIT")
 
-        seconds = timed(run_sqlite)
+    try:
+        return timed(run)
+    finally:
         con.close()
-        return seconds
-    rows = [_row(e, c, e.occurred_at, now) for e, c in zip(events, ids, strict=True)]
-    with psycopg.connect(url.replace("+psycopg", "")) as pgc:
-        with pgc.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO customers (id, traits, preferences, consent, created_at, updated_at)"
-                " VALUES (%s, '{}', '{}', '{}', %s, %s)",
-                [(c + 1, now, now) for c in range(customers)],
-            )
-        pgc.commit()
 
-        def run_pg() -> None:
+
+def raw_postgres(url: str, events: list[EventIn], customers: int) -> float:
+    """psycopg COPY of pre-built rows, one transaction per 5000."""
+    now = datetime.now(UTC)
+    rows = [_row(e, i % customers + 1, e.occurred_at, now) for i, e in enumerate(events)]
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        with conn.transaction(), conn.cursor() as cur:
+            sql = CUSTOMERS_SQL.replace("?", "%s")
+            cur.executemany(sql, [(c + 1, now, now) for c in range(customers)])
+
+        def run() -> None:
             for start in range(0, len(rows), BATCH):
-                with pgc.transaction(), pgc.cursor() as cur:
+                with conn.transaction(), conn.cursor() as cur:
                     with cur.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
                         for row in rows[start : start + BATCH]:
                             copy.write_row(row)
 
-        return timed(run_pg)
+        return timed(run)
 
 
 def bulk(engine: Engine, events: list[EventIn]) -> float:
-    def run() -> None:
-        for start in range(0, len(events), BATCH):
-            ingest(engine, events[start : start + BATCH])
-
-    return timed(run)
+    return timed(
+        lambda: [ingest(engine, events[s : s + BATCH]) for s in range(0, len(events), BATCH)]
+    )
 
 
-def write_csv(path: Path, events: list[EventIn]) -> None:
+def csv_import(engine: Engine, events: list[EventIn], path: Path) -> float:
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(["type", "occurred_at", "user_id", "channel", "department", "value",
                       "currency", "properties.path"])  # fmt: skip
-        for e in events:
-            out.writerow([e.type, e.occurred_at.isoformat(), e.identities[0][1], e.channel,
-                          e.department or "", "" if e.value is None else e.value,
-                          e.currency or "", e.properties["path"]])  # fmt: skip
+        out.writerows([e.type, e.occurred_at.isoformat(), e.identities[0][1], e.channel,
+                       e.department, e.value, e.currency, e.properties["path"]]
+                      for e in events)  # fmt: skip
+    summary: list[Any] = []
+    seconds = timed(lambda: summary.append(import_events(engine, path)))
+    if summary[0].stored != len(events) or summary[0].rejected:
+        raise RuntimeError(f"CSV import: {summary[0]}")
+    return seconds
 
 
 def http_bodies(count: int, customers: int) -> list[bytes]:
@@ -167,21 +152,24 @@ def http_bodies(count: int, customers: int) -> list[bytes]:
     return bodies
 
 
-def http_batch(url: str, engine: Engine, count: int, customers: int, tmp: Path) -> float:
+def http_batch(url: str, engine: Engine, count: int, log: Path) -> float:
     """POST Segment batches to a real `hxpulse serve`; every answer must be 200."""
     with engine.begin() as conn:
         _, key = create_key(conn, name="bench", scopes=["track"])
-    bodies = http_bodies(count, customers)
+    bodies = http_bodies(count, max(count // 10, 1))
     failures: list[str] = []
-    server = ServerProcess(url, log=tmp / "server.log").start()
+    server = ServerProcess(url, log=log).start()
 
     def client(part: int) -> None:
         headers = {"content-type": "application/json"}
         with httpx.Client(base_url=server.url, auth=(key, ""), timeout=60) as http:
             for body in bodies[part::HTTP_THREADS]:
-                answer = http.post("/v1/batch", content=body, headers=headers)
-                if answer.status_code != 200:
-                    failures.append(f"{answer.status_code}: {answer.text[:500]}")
+                try:
+                    answer = http.post("/v1/batch", content=body, headers=headers)
+                    if answer.status_code != 200:
+                        failures.append(f"HTTP {answer.status_code} {answer.text[:300]}")
+                except httpx.HTTPError as exc:
+                    failures.append(f"{type(exc).__name__}: {exc}")
 
     def run() -> None:
         threads = [threading.Thread(target=client, args=(p,)) for p in range(HTTP_THREADS)]
@@ -195,20 +183,40 @@ def http_batch(url: str, engine: Engine, count: int, customers: int, tmp: Path) 
     finally:
         server.stop()
     if failures:
-        raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
+        errors = [line for line in log.read_text().splitlines() if "Error:" in line[:80]]
+        cause = f"; server log: {errors[0]}" if errors else ""
+        raise RuntimeError(f"{len(failures)}/{len(bodies)} requests failed, first: {failures[0]}"
+                           f"{cause}")  # fmt: skip
     return seconds
 
 
 class Report:
-    def __init__(self) -> None:
-        self.failed = False
-        self.ceiling = 0.0
+    def __init__(self, tmp: Path, pg: TemporaryPostgres | None) -> None:
+        self.tmp, self.pg, self.ceiling, self.failed = tmp, pg, 0.0, False
+        self.db = "postgresql" if pg else "sqlite"
 
-    def line(self, db: str, path: str, events: int, seconds: float, target: str = "") -> None:
+    def measure(self, path: str, events: int, work: Work, target: str = "") -> None:
+        """Run `work` on a fresh database, check the event count, print one line."""
+        name = path.split()[0].lower()
+        url = f"sqlite:///{self.tmp}/{name}.db"
+        url = self.pg.create_database(f"bench_{name}") if self.pg else url
+        engine = make_engine(Settings(database_url=url))
+        try:
+            upgrade(engine)
+            seconds = work(url, engine)
+            with engine.connect() as conn:
+                stored = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
+            if stored != events:
+                raise RuntimeError(f"{events:,} events sent, the database holds {stored:,}")
+        except Exception as exc:  # noqa: BLE001 - reported, and the run goes on
+            self.failed = True
+            print(f"{self.db:<11}{path:<22}ERROR {type(exc).__name__}: {exc}", flush=True)
+            return
+        finally:
+            engine.dispose()
         rate = events / seconds
         self.ceiling = self.ceiling or rate
-        ratio = rate / self.ceiling
-        verdict = ""
+        ratio, verdict = rate / self.ceiling, ""
         if target:
             bulk = target == "bulk"
             ok = ratio >= BULK_TARGET if bulk else rate >= HTTP_TARGET
@@ -216,47 +224,29 @@ class Report:
             verdict = f"{'PASS' if ok else 'FAIL'} (>= {goal})"
             self.failed |= not ok
         numbers = f"{events:>9,}{seconds:>9.2f}{rate:>11,.0f}{ratio:>8.1%}"
-        print(f"{db:<11}{path:<22}{numbers}  {verdict}", flush=True)
+        print(f"{self.db:<11}{path:<22}{numbers}  {verdict}", flush=True)
 
 
-def run_database(db: str, n: int, customers: int, http_n: int, report: Report) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix=f"hxbench-{db}-"))
-    pg = TemporaryPostgres(fsync=True).start() if db == "postgresql" else None
-    sqlite = pg is None
-    report.ceiling = 0.0
-    try:
-        url, engine = fresh("raw", tmp, pg)
-        seconds = raw_ceiling(url, workload(n, customers, "raw"), customers, sqlite)
-        assert count_events(engine) == n
-        engine.dispose()
-        report.line(db, "raw ceiling", n, seconds)
+def run_database(db: str, n: int, customers: int, http_n: int) -> bool:
+    """Measure every path on `db`; return True when all passed."""
+    with tempfile.TemporaryDirectory(prefix=f"hxbench-{db}-") as folder:
+        tmp = Path(folder)
+        pg = TemporaryPostgres(fsync=True).start() if db == "postgresql" else None
+        r, raw = Report(tmp, pg), raw_postgres if pg else raw_sqlite
 
-        url, engine = fresh("bulk", tmp, pg)
-        seconds = bulk(engine, workload(n, customers, "bulk"))
-        assert count_events(engine) == n
-        engine.dispose()
-        report.line(db, "bulk import (ingest)", n, seconds, "bulk")
+        def events(prefix: str) -> list[EventIn]:
+            return workload(n, customers, prefix)
 
-        url, engine = fresh("csv", tmp, pg)
-        path = tmp / "events.csv"
-        write_csv(path, workload(n, customers, "csv"))
-        start = time.perf_counter()
-        summary = import_events(engine, path)
-        seconds = time.perf_counter() - start
-        assert summary.stored == n and summary.rejected == 0, summary
-        engine.dispose()
-        report.line(db, "CSV import", n, seconds)
-
-        url, engine = fresh("http", tmp, pg)
-        seconds = http_batch(url, engine, http_n, max(http_n // 10, 1), tmp)
-        stored = count_events(engine)
-        engine.dispose()
-        if stored != http_n:
-            raise RuntimeError(f"HTTP: sent {http_n} events, the database holds {stored}")
-        report.line(db, "HTTP /v1/batch", http_n, seconds, "http" if sqlite else "")
-    finally:
-        if pg is not None:
-            pg.stop()
+        try:
+            r.measure("raw ceiling", n, lambda u, e: raw(u, events("raw"), customers))
+            r.measure("bulk import (ingest)", n, lambda u, e: bulk(e, events("b")), "bulk")
+            r.measure("CSV import", n, lambda u, e: csv_import(e, events("c"), tmp / "e.csv"))
+            http = lambda u, e: http_batch(u, e, http_n, tmp / "server.log")  # noqa: E731
+            r.measure("HTTP /v1/batch", http_n, http, "" if pg else "http")
+        finally:
+            if pg is not None:
+                pg.stop()
+    return not r.failed
 
 
 def main() -> int:
@@ -265,16 +255,13 @@ def main() -> int:
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
     n, customers, http_n = (20_000, 2_000, 5_000) if args.quick else (200_000, 20_000, 50_000)
-    print(f"HX Pulse ingestion: {n:,} events for {customers:,} customers (HTTP: {http_n:,},"
-          f" {HTTP_BATCH} per request, {HTTP_THREADS} client threads)")  # fmt: skip
+    http = f"{http_n:,} events for {http_n // 10:,}, {HTTP_BATCH} a request, {HTTP_THREADS} threads"
+    print(f"HX Pulse ingestion: {n:,} events for {customers:,} customers; HTTP: {http}")
     print(f"targets: bulk import >= {BULK_TARGET:.0%} of raw; HTTP batch >= {HTTP_TARGET:,.0f}"
           " events/s on SQLite")  # fmt: skip
     print(f"{'database':<11}{'path':<22}{'events':>9}{'seconds':>9}{'events/s':>11}{'ratio':>8}")
-    report = Report()
-    for db in ("sqlite", "postgresql"):
-        if args.only in (None, db):
-            run_database(db, n, customers, http_n, report)
-    return 1 if report.failed else 0
+    dbs = [db for db in ("sqlite", "postgresql") if args.only in (None, db)]
+    return 0 if all([run_database(db, n, customers, http_n) for db in dbs]) else 1
 
 
 if __name__ == "__main__":

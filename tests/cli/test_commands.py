@@ -77,9 +77,36 @@ def test_keys_create_prints_the_key_alone_on_the_last_line(database_url: str) ->
 
 
 def test_users_create_refuses_a_duplicate_and_a_bad_role(database_url: str) -> None:
-    ok = run(database_url, "users", "create", "a@example.com", "--role", "admin", "--password", "s3cret-pass")
+    ok = run(
+        database_url,
+        "users",
+        "create",
+        "a@example.com",
+        "--role",
+        "admin",
+        "--password",
+        "s3cret-pass",
+    )
     assert ok.exit_code == 0, ok.output  # type: ignore[attr-defined]
-    again = run(database_url, "users", "create", "A@example.com", "--role", "admin", "--password", "s3cret-pass")
+    again = run(
+        database_url,
+        "users",
+        "create",
+        "A@example.com",
+        "--role",
+        "admin",
+        "--password",
+        "s3cret-pass",
+    )
     assert again.exit_code == 1 and "exists already" in again.output  # type: ignore[attr-defined]
-    role = run(database_url, "users", "create", "b@example.com", "--role", "boss", "--password", "s3cret-pass")
+    role = run(
+        database_url,
+        "users",
+        "create",
+        "b@example.com",
+        "--role",
+        "boss",
+        "--password",
+        "s3cret-pass",
+    )
     assert role.exit_code == 1 and "unknown role" in role.output  # type: ignore[attr-defined]

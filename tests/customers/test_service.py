@@ -39,13 +39,19 @@ def test_known_identity_lands_on_the_same_customer(engine: Engine) -> None:
 
 
 def test_unknown_identity_creates_a_customer(engine: Engine) -> None:
-    result = ingest(engine, [event("b1", ("anonymous_id", "anon-1")), event("b2", ("user_id", "u9"))])
+    result = ingest(
+        engine, [event("b1", ("anonymous_id", "anon-1")), event("b2", ("user_id", "u9"))]
+    )
     assert result.customers_created == 2
     assert result.stored == 2
 
 
 def test_same_message_id_twice_stores_one_event(engine: Engine) -> None:
-    batch = [event("c1", ("user_id", "u1")), event("c1", ("user_id", "u1")), event("c2", ("user_id", "u1"))]
+    batch = [
+        event("c1", ("user_id", "u1")),
+        event("c1", ("user_id", "u1")),
+        event("c2", ("user_id", "u1")),
+    ]
     first = ingest(engine, batch)
     again = ingest(engine, batch)
     assert (first.stored, first.duplicates) == (2, 1)

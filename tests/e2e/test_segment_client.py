@@ -48,7 +48,9 @@ def calls() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def send(server: RunningServer, batch: list[tuple[str, dict[str, Any]]], **options: Any) -> list[Any]:
+def send(
+    server: RunningServer, batch: list[tuple[str, dict[str, Any]]], **options: Any
+) -> list[Any]:
     """Send `batch` with the official client in its normal background mode; return errors."""
     errors: list[Any] = []
     client = Client(

@@ -21,7 +21,9 @@ def post(client: TestClient, key: str, path: str, body: object, **kw: object) ->
                        headers={"content-type": "application/json"}, **kw)  # fmt: skip
 
 
-def test_batch_is_stored_once_and_resend_adds_nothing(client: TestClient, write_key: str, api_key: str) -> None:
+def test_batch_is_stored_once_and_resend_adds_nothing(
+    client: TestClient, write_key: str, api_key: str
+) -> None:
     body = {"batch": [track(n) for n in range(20)], "sentAt": "2026-01-01T10:00:01Z"}
     first = post(client, write_key, "/v1/batch", body)
     again = post(client, write_key, "/v1/batch", body)
@@ -34,17 +36,26 @@ def test_batch_is_stored_once_and_resend_adds_nothing(client: TestClient, write_
 
 
 def test_single_calls_and_gzip(client: TestClient, write_key: str, api_key: str) -> None:
-    ok = post(client, write_key, "/v1/identify", {"userId": "u5", "traits": {"email": "Five@Example.com ", "name": "Five"}})
+    ok = post(
+        client,
+        write_key,
+        "/v1/identify",
+        {"userId": "u5", "traits": {"email": "Five@Example.com ", "name": "Five"}},
+    )
     assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
     alias = post(client, write_key, "/v1/alias", {"previousId": "anon-5", "userId": "u5"})
     assert alias.status_code == 200  # type: ignore[attr-defined]
     page = post(client, write_key, "/v1/page", {"anonymousId": "anon-5", "name": "Home"})
     assert page.status_code == 200  # type: ignore[attr-defined]
-    packed = gzip.compress(orjson.dumps({"batch": [{"type": "screen", "userId": "u5", "name": "Cart"}]}))
+    packed = gzip.compress(
+        orjson.dumps({"batch": [{"type": "screen", "userId": "u5", "name": "Cart"}]})
+    )
     zipped = client.post("/v1/batch", content=packed, auth=(write_key, ""),
                          headers={"content-encoding": "gzip", "content-type": "application/json"})  # fmt: skip
     assert zipped.status_code == 200, zipped.text
-    profile = client.get("/api/customers/five@example.com", headers={"authorization": f"Bearer {api_key}"}).json()
+    profile = client.get(
+        "/api/customers/five@example.com", headers={"authorization": f"Bearer {api_key}"}
+    ).json()
     assert profile["name"] == "Five"
     assert {e["channel"] for e in profile["events"]} >= {"web", "app"}
     assert {i["kind"] for i in profile["identities"]} == {"user_id", "email", "anonymous_id"}
@@ -57,11 +68,15 @@ def test_missing_and_bad_keys_get_401(client: TestClient, write_key: str) -> Non
     assert none.status_code == 401 and "missing key" in none.json()["message"]
     assert wrong.status_code == 401 and "not valid" in wrong.json()["message"]  # type: ignore[attr-defined]
     assert client.post("/api/events", json={"events": []}).status_code == 401
-    scoped = client.post("/api/events", json={"events": [{}]}, headers={"authorization": f"Bearer {write_key}"})
+    scoped = client.post(
+        "/api/events", json={"events": [{}]}, headers={"authorization": f"Bearer {write_key}"}
+    )
     assert scoped.status_code == 403 and "write" in scoped.json()["message"]
 
 
-def test_bad_json_missing_fields_wrong_types_get_4xx_with_reasons(client: TestClient, write_key: str) -> None:
+def test_bad_json_missing_fields_wrong_types_get_4xx_with_reasons(
+    client: TestClient, write_key: str
+) -> None:
     bad_json = client.post("/v1/batch", content=b'{"batch": [', auth=(write_key, ""))
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["message"]
     not_list = post(client, write_key, "/v1/batch", {"batch": "x"})
@@ -70,14 +85,27 @@ def test_bad_json_missing_fields_wrong_types_get_4xx_with_reasons(client: TestCl
     assert no_event.status_code == 400 and "event" in no_event.json()["message"]  # type: ignore[attr-defined]
     no_id = post(client, write_key, "/v1/track", {"event": "x"})
     assert no_id.status_code == 400 and "userId" in no_id.json()["message"]  # type: ignore[attr-defined]
-    wrong_type = post(client, write_key, "/v1/track", {"event": "x", "userId": "u", "timestamp": "yesterday"})
+    wrong_type = post(
+        client, write_key, "/v1/track", {"event": "x", "userId": "u", "timestamp": "yesterday"}
+    )
     assert wrong_type.status_code == 400 and "timestamp" in wrong_type.json()["message"]  # type: ignore[attr-defined]
-    bad_email = post(client, write_key, "/v1/identify", {"userId": "u", "traits": {"email": "no-at"}})
+    bad_email = post(
+        client, write_key, "/v1/identify", {"userId": "u", "traits": {"email": "no-at"}}
+    )
     assert bad_email.status_code == 400 and "traits.email" in bad_email.json()["message"]  # type: ignore[attr-defined]
 
 
-def test_partly_bad_batch_keeps_good_messages_and_reports_bad_ones(client: TestClient, write_key: str) -> None:
-    body = {"batch": [track(1), {"type": "track", "userId": "u"}, track(2), {"type": "nonsense", "userId": "u"}]}
+def test_partly_bad_batch_keeps_good_messages_and_reports_bad_ones(
+    client: TestClient, write_key: str
+) -> None:
+    body = {
+        "batch": [
+            track(1),
+            {"type": "track", "userId": "u"},
+            track(2),
+            {"type": "nonsense", "userId": "u"},
+        ]
+    }
     answer = post(client, write_key, "/v1/batch", body)
     assert answer.status_code == 200  # type: ignore[attr-defined]
     data = answer.json()  # type: ignore[attr-defined]
@@ -90,10 +118,14 @@ def test_oversized_batch_and_message_are_refused(client: TestClient, write_key: 
     huge = {"batch": [track(n, properties={"pad": "x" * 30_000}) for n in range(20)]}
     too_big = post(client, write_key, "/v1/batch", huge)
     assert too_big.status_code == 413 and "limit" in too_big.json()["message"]  # type: ignore[attr-defined]
-    one_big = post(client, write_key, "/v1/batch", {"batch": [track(1, properties={"pad": "x" * 40_000})]})
+    one_big = post(
+        client, write_key, "/v1/batch", {"batch": [track(1, properties={"pad": "x" * 40_000})]}
+    )
     assert one_big.status_code == 400 and "32768 bytes" in one_big.json()["message"]  # type: ignore[attr-defined]
     bomb = gzip.compress(b'{"batch": [' + b" " * 2_000_000 + b"]}")
-    zipped = client.post("/v1/batch", content=bomb, auth=(write_key, ""), headers={"content-encoding": "gzip"})
+    zipped = client.post(
+        "/v1/batch", content=bomb, auth=(write_key, ""), headers={"content-encoding": "gzip"}
+    )
     assert zipped.status_code == 413
 
 

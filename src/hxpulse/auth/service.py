@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from hxpulse.auth.models import ApiKey, Meta, User
 from hxpulse.customers.identity import normalise_email
@@ -17,9 +18,9 @@ from hxpulse.errors import Conflict, Invalid
 
 SCOPES = ("track", "read", "write", "admin")
 ROLES = ("admin", "analyst", "agent")
-keys_t = ApiKey.__table__
-users_t = User.__table__
-meta_t = Meta.__table__
+keys_t = cast(Table, ApiKey.__table__)
+users_t = cast(Table, User.__table__)
+meta_t = cast(Table, Meta.__table__)
 _hasher = PasswordHasher()
 
 

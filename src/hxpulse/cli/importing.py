@@ -51,14 +51,20 @@ def events(
             bar.update(task, completed=done_bytes, rows=rows, rate=rows / elapsed)
 
         summary = import_events(built, file, progress=advance)
-    data = {"rows": summary.rows, "stored": summary.stored, "duplicates": summary.duplicates,
-            "rejected": summary.rejected,
-            "rejects_file": str(summary.rejects_path) if summary.rejects_path else None}  # fmt: skip
+    data = {
+        "rows": summary.rows,
+        "stored": summary.stored,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+        "rejects_file": str(summary.rejects_path) if summary.rejects_path else None,
+    }
     if as_json:
         print_json(data)
     else:
-        line = (f"{summary.rows:,} rows: {summary.stored:,} stored, "
-                f"{summary.duplicates:,} already there, {summary.rejected:,} rejected")  # fmt: skip
+        line = (
+            f"{summary.rows:,} rows: {summary.stored:,} stored, "
+            f"{summary.duplicates:,} already there, {summary.rejected:,} rejected"
+        )
         if summary.rejects_path:
             line += f" (see {summary.rejects_path})"
         console.print(line, highlight=False)

@@ -60,8 +60,13 @@ def search(conn: Connection, *, q: str = "", page: int = 1, per_page: int = 25) 
     rows = conn.execute(stmt.order_by(c.id.desc()).limit(per_page + 1).offset(offset)).all()
     items = [dict(r._mapping) for r in rows[:per_page]]
     _attach_summary(conn, items)
-    return {"items": items, "page": max(page, 1), "per_page": per_page,
-            "has_next": len(rows) > per_page, "q": q}  # fmt: skip
+    return {
+        "items": items,
+        "page": max(page, 1),
+        "per_page": per_page,
+        "has_next": len(rows) > per_page,
+        "q": q,
+    }
 
 
 def _attach_summary(conn: Connection, items: list[dict[str, Any]]) -> None:
@@ -113,8 +118,21 @@ def profile(conn: Connection, *, customer_id: int, limit: int = 100) -> dict[str
             select(e.channel, func.count()).where(e.customer_id == customer_id).group_by(e.channel)
         ).all()
     )
-    columns = [e.id, e.message_id, e.kind, e.type, e.name, e.channel, e.department,
-               e.occurred_at, e.received_at, e.value, e.currency, e.source, e.properties]  # fmt: skip
+    columns = [
+        e.id,
+        e.message_id,
+        e.kind,
+        e.type,
+        e.name,
+        e.channel,
+        e.department,
+        e.occurred_at,
+        e.received_at,
+        e.value,
+        e.currency,
+        e.source,
+        e.properties,
+    ]
     data["events"] = [
         dict(r._mapping)
         for r in conn.execute(

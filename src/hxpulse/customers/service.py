@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.customers.traits import merge_consent
@@ -18,10 +18,10 @@ from hxpulse.events.models import Event
 IdentityKey = tuple[str, str]
 T = TypeVar("T")
 CHUNK = 900
-customers_t = Customer.__table__
-identities_t = Identity.__table__
-merges_t = CustomerMerge.__table__
-events_t = Event.__table__
+customers_t = cast(Table, Customer.__table__)
+identities_t = cast(Table, Identity.__table__)
+merges_t = cast(Table, CustomerMerge.__table__)
+events_t = cast(Table, Event.__table__)
 
 
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:

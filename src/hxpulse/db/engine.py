@@ -93,13 +93,11 @@ def write(engine: Engine) -> Iterator[Connection]:
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, RetryTransaction):
         return True
-    if isinstance(exc, DBAPIError):
-        code = getattr(exc.orig, "sqlstate", None)
-        if code in _RETRYABLE_PG:
-            return True
-        if isinstance(exc, OperationalError) and "database is locked" in str(exc):
-            return True
-    return False
+    # the driver's own errors (raw bulk paths) carry sqlstate; SQLAlchemy's wrap them in .orig
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(original, "sqlstate", None) in _RETRYABLE_PG:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def run_write(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:

@@ -19,11 +19,52 @@ from pathlib import Path
 from hxpulse.events.schemas import EventIn
 
 SEED = 20260101
-FIRST_NAMES = ("Ana", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas",
-               "Keiko", "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sam", "Tara",
-               "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoe")  # fmt: skip
-LAST_NAMES = ("Silva", "Smith", "Nguyen", "Garcia", "Müller", "Rossi", "Kowalski", "Haddad",
-              "Okafor", "Tanaka", "Larsen", "Dubois", "Patel", "Cohen", "Murphy", "Ivanova")  # fmt: skip
+FIRST_NAMES = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+)
+LAST_NAMES = (
+    "Silva",
+    "Smith",
+    "Nguyen",
+    "Garcia",
+    "Müller",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Okafor",
+    "Tanaka",
+    "Larsen",
+    "Dubois",
+    "Patel",
+    "Cohen",
+    "Murphy",
+    "Ivanova",
+)
 DEPARTMENTS = ("sales", "marketing", "support", "fulfilment")
 
 
@@ -56,8 +97,15 @@ def read_purchases(path: Path | None = None) -> list[Purchase]:
             if len(parts) != 4 or not parts[0].isdigit():
                 continue
             cid, day, quantity, amount = parts
-            purchases.append(Purchase(number, cid, datetime.strptime(day, "%Y%m%d").date(),
-                                      int(quantity), float(amount)))  # fmt: skip
+            purchases.append(
+                Purchase(
+                    number,
+                    cid,
+                    datetime.strptime(day, "%Y%m%d").date(),
+                    int(quantity),
+                    float(amount),
+                )
+            )
     return purchases
 
 
@@ -87,31 +135,50 @@ def _customer_events(
     ids = [("user_id", user_id)]
     start = history[0].day + shift
     yield EventIn(
-        message_id=f"demo-{customer}-signup", kind="identify", type="identify",
-        occurred_at=_at(start, rng), identities=[*ids, ("email", email)], channel="web",
-        source="demo", traits={"name": f"{first} {last}", "email": email,
-        "consent": {"email": rng.random() > 0.15}},
-    )  # fmt: skip
+        message_id=f"demo-{customer}-signup",
+        kind="identify",
+        type="identify",
+        occurred_at=_at(start, rng),
+        identities=[*ids, ("email", email)],
+        channel="web",
+        source="demo",
+        traits={
+            "name": f"{first} {last}",
+            "email": email,
+            "consent": {"email": rng.random() > 0.15},
+        },
+    )
     for p in history:
         day = p.day + shift
         yield EventIn(
-            message_id=f"demo-purchase-{p.line}", kind="track", type="purchase",
-            occurred_at=_at(day, rng), identities=ids, channel="web", source="demo",
-            department="sales", value=p.amount, currency="USD",
+            message_id=f"demo-purchase-{p.line}",
+            kind="track",
+            type="purchase",
+            occurred_at=_at(day, rng),
+            identities=ids,
+            channel="web",
+            source="demo",
+            department="sales",
+            value=p.amount,
+            currency="USD",
             properties={"quantity": p.quantity, "original_date": p.day.isoformat()},
-        )  # fmt: skip
+        )
         if rng.random() < 0.7:
             yield _touch(rng, customer, p.line, "page_view", "web", "marketing", day, ids)
     end = history[-1].day + shift + timedelta(days=rng.randrange(0, 120))
     for n in range(rng.randrange(0, 4)):
         day = start + timedelta(days=rng.randrange(0, max((end - start).days, 1)))
         kind = rng.choices(
-            [("email_sent", "email", "marketing"), ("email_opened", "email", "marketing"),
-             ("support_contact", rng.choice(["phone", "chat", "email"]), "support"),
-             ("social_mention", "social", "marketing"), ("app_open", "app", "sales"),
-             ("store_visit", "store", "sales")],
+            [
+                ("email_sent", "email", "marketing"),
+                ("email_opened", "email", "marketing"),
+                ("support_contact", rng.choice(["phone", "chat", "email"]), "support"),
+                ("social_mention", "social", "marketing"),
+                ("app_open", "app", "sales"),
+                ("store_visit", "store", "sales"),
+            ],
             weights=[30, 15, 12, 6, 20, 4],
-        )[0]  # fmt: skip
+        )[0]
         yield _touch(rng, customer, n, kind[0], kind[1], kind[2], day, ids)
 
 
@@ -126,7 +193,13 @@ def _touch(
     ids: list[tuple[str, str]],
 ) -> EventIn:
     return EventIn(
-        message_id=f"demo-{customer}-{event}-{n}", kind="track", type=event,
-        occurred_at=_at(day, rng), identities=ids, channel=channel, source="demo",
-        department=department, properties={"simulated": True},
-    )  # fmt: skip
+        message_id=f"demo-{customer}-{event}-{n}",
+        kind="track",
+        type=event,
+        occurred_at=_at(day, rng),
+        identities=ids,
+        channel=channel,
+        source="demo",
+        department=department,
+        properties={"simulated": True},
+    )

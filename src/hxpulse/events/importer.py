@@ -84,7 +84,7 @@ def _csv_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | 
             continue
         line = reader.line_num
         if None in row:
-            yield line, f"{len(row[None])} more cells than the header has columns"  # type: ignore[index]
+            yield line, f"{len(row[None])} more cells than the header has columns"
             continue
         yield line, csv_fields(row)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, Table, select, update
 
 from hxpulse.customers import service as customers
 from hxpulse.customers.traits import consent_update, name_from_traits, split_traits
@@ -16,7 +16,7 @@ from hxpulse.db.engine import is_sqlite, run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
 
-events_t = Event.__table__
+events_t = cast(Table, Event.__table__)
 customers_t = customers.customers_t
 
 

@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     ensure_current(engine)
     with engine.begin() as conn:
         secret = settings.secret_key or auth.session_secret(conn)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
