@@ -118,7 +118,7 @@ def demo_events(today: date, purchases: list[Purchase] | None = None) -> Iterato
     for p in bought:
         by_customer.setdefault(p.customer, []).append(p)
     for customer, history in by_customer.items():
-        yield from _customer_events(rng, customer, history, shift)
+        yield from _customer_events(rng, customer, history, shift, today)
 
 
 def _at(day: date, rng: random.Random) -> datetime:
@@ -127,7 +127,7 @@ def _at(day: date, rng: random.Random) -> datetime:
 
 
 def _customer_events(
-    rng: random.Random, customer: str, history: list[Purchase], shift: timedelta
+    rng: random.Random, customer: str, history: list[Purchase], shift: timedelta, today: date
 ) -> Iterator[EventIn]:
     user_id = f"cdnow-{customer}"
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -165,7 +165,7 @@ def _customer_events(
         )
         if rng.random() < 0.7:
             yield _touch(rng, customer, p.line, "page_view", "web", "marketing", day, ids)
-    end = history[-1].day + shift + timedelta(days=rng.randrange(0, 120))
+    end = min(history[-1].day + shift + timedelta(days=rng.randrange(0, 120)), today)
     for n in range(rng.randrange(0, 4)):
         day = start + timedelta(days=rng.randrange(0, max((end - start).days, 1)))
         kind = rng.choices(
