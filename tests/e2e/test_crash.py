@@ -41,7 +41,7 @@ def batch(thread: int, seq: int) -> tuple[str, dict[str, object]]:
         if j % 10 == 0:  # some identifies, so that identities are created while we kill
             message = {"type": "identify", "messageId": f"{batch_id}-{j:02d}",
                        "userId": f"crash-user-{(n + thread) % 40}",
-                       "anonymousId": f"crash-anon-{thread}-{seq}",
+                       "anonymousId": f"crash-anon-{thread}-{seq}-{j}",
                        "traits": {"email": f"crash{(n + thread) % 40}@example.com"}}  # fmt: skip
         messages.append(message)
     return batch_id, {"batch": messages, "sentAt": "2026-02-01T10:00:01Z"}
@@ -85,9 +85,10 @@ def test_sigkill_loses_no_acknowledged_event_and_stores_none_twice(server: Runni
         time.sleep(KILL_AFTER)
         # make sure the kill lands while requests are being answered (bounded wait)
         waited = time.monotonic() + 5.0
-        while time.monotonic() < waited and sum(
-            s.status == 200 for r in results for s in list(r)
-        ) < THREADS:
+        while (
+            time.monotonic() < waited
+            and sum(s.status == 200 for r in results for s in list(r)) < THREADS
+        ):
             time.sleep(0.05)
         server.process.kill()
         killed_at = time.monotonic()

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
-from hxpulse.events.schemas import EventCreate, EventIn
+from hxpulse.events.schemas import EventCreate, EventIn, stable_message_id
 from hxpulse.events.service import ingest
 
 BATCH = 5000
@@ -103,6 +103,8 @@ def _jsonl_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] 
 
 def to_event(fields: dict[str, Any]) -> EventIn:
     """Validate one row's fields; without a message id, one is derived from the row."""
+    if "message_id" not in fields:
+        fields = {**fields, "message_id": stable_message_id("row", fields)}
     try:
         event = EventCreate.model_validate(fields)
     except ValidationError as exc:
