@@ -38,7 +38,9 @@ def test_wrong_password_and_missing_csrf_are_refused(client: TestClient, engine:
         auth.create_user(conn, email="a@example.com", password=PASSWORD, role="admin")
     form = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-    wrong = client.post("/login", data={"email": "a@example.com", "password": "nope-nope", "csrf_token": token})
+    wrong = client.post(
+        "/login", data={"email": "a@example.com", "password": "nope-nope", "csrf_token": token}
+    )
     assert wrong.status_code == 400 and "Wrong email or password" in wrong.text
     forged = client.post("/login", data={"email": "a@example.com", "password": PASSWORD, "csrf_token": "x"},
                          headers={"accept": "text/html"})  # fmt: skip
@@ -64,6 +66,8 @@ def test_list_search_and_profile_escape_untrusted_text(client: TestClient, engin
     assert page.status_code == 200 and 'id="timeline"' in page.text
     assert "12.50 EUR" in page.text and "ch-store" in page.text
     twin = client.get(f"/api/customers/{customer_id}").json()  # the page's JSON twin, same session
-    assert [e["type"] for e in twin["events"]] == ["purchase", "identify"] or len(twin["events"]) == 2
+    assert [e["type"] for e in twin["events"]] == ["purchase", "identify"] or len(
+        twin["events"]
+    ) == 2
     missing = client.get("/customers/999999", headers={"accept": "text/html"})
     assert missing.status_code == 404 and "does not exist" in missing.text

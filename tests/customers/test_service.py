@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import Engine, func, select
@@ -126,3 +127,51 @@ def test_concurrent_requests_for_a_new_identity_create_one_customer(engine: Engi
     assert count(engine, Customer.__table__, Customer.__table__.c.merged_into_id.is_(None)) == 1
     assert count(engine, Identity.__table__) == 9
     assert count(engine, Event.__table__) == 24
+
+
+def test_concurrent_merging_batches_leave_one_consistent_profile_per_person(engine: Engine) -> None:
+    """Eight writers link the same people in different orders; merges must not lose anything."""
+    people = 12
+    errors: list[BaseException] = []
+    expected: Counter[int] = Counter()
+    for worker in range(8):
+        for round_no in range(4):
+            expected.update((p * (worker + 1) + round_no) % people for p in range(people))
+
+    def send(worker: int) -> None:
+        try:
+            for round_no in range(4):
+                batch = []
+                for p in range(people):
+                    person = (p * (worker + 1) + round_no) % people
+                    keys = [
+                        ("anonymous_id", f"anon-{person}-{worker % 3}"),
+                        ("user_id", f"user-{person}"),
+                    ]
+                    if (worker + round_no) % 2:
+                        keys.reverse()
+                    batch.append(event(f"w{worker}-r{round_no}-p{p}", *keys))
+                ingest(engine, batch)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    c, e = Customer.__table__.c, Event.__table__.c
+    assert count(engine, Customer.__table__, c.merged_into_id.is_(None)) == len(expected)
+    assert count(engine, Event.__table__) == 8 * 4 * people
+    with engine.connect() as conn:
+        on_merged = conn.execute(
+            select(func.count())
+            .select_from(Event.__table__.join(Customer.__table__, e.customer_id == c.id))
+            .where(c.merged_into_id.is_not(None))
+        ).scalar_one()
+        assert on_merged == 0
+        for person in range(people):
+            cid = queries.find(conn, f"user-{person}")
+            assert {queries.find(conn, f"anon-{person}-{k}") for k in range(3)} == {cid}
+            assert queries.profile(conn, customer_id=cid)["event_count"] == expected[person]

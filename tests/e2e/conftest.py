@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 import pytest
 from sqlalchemy import Engine
@@ -25,27 +24,6 @@ from hxpulse.testing.server import ServerProcess
 
 USER_EMAIL = "agent.e2e@example.com"
 USER_PASSWORD = "correct horse battery staple"
-
-
-class ServerLog(type(Path())):  # type: ignore[misc]
-    """The server's log file, remembering the handles opened on it so they can be closed.
-
-    `ServerProcess.start()` opens its `log` and never closes the handle (src/hxpulse/testing/
-    server.py), which under `filterwarnings = error` fails a later test with an unraisable
-    ResourceWarning; the fixture closes the handles itself once the server has stopped.
-    """
-
-    handles: list[IO[Any]] = []
-
-    def open(self, *args: Any, **kwargs: Any) -> IO[Any]:  # type: ignore[override]
-        handle: IO[Any] = super().open(*args, **kwargs)
-        ServerLog.handles.append(handle)
-        return handle
-
-    @classmethod
-    def close_all(cls) -> None:
-        while cls.handles:
-            cls.handles.pop().close()
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +93,7 @@ def server(e2e_database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
         _, write_key = auth.create_key(conn, name="e2e write key", scopes=["track"])
         _, api_key = auth.create_key(conn, name="e2e api key", scopes=["read", "write"])
         auth.create_user(conn, email=USER_EMAIL, password=USER_PASSWORD, role="admin")
-    log = ServerLog(tmp_path / "server.log")
+    log = tmp_path / "server.log"
     process = ServerProcess(e2e_database_url, log=log)
     running = RunningServer(
         database_url=e2e_database_url,
@@ -133,5 +111,4 @@ def server(e2e_database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop_all()
-        ServerLog.close_all()
         engine.dispose()

@@ -101,6 +101,9 @@ def resolve(
     for key in groups.parent:
         members.setdefault(groups.find(key), []).append(key)
     owners = {root: _owners(keys, known) for root, keys in members.items()}
+    if any(len(ids) > 1 for ids in owners.values()):
+        # lock every known customer of the batch at once, in id order, before any merge
+        lock_for_merge(conn, sorted({cid for ids in owners.values() for cid in ids}))
     fresh_roots = [root for root, ids in owners.items() if not ids]
     new_ids = _create_customers(conn, len(fresh_roots), now=now)
     result = Resolution(created=new_ids)
@@ -111,7 +114,6 @@ def resolve(
     for root, keys in members.items():
         survivor, *merged = owners[root]
         if merged:
-            lock_for_merge(conn, owners[root])
             merge(conn, survivor_id=survivor, merged_ids=merged, now=now, reason=reason)
             result.merges.append((survivor, merged))
         for key in keys:
@@ -138,6 +140,8 @@ def lock_for_merge(conn: Connection, customer_ids: list[int]) -> None:
 
     The exclusive lock waits for any transaction that is adding events to these customers
     (the foreign-key check holds a key-share lock), so the merge moves their events too.
+    Every lock a batch takes on customers is taken in ascending id order (here, and by the
+    foreign-key checks of the id-sorted COPY), so concurrent batches do not deadlock.
     """
     if is_sqlite(conn):
         return  # SQLite writers already hold the database write lock

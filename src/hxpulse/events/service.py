@@ -69,9 +69,11 @@ def _insert_events(conn: Connection, batch: list[EventIn], owner: list[int], now
         marks = ", ".join("?" * len(EVENT_COLUMNS))
         raw.execute_many(conn, f"INSERT INTO events ({columns}) VALUES ({marks})", rows)
         return
+    # rows in customer order: the foreign-key checks then lock customers in ascending order
+    ordered = sorted(zip(owner, batch, strict=True), key=lambda pair: pair[0])
     with raw.driver(conn).cursor() as cursor:
         with cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
-            for e, cid in zip(batch, owner, strict=True):
+            for cid, e in ordered:
                 copy.write_row(_row(e, cid, e.occurred_at, now))
 
 

@@ -28,12 +28,14 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {**os.environ, "HXPULSE_DATABASE_URL": self.database_url}
-        out = self.log.open("ab") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hxpulse", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            env=env, stdout=out, stderr=out,
-        )  # fmt: skip
+        command = [sys.executable, "-m", "hxpulse", "serve", "--host", "127.0.0.1",
+                   "--port", str(self.port)]  # fmt: skip
+        if self.log is None:
+            self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)  # fmt: skip
+        else:
+            with self.log.open("ab") as out:  # the child keeps its own copy of the handle
+                self.process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
