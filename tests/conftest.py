@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,6 @@ from hxpulse.db.migrate import upgrade
 from hxpulse.testing.postgres import TemporaryPostgres
 from hxpulse.web.app import create_app
 
-_names = itertools.count()
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -34,7 +33,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hxpulse.db'}"
     server: TemporaryPostgres = request.getfixturevalue("postgres")
-    return server.create_database(f"t{next(_names)}_{abs(hash(tmp_path)) % 10**8}")
+    return server.create_database(f"t_{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture

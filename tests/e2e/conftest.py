@@ -1,13 +1,11 @@
 """End-to-end fixtures: a real `hxpulse serve` process on SQLite and on PostgreSQL.
 
-Every test that uses `server` runs twice, once per database (test ids end in `[sqlite]` and
-`[postgresql]`). PostgreSQL is one throw-away server for the whole session with a fresh
-database per test; SQLite is a file in the test's tmp_path.
+Every test that uses `server` runs twice, once per database (`database_url` from
+tests/conftest.py: test ids end in `[sqlite]` and `[postgresql]`).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,30 +17,10 @@ from hxpulse.auth import service as auth
 from hxpulse.config import Settings
 from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import upgrade
-from hxpulse.testing.postgres import TemporaryPostgres
 from hxpulse.testing.server import ServerProcess
 
 USER_EMAIL = "agent.e2e@example.com"
 USER_PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="session")
-def e2e_postgres() -> Iterator[TemporaryPostgres]:
-    """One PostgreSQL server for the whole session, started on first use."""
-    server = TemporaryPostgres().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def e2e_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new, empty database: a SQLite file, or a new database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/t.db"
-    postgres: TemporaryPostgres = request.getfixturevalue("e2e_postgres")
-    return postgres.create_database(f"e2e_{uuid.uuid4().hex[:16]}")
 
 
 @dataclass
@@ -86,17 +64,17 @@ class RunningServer:
 
 
 @pytest.fixture
-def server(e2e_database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
-    engine = make_engine(Settings(database_url=e2e_database_url))
+def server(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    engine = make_engine(Settings(database_url=database_url))
     upgrade(engine)
     with engine.begin() as conn:
         _, write_key = auth.create_key(conn, name="e2e write key", scopes=["track"])
         _, api_key = auth.create_key(conn, name="e2e api key", scopes=["read", "write"])
         auth.create_user(conn, email=USER_EMAIL, password=USER_PASSWORD, role="admin")
     log = tmp_path / "server.log"
-    process = ServerProcess(e2e_database_url, log=log)
+    process = ServerProcess(database_url, log=log)
     running = RunningServer(
-        database_url=e2e_database_url,
+        database_url=database_url,
         engine=engine,
         write_key=write_key,
         api_key=api_key,
