@@ -9,11 +9,10 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from hxpulse.deps import EngineDep, SettingsDep, basic_user, bearer_token, require_scope
+from hxpulse.deps import SettingsDep, basic_user, bearer_token, require_scope
 from hxpulse.errors import Invalid
 from hxpulse.events import intake, segment
 from hxpulse.events.schemas import EventCreate, IngestResult
-from hxpulse.events.service import ingest
 from hxpulse.web.body import read_json
 
 tracking = APIRouter(prefix="/v1", tags=["tracking (Segment-compatible)"])
@@ -40,11 +39,12 @@ def _sent_at(body: dict[str, Any]) -> datetime | None:
         raise Invalid("sentAt: not a valid ISO 8601 timestamp") from None
 
 
-async def _answer(engine: Any, checked: intake.Checked, total: int) -> dict[str, Any]:
+async def _answer(request: Request, checked: intake.Checked, total: int) -> dict[str, Any]:
     if not checked.events:
         problems = "; ".join(f"[{r['index']}] {r['message']}" for r in checked.rejected[:5])
         raise Invalid(f"no valid message in the request: {problems}", errors=checked.rejected)
-    result: IngestResult = await run_in_threadpool(ingest, engine, checked.events)
+    committer = request.app.state.committer
+    result: IngestResult = await run_in_threadpool(committer.ingest, checked.events)
     return {
         "success": True,
         "received": total,
@@ -54,9 +54,7 @@ async def _answer(engine: Any, checked: intake.Checked, total: int) -> dict[str,
     }
 
 
-async def _track_calls(
-    request: Request, engine: Any, settings: Any, kind: str | None
-) -> dict[str, Any]:
+async def _track_calls(request: Request, settings: Any, kind: str | None) -> dict[str, Any]:
     limit = settings.max_batch_bytes if kind is None else settings.max_message_bytes
     body = _as_object(await read_json(request, limit))
     _write_key(request, body)
@@ -77,12 +75,12 @@ async def _track_calls(
     checked = intake.check_all(
         items, segment.SegmentMessage, convert, max_bytes=settings.max_message_bytes
     )
-    return await _answer(engine, checked, len(items))
+    return await _answer(request, checked, len(items))
 
 
 def _single(kind: str) -> Any:
-    async def endpoint(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
-        return await _track_calls(request, engine, settings, kind)
+    async def endpoint(request: Request, settings: SettingsDep) -> Any:
+        return await _track_calls(request, settings, kind)
 
     endpoint.__doc__ = f"Record one Segment `{kind}` call (write key as the HTTP Basic user)."
     endpoint.__name__ = f"segment_{kind}"
@@ -94,13 +92,13 @@ for _kind in ("track", "identify", "alias", "page", "screen", "group"):
 
 
 @tracking.post("/batch")
-async def segment_batch(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+async def segment_batch(request: Request, settings: SettingsDep) -> Any:
     """Record a Segment batch (up to 500 KB, 32 KB a message); a 200 means it is committed."""
-    return await _track_calls(request, engine, settings, None)
+    return await _track_calls(request, settings, None)
 
 
 @router.post("/events")
-async def create_events(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+async def create_events(request: Request, settings: SettingsDep) -> Any:
     """Record events in HX Pulse's own shape: `{"events": [...]}` (API key with `write`)."""
     require_scope(request, bearer_token(request), "write")
     body = _as_object(await read_json(request, settings.max_batch_bytes))
@@ -113,4 +111,4 @@ async def create_events(request: Request, engine: EngineDep, settings: SettingsD
         lambda e: e.to_event(source="api"),
         max_bytes=settings.max_message_bytes,
     )
-    return await _answer(engine, checked, len(items))
+    return await _answer(request, checked, len(items))

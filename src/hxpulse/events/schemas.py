@@ -48,6 +48,7 @@ class IngestResult:
     customers_created: int = 0
     merges: int = 0
     customer_ids: list[int] = field(default_factory=list)
+    new_message_ids: set[str] = field(default_factory=set)
 
 
 def stable_message_id(prefix: str, payload: dict[str, Any]) -> str:

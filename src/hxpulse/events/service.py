@@ -51,6 +51,7 @@ def ingest_in(conn: Connection, batch: Sequence[EventIn], *, now: datetime) -> I
     result.customers_created = len(resolution.created)
     result.merges = sum(len(merged) for _, merged in resolution.merges)
     result.customer_ids = sorted(set(owner))
+    result.new_message_ids = {e.message_id for e in fresh}
     return result
 
 

@@ -26,6 +26,7 @@ from hxpulse.db.migrate import ensure_current
 from hxpulse.deps import LoginRequired
 from hxpulse.errors import HXError
 from hxpulse.events import api as events_api
+from hxpulse.events.group import GroupCommit
 
 HERE = Path(__file__).parent
 log = logging.getLogger("hxpulse")
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.key_cache = {}
+    app.state.committer = GroupCommit(engine)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(
         SessionMiddleware,
