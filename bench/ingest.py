@@ -28,7 +28,7 @@ from sqlalchemy import Engine, text
 
 from hxpulse.auth.service import create_key
 from hxpulse.config import Settings
-from hxpulse.db.engine import make_engine
+from hxpulse.db.engine import make_engine, sqlite_pragmas
 from hxpulse.db.migrate import upgrade
 from hxpulse.db.raw import sqlite_timestamp
 from hxpulse.events.importer import import_events
@@ -79,7 +79,7 @@ def raw_sqlite(url: str, events: list[EventIn], customers: int) -> float:
     rows = [_row(e, i % customers + 1, sqlite_timestamp(e.occurred_at), stamp)
             for i, e in enumerate(events)]  # fmt: skip
     con = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+    for pragma in sqlite_pragmas("FULL"):
         con.execute(f"PRAGMA {pragma}")
     with con:
         con.executemany(CUSTOMERS_SQL, [(c + 1, stamp, stamp) for c in range(customers)])

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -115,44 +117,87 @@ def to_event(fields: dict[str, Any]) -> EventIn:
 def import_events(
     engine: Engine, path: Path, *, progress: Progress | None = None, batch_size: int = BATCH
 ) -> ImportSummary:
-    """Import `path` (.csv or .jsonl/.ndjson) batch by batch; bad rows go to FILE.rejects.csv."""
+    """Import `path` (.csv or .jsonl/.ndjson) batch by batch; bad rows go to FILE.rejects.csv.
+
+    A reader thread parses and validates the next batch while this thread stores the current
+    one (the database drivers release the interpreter lock while they work).
+    """
     summary = ImportSummary()
     rejects = rejects_path_for(path)
     rejects.unlink(missing_ok=True)
-    with path.open("rb") as raw, _Rejects(rejects) as rejected:
-        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        rows = _csv_rows(handle) if path.suffix.lower() == ".csv" else _jsonl_rows(handle)
-        batch: list[EventIn] = []
-        for line, fields in rows:
-            summary.rows += 1
-            try:
-                if isinstance(fields, str):
-                    raise Invalid(fields)
-                batch.append(to_event(fields))
-            except HXError as exc:
-                rejected.add(line, exc.message, fields)
-            if len(batch) >= batch_size:
-                _flush(engine, batch, summary, progress, raw)
-        _flush(engine, batch, summary, progress, raw)
+    parsed: queue.Queue[_Parsed | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    with _Rejects(rejects) as rejected:
+        reader = threading.Thread(
+            target=_read, args=(path, batch_size, rejected, parsed, stop), daemon=True
+        )
+        reader.start()
+        try:
+            while (item := parsed.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                if item.events:
+                    result = ingest(engine, item.events)
+                    summary.stored += result.stored
+                    summary.duplicates += result.duplicates
+                summary.rows = item.rows
+                if progress is not None:
+                    progress(item.position, item.rows)
+        finally:
+            stop.set()
+            _drain(parsed, reader)
         summary.rejected = rejected.count
     summary.rejects_path = rejects if summary.rejected else None
     return summary
 
 
-def _flush(
-    engine: Engine,
-    batch: list[EventIn],
-    summary: ImportSummary,
-    progress: Progress | None,
-    raw: BinaryIO,
+@dataclass(slots=True)
+class _Parsed:
+    events: list[EventIn]
+    rows: int
+    position: int
+
+
+def _read(
+    path: Path,
+    batch_size: int,
+    rejected: _Rejects,
+    out: queue.Queue[_Parsed | BaseException | None],
+    stop: threading.Event,
 ) -> None:
-    if batch:
-        result = ingest(engine, batch)
-        summary.stored += result.stored
-        summary.duplicates += result.duplicates
-        batch.clear()
-    if progress is not None:
-        progress(raw.tell(), summary.rows)
+    """Parse `path` into batches of valid events, setting bad rows aside (runs in a thread)."""
+    try:
+        with path.open("rb") as raw:
+            handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            rows = _csv_rows(handle) if path.suffix.lower() == ".csv" else _jsonl_rows(handle)
+            batch: list[EventIn] = []
+            count = 0
+            for line, fields in rows:
+                count += 1
+                try:
+                    if isinstance(fields, str):
+                        raise Invalid(fields)
+                    batch.append(to_event(fields))
+                except HXError as exc:
+                    rejected.add(line, exc.message, fields)
+                if len(batch) >= batch_size:
+                    if stop.is_set():
+                        return  # the importing thread gave up
+                    out.put(_Parsed(batch, count, raw.tell()))
+                    batch = []
+            out.put(_Parsed(batch, count, raw.tell()))
+        out.put(None)
+    except BaseException as exc:  # noqa: BLE001 - re-raised by the importing thread
+        out.put(exc)
+
+
+def _drain(parsed: queue.Queue[_Parsed | BaseException | None], reader: threading.Thread) -> None:
+    """Let the reader finish (it may be blocked on a full queue after an error)."""
+    while reader.is_alive():
+        try:
+            parsed.get(timeout=0.1)
+        except queue.Empty:
+            continue
 
 
 class _Rejects:
