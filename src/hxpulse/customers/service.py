@@ -120,11 +120,8 @@ def resolve(
             result.customer_of[key] = survivor
             if key not in known:
                 new_identities.append((survivor, key[0], key[1], stamp))
-    raw.execute_many(
-        conn,
-        "INSERT INTO identities (customer_id, kind, value, created_at) VALUES (?, ?, ?, ?)",
-        new_identities,
-    )
+    raw.insert_rows(conn, "identities", ("customer_id", "kind", "value", "created_at"),
+                    new_identities)  # fmt: skip
     return result
 
 
@@ -173,11 +170,9 @@ def _create_customers(conn: Connection, count: int, *, now: datetime) -> list[in
             ).scalars()
         )
     stamp = raw.timestamp_writer(conn)(now)
-    raw.execute_many(
-        conn,
-        "INSERT INTO customers (id, traits, preferences, consent, created_at, updated_at)"
-        " VALUES (?, '{}', '{}', '{}', ?, ?)",
-        [(cid, stamp, stamp) for cid in ids],
+    columns = ("id", "traits", "preferences", "consent", "created_at", "updated_at")
+    raw.insert_rows(
+        conn, "customers", columns, [(cid, "{}", "{}", "{}", stamp, stamp) for cid in ids]
     )
     return ids
 

@@ -25,15 +25,21 @@ def _pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Run `sql` once per row with the driver's executemany."""
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert `rows` with the driver's bulk path: executemany on SQLite, COPY on PostgreSQL."""
     if not rows:
         return
+    names = ", ".join(columns)
     if conn.dialect.name == "sqlite":
-        driver(conn).executemany(sql, rows)
+        marks = ", ".join("?" * len(columns))
+        driver(conn).executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         return
     with driver(conn).cursor() as cursor:
-        cursor.executemany(_pg(sql), rows)
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def select_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from hxpulse.customers import service as customers
 from hxpulse.customers.traits import consent_update, name_from_traits, split_traits
 from hxpulse.db import raw
-from hxpulse.db.engine import is_sqlite, run_write
+from hxpulse.db.engine import run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
 
@@ -62,20 +62,13 @@ def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:
 
 def _insert_events(conn: Connection, batch: list[EventIn], owner: list[int], now: datetime) -> None:
     """Insert the rows with the driver's fastest bulk path (executemany / COPY)."""
-    columns = ", ".join(EVENT_COLUMNS)
-    if is_sqlite(conn):
-        received = raw.sqlite_timestamp(now)
-        ts = raw.sqlite_timestamp
-        rows = [_row(e, cid, ts(e.occurred_at), received) for e, cid in zip(batch, owner)]  # noqa: B905
-        marks = ", ".join("?" * len(EVENT_COLUMNS))
-        raw.execute_many(conn, f"INSERT INTO events ({columns}) VALUES ({marks})", rows)
-        return
-    # rows in customer order: the foreign-key checks then lock customers in ascending order
+    ts = raw.timestamp_writer(conn)
+    received = ts(now)
+    # rows in customer order: on PostgreSQL the foreign-key checks then lock customers in
+    # ascending id order, like every other customer lock (see customers.service.lock_for_merge)
     ordered = sorted(zip(owner, batch, strict=True), key=lambda pair: pair[0])
-    with raw.driver(conn).cursor() as cursor:
-        with cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
-            for cid, e in ordered:
-                copy.write_row(_row(e, cid, e.occurred_at, now))
+    rows = [_row(e, cid, ts(e.occurred_at), received) for cid, e in ordered]
+    raw.insert_rows(conn, "events", EVENT_COLUMNS, rows)
 
 
 def _row(e: EventIn, customer_id: int, occurred: object, received: object) -> tuple[Any, ...]:
