@@ -1,0 +1,1 @@
+"""Pure maths: no database, no web. Numbers in, dataclasses out."""
