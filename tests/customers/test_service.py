@@ -100,6 +100,14 @@ def test_merge_keeps_the_more_restrictive_consent_and_its_source(engine: Engine)
     assert profile["merged_from"][0]["message_id"] == "e3"
 
 
+def test_merge_records_the_event_that_caused_it(engine: Engine) -> None:
+    ingest(engine, [event("h1", ("user_id", "h-a")), event("h2", ("user_id", "h-b"))])
+    ingest(engine, [event("h3", ("user_id", "h-a")), event("h4", ("user_id", "h-b"), ("user_id", "h-a")),
+                    event("h5", ("user_id", "h-b"))])  # fmt: skip
+    with engine.connect() as conn:
+        assert conn.execute(select(CustomerMerge.__table__.c.message_id)).scalar_one() == "h4"
+
+
 def test_merge_snapshot_keeps_the_merged_profile(engine: Engine) -> None:
     ingest(engine, [event("f1", ("user_id", "f-a")), event("f2", ("user_id", "f-b"))])
     ingest(engine, [event("f3", ("user_id", "f-a"), ("user_id", "f-b"))])

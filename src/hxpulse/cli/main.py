@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -153,6 +152,3 @@ def users_create(
 
 def main() -> None:
     app()
-
-
-__all__ = ["Path", "main"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hxpulse.customers import queries
@@ -30,8 +31,6 @@ def customer_detail(
 ) -> Response:
     live = queries.live_id(conn, customer_id)
     if live is not None and live != customer_id:
-        from fastapi.responses import RedirectResponse
-
         return RedirectResponse(f"/customers/{live}", status_code=303)
     profile = queries.profile(conn, customer_id=customer_id, limit=200)
     return page(request, "customer.html", customer=profile, user=user)

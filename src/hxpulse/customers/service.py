@@ -90,9 +90,17 @@ def settle_previous_ids(conn: Connection, key_lists: Sequence[list[IdentityKey]]
 
 
 def resolve(
-    conn: Connection, key_sets: Sequence[Sequence[IdentityKey]], *, now: datetime, reason: str
+    conn: Connection,
+    key_sets: Sequence[Sequence[IdentityKey]],
+    *,
+    now: datetime,
+    message_ids: Sequence[str],
 ) -> Resolution:
-    """Find or create the one customer behind each set of identities, merging where needed."""
+    """Find or create the one customer behind each set of identities, merging where needed.
+
+    `message_ids[i]` names the event that brought `key_sets[i]`; a merge is recorded with the
+    first event of its group that named identities of two existing customers.
+    """
     groups = _Groups()
     for keys in key_sets:
         groups.join(keys)
@@ -111,9 +119,14 @@ def resolve(
         owners[root] = [new_id]
     new_identities: list[tuple[Any, ...]] = []
     stamp = raw.timestamp_writer(conn)(now)
+    events_of: dict[IdentityKey, list[int]] = {}
+    if any(len(ids) > 1 for ids in owners.values()):
+        for i, keys in enumerate(key_sets):
+            events_of.setdefault(groups.find(keys[0]), []).append(i)
     for root, keys in members.items():
         survivor, *merged = owners[root]
         if merged:
+            reason = _merging_event(events_of[root], key_sets, known, message_ids)
             merge(conn, survivor_id=survivor, merged_ids=merged, now=now, reason=reason)
             result.merges.append((survivor, merged))
         for key in keys:
@@ -123,6 +136,18 @@ def resolve(
     raw.insert_rows(conn, "identities", ("customer_id", "kind", "value", "created_at"),
                     new_identities)  # fmt: skip
     return result
+
+
+def _merging_event(
+    in_group: list[int],
+    key_sets: Sequence[Sequence[IdentityKey]],
+    known: dict[IdentityKey, int],
+    message_ids: Sequence[str],
+) -> str:
+    for i in in_group:
+        if len({known[k] for k in key_sets[i] if k in known}) > 1:
+            return message_ids[i]
+    return message_ids[in_group[0]]
 
 
 def _owners(keys: list[IdentityKey], known: dict[IdentityKey, int]) -> list[int]:

@@ -41,7 +41,7 @@ def ingest_in(conn: Connection, batch: Sequence[EventIn], *, now: datetime) -> I
         return result
     customers.settle_previous_ids(conn, [e.identities for e in fresh])
     resolution = customers.resolve(
-        conn, [e.identities for e in fresh], now=now, reason=fresh[0].message_id
+        conn, [e.identities for e in fresh], now=now, message_ids=[e.message_id for e in fresh]
     )
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
     _insert_events(conn, fresh, owner, now)
