@@ -15,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from hxpulse.cli.common import clean_errors, console, engine, print_json
+from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.errors import Invalid
 from hxpulse.events.importer import import_events
 
@@ -50,7 +50,7 @@ def events(
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, completed=done_bytes, rows=rows, rate=rows / elapsed)
 
-        summary = import_events(built, file, progress=advance)
+        summary = import_events(built, file, pulse=settings(ctx).pulse, progress=advance)
     data = {
         "rows": summary.rows,
         "stored": summary.stored,

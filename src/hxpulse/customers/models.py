@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
@@ -27,6 +27,10 @@ class Customer(Base):
         BigId, ForeignKey("customers.id"), index=True
     )
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the pulse's running sums (see analytics/pulse.py): S, and the undecayed I and R
+    pulse_key: Mapped[float] = mapped_column(Float, default=0.0, server_default="0", index=True)
+    pulse_investments: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    pulse_returns: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class Identity(Base):

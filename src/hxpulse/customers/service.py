@@ -255,6 +255,9 @@ def merge(
     )
     conn.execute(update(customers_t).where(c.id == survivor_id).values(
         name=name, traits=traits, preferences=preferences, consent=consent, updated_at=now,
+        pulse_key=sum(r.pulse_key for r in ordered),
+        pulse_investments=sum(r.pulse_investments for r in ordered),
+        pulse_returns=sum(r.pulse_returns for r in ordered),
     ))  # fmt: skip
     conn.execute(
         insert(merges_t),

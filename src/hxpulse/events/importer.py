@@ -15,10 +15,11 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from hxpulse.config import PulseSettings
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
 from hxpulse.events.schemas import EventCreate, EventIn, stable_message_id
-from hxpulse.events.service import ingest
+from hxpulse.events.service import DEFAULT_PULSE, ingest
 
 BATCH = 5000
 IDENTITY_COLUMNS = ("user_id", "email", "phone", "anonymous_id")
@@ -115,7 +116,12 @@ def to_event(fields: dict[str, Any]) -> EventIn:
 
 
 def import_events(
-    engine: Engine, path: Path, *, progress: Progress | None = None, batch_size: int = BATCH
+    engine: Engine,
+    path: Path,
+    *,
+    pulse: PulseSettings | None = DEFAULT_PULSE,
+    progress: Progress | None = None,
+    batch_size: int = BATCH,
 ) -> ImportSummary:
     """Import `path` (.csv or .jsonl/.ndjson) batch by batch; bad rows go to FILE.rejects.csv.
 
@@ -137,7 +143,7 @@ def import_events(
                 if isinstance(item, BaseException):
                     raise item
                 if item.events:
-                    result = ingest(engine, item.events)
+                    result = ingest(engine, item.events, pulse=pulse)
                     summary.stored += result.stored
                     summary.duplicates += result.duplicates
                 summary.rows = item.rows

@@ -9,26 +9,43 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import Connection, Engine, Table, select, update
 
+from hxpulse.config import PulseSettings
 from hxpulse.customers import service as customers
 from hxpulse.customers.traits import consent_update, name_from_traits, split_traits
 from hxpulse.db import raw
 from hxpulse.db.engine import run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
+from hxpulse.pulse import service as pulse_service
 
 events_t = cast(Table, Event.__table__)
+DEFAULT_PULSE = PulseSettings()
 customers_t = customers.customers_t
 
 
 def ingest(
-    engine: Engine, batch: Sequence[EventIn], *, now: datetime | None = None
+    engine: Engine,
+    batch: Sequence[EventIn],
+    *,
+    now: datetime | None = None,
+    pulse: PulseSettings | None = DEFAULT_PULSE,
 ) -> IngestResult:
-    """Store `batch` in one transaction; return once it is committed."""
+    """Store `batch` in one transaction; return once it is committed.
+
+    `pulse` is the `[pulse]` configuration the running sums are updated with (None: leave the
+    pulse alone, which only the benchmark's baseline does).
+    """
     moment = now or datetime.now(UTC)
-    return run_write(engine, lambda conn: ingest_in(conn, batch, now=moment))
+    return run_write(engine, lambda conn: ingest_in(conn, batch, now=moment, pulse=pulse))
 
 
-def ingest_in(conn: Connection, batch: Sequence[EventIn], *, now: datetime) -> IngestResult:
+def ingest_in(
+    conn: Connection,
+    batch: Sequence[EventIn],
+    *,
+    now: datetime,
+    pulse: PulseSettings | None = DEFAULT_PULSE,
+) -> IngestResult:
     """Store `batch` inside the caller's transaction (see `ingest`)."""
     result = IngestResult(received=len(batch))
     unique: dict[str, EventIn] = {}
@@ -46,6 +63,8 @@ def ingest_in(conn: Connection, batch: Sequence[EventIn], *, now: datetime) -> I
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
     _insert_events(conn, fresh, owner, now)
     customers.verify_live(conn, sorted(set(owner)))
+    if pulse is not None:
+        pulse_service.apply(conn, pulse_service.deltas(pulse, fresh, owner, now))
     _update_profiles(conn, fresh, owner, now)
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)

@@ -27,6 +27,7 @@ from hxpulse.deps import LoginRequired
 from hxpulse.errors import HXError
 from hxpulse.events import api as events_api
 from hxpulse.events.group import GroupCommit
+from hxpulse.pulse import api as pulse_api
 
 HERE = Path(__file__).parent
 log = logging.getLogger("hxpulse")
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.key_cache = {}
-    app.state.committer = GroupCommit(engine)
+    app.state.committer = GroupCommit(engine, pulse=settings.pulse)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(
         SessionMiddleware,
@@ -62,7 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.environment == "production",
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (events_api.tracking, events_api.router, customers_api.router):
+    routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router)
+    for router in routers:
         app.include_router(router)
     for router in (auth_pages.router, customers_pages.router):
         app.include_router(router, include_in_schema=False)

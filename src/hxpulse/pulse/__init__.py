@@ -1,0 +1,1 @@
+"""The pulse: live running sums per customer, explained on demand."""
