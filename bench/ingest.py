@@ -27,7 +27,7 @@ import psycopg
 from sqlalchemy import Engine, text
 
 from hxpulse.auth.service import create_key
-from hxpulse.config import Settings
+from hxpulse.config import PulseSettings, Settings
 from hxpulse.db.engine import make_engine, sqlite_pragmas
 from hxpulse.db.migrate import upgrade
 from hxpulse.db.raw import sqlite_timestamp
@@ -116,9 +116,11 @@ def raw_postgres(url: str, events: list[EventIn], customers: int) -> float:
         return timed(run)
 
 
-def bulk(engine: Engine, events: list[EventIn]) -> float:
+def bulk(engine: Engine, events: list[EventIn], pulse: PulseSettings | None) -> float:
     return timed(
-        lambda: [ingest(engine, events[s : s + BATCH]) for s in range(0, len(events), BATCH)]
+        lambda: [
+            ingest(engine, events[s : s + BATCH], pulse=pulse) for s in range(0, len(events), BATCH)
+        ]
     )
 
 
@@ -197,7 +199,7 @@ class Report:
 
     def measure(self, path: str, events: int, work: Work, target: str = "") -> None:
         """Run `work` on a fresh database, check the event count, print one line."""
-        name = path.split()[0].lower()
+        name = "".join(ch if ch.isalnum() else "_" for ch in path.lower())
         url = f"sqlite:///{self.tmp}/{name}.db"
         url = self.pg.create_database(f"bench_{name}") if self.pg else url
         engine = make_engine(Settings(database_url=url))
@@ -239,7 +241,9 @@ def run_database(db: str, n: int, customers: int, http_n: int) -> bool:
 
         try:
             r.measure("raw ceiling", n, lambda u, e: raw(u, events("raw"), customers))
-            r.measure("bulk import (ingest)", n, lambda u, e: bulk(e, events("b")), "bulk")
+            r.measure("bulk import", n, lambda u, e: bulk(e, events("b"), None), "bulk")
+            pulse = PulseSettings()
+            r.measure("bulk import + pulse", n, lambda u, e: bulk(e, events("p"), pulse))
             r.measure("CSV import", n, lambda u, e: csv_import(e, events("c"), tmp / "e.csv"))
             http = lambda u, e: http_batch(u, e, http_n, tmp / "server.log")  # noqa: E731
             r.measure("HTTP /v1/batch", http_n, http, "" if pg else "http")
