@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from hxpulse.analytics.pulse import PulseModel, PulseState, band, purchase_weight
+from hxpulse.analytics.pulse import (
+    SECONDS_PER_DAY,
+    PulseModel,
+    PulseState,
+    band,
+    purchase_weight,
+)
 from hxpulse.config import PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
@@ -39,20 +46,32 @@ def event_weight(settings: PulseSettings, event: EventIn) -> tuple[Any, float] |
 def deltas(
     settings: PulseSettings, events: Sequence[EventIn], owners: Sequence[int], now: datetime
 ) -> Deltas:
-    """What `events` add to each customer's sums (an event dated after `now` counts as now)."""
+    """What `events` add to each customer's sums (an event dated after `now` counts as now).
+
+    The same sums as `PulseState.add` per event (the tests hold them to it), written as one
+    loop because it runs for every event ingested.
+    """
     law = model(settings)
+    per_second = law.rate / SECONDS_PER_DAY
+    epoch, latest = EPOCH.timestamp(), now.timestamp()
+    multiplier = settings.negative_multiplier
     changes: Deltas = {}
     for event, customer_id in zip(events, owners, strict=True):
         found = event_weight(settings, event)
         if found is None:
             continue
         mapped, weight = found
+        if mapped.negative and weight < 0:
+            weight *= multiplier  # unresolved until a resolution lifts the extra parts
         state = changes.get(customer_id)
         if state is None:
             state = changes[customer_id] = PulseState()
-        state.add(law, component=mapped.component, weight=weight,
-                  occurred_at=min(event.occurred_at, now),
-                  unresolved_negative=mapped.negative and weight < 0)  # fmt: skip
+        moment = min(event.occurred_at.timestamp(), latest)
+        state.key += weight * math.exp(per_second * (moment - epoch))
+        if mapped.component == "investment":
+            state.investments += weight
+        else:
+            state.returns += weight
     return changes
 
 
