@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, text, update
 
@@ -16,18 +16,10 @@ from hxpulse.db.engine import RetryTransaction, is_sqlite
 from hxpulse.events.models import Event
 
 IdentityKey = tuple[str, str]
-T = TypeVar("T")
-CHUNK = 900
 customers_t = cast(Table, Customer.__table__)
 identities_t = cast(Table, Identity.__table__)
 merges_t = cast(Table, CustomerMerge.__table__)
 events_t = cast(Table, Event.__table__)
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """Yield `items` in slices of at most `size` (bound-parameter limits)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(slots=True)

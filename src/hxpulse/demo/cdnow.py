@@ -65,7 +65,6 @@ LAST_NAMES = (
     "Murphy",
     "Ivanova",
 )
-DEPARTMENTS = ("sales", "marketing", "support", "fulfilment")
 
 
 @dataclass(frozen=True, slots=True)

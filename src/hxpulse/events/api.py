@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.deps import SettingsDep, basic_user, bearer_token, require_scope
@@ -15,6 +15,7 @@ from hxpulse.events import intake, segment
 from hxpulse.events.schemas import EventCreate, IngestResult
 from hxpulse.web.body import read_json
 
+_OPTIONAL_MOMENT: TypeAdapter[datetime | None] = TypeAdapter(datetime | None)
 tracking = APIRouter(prefix="/v1", tags=["tracking (Segment-compatible)"])
 router = APIRouter(prefix="/api", tags=["events"])
 
@@ -34,7 +35,7 @@ def _write_key(request: Request, body: dict[str, Any]) -> None:
 
 def _sent_at(body: dict[str, Any]) -> datetime | None:
     try:
-        return segment.SegmentMessage.model_validate({"sentAt": body.get("sentAt")}).sentAt
+        return _OPTIONAL_MOMENT.validate_python(body.get("sentAt"))
     except ValidationError:
         raise Invalid("sentAt: not a valid ISO 8601 timestamp") from None
 

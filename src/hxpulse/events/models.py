@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
 
 CHANNELS = ("web", "app", "email", "social", "phone", "chat", "store", "other")
-KINDS = ("track", "identify", "alias", "page", "screen", "group")
 
 
 class Event(Base):

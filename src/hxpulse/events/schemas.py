@@ -47,7 +47,6 @@ class IngestResult:
     duplicates: int = 0
     customers_created: int = 0
     merges: int = 0
-    customer_ids: list[int] = field(default_factory=list)
     new_message_ids: set[str] = field(default_factory=set)
 
 

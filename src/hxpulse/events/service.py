@@ -69,7 +69,6 @@ def ingest_in(
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)
     result.merges = sum(len(merged) for _, merged in resolution.merges)
-    result.customer_ids = sorted(set(owner))
     result.new_message_ids = {e.message_id for e in fresh}
     return result
 

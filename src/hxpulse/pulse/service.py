@@ -16,7 +16,7 @@ from hxpulse.analytics.pulse import (
     band,
     purchase_weight,
 )
-from hxpulse.config import PulseSettings
+from hxpulse.config import EventWeight, PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
 from hxpulse.errors import NotFound
@@ -32,7 +32,7 @@ def model(settings: PulseSettings) -> PulseModel:
     return PulseModel(settings.half_life_days, EPOCH, settings.negative_multiplier)
 
 
-def event_weight(settings: PulseSettings, event: EventIn) -> tuple[Any, float] | None:
+def event_weight(settings: PulseSettings, event: EventIn) -> tuple[EventWeight, float] | None:
     """The (weight setting, weight) of one event, or None when its type is unmapped."""
     mapped = settings.weight_of(event.type)
     if mapped is None or mapped.weight == 0:
@@ -131,5 +131,6 @@ def at_risk(
         .order_by(c.pulse_key, c.id)
         .limit(limit)
     )
-    return [{"customer_id": r.id, "name": r.name, "pulse": law.pulse(r.pulse_key, now),
-             "band": band(law.pulse(r.pulse_key, now), settings.bands)} for r in rows]  # fmt: skip
+    pulses = [(r, law.pulse(r.pulse_key, now)) for r in rows]
+    return [{"customer_id": r.id, "name": r.name, "pulse": p, "band": band(p, settings.bands)}
+            for r, p in pulses]  # fmt: skip
