@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
@@ -31,6 +31,17 @@ class Customer(Base):
     pulse_key: Mapped[float] = mapped_column(Float, default=0.0, server_default="0", index=True)
     pulse_investments: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     pulse_returns: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # when the customer last gave something back (a return event): the "lapsed" overlay
+    last_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # negative experiences not yet resolved (see pulse_negatives): the "at-risk" overlay
+    open_negatives: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the journey (see journey/): current stage, since when, and whether the last NPS answer
+    # was a detractor's
+    stage: Mapped[str] = mapped_column(
+        String(40), default="prospect", server_default="prospect", index=True
+    )
+    stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detractor: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Identity(Base):

@@ -4,5 +4,16 @@ from hxpulse.auth import models as auth_models
 from hxpulse.customers import models as customer_models
 from hxpulse.db.base import Base
 from hxpulse.events import models as event_models
+from hxpulse.journey import models as journey_models
+from hxpulse.pulse import models as pulse_models
+from hxpulse.segments import models as segment_models
 
-__all__ = ["Base", "auth_models", "customer_models", "event_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "customer_models",
+    "event_models",
+    "journey_models",
+    "pulse_models",
+    "segment_models",
+]

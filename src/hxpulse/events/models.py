@@ -15,7 +15,11 @@ CHANNELS = ("web", "app", "email", "social", "phone", "chat", "store", "other")
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_customer_occurred", "customer_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_events_customer_occurred", "customer_id", "occurred_at"),
+        # segments' time-window conditions ("bought twice in the last 90 days")
+        Index("ix_events_type_occurred", "type", "occurred_at", "customer_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)

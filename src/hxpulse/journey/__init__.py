@@ -1,0 +1,1 @@
+"""The journey: stages from prospect to advocate, their transitions and the funnel."""

@@ -1,0 +1,1 @@
+"""Saved segments: conditions over customers, evaluated by SQL in the database."""
