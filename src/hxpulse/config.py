@@ -24,6 +24,7 @@ class EventWeight(BaseModel):
     weight: float = Field(allow_inf_nan=False)
     per_value: bool = Field(False, description="Weight grows with the event's value (purchases).")
     negative: bool = Field(False, description="Counts 12x until resolved (complaints).")
+    resolves: bool = Field(False, description="Resolves a negative experience (resolutions).")
 
 
 def _w(component: Component, weight: float, **flags: bool) -> EventWeight:
@@ -47,7 +48,7 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
     "complaint": _w("experience", -5, negative=True),
     "failed_delivery": _w("experience", -4, negative=True),
     "detractor": _w("experience", -4, negative=True), "passive": _w("experience", 0),
-    "promoter": _w("experience", 4), "resolution": _w("experience", 2),
+    "promoter": _w("experience", 4), "resolution": _w("experience", 2, resolves=True),
     "support_contact": _w("experience", 0),
 }  # fmt: skip
 
@@ -74,6 +75,72 @@ class PulseSettings(BaseModel):
     def weight_of(self, event_type: str) -> EventWeight | None:
         """The weight of `event_type`, or None when it is unmapped (and so counts zero)."""
         return self.weights.get(event_type)
+
+
+class StageCondition(BaseModel):
+    """At least `min_count` events of these types (within the last `within_days`, if set)."""
+
+    events: list[str] = Field(min_length=1)
+    min_count: int = Field(1, ge=1)
+    within_days: float | None = Field(None, gt=0, allow_inf_nan=False)
+
+
+class StageRule(BaseModel):
+    """A journey stage: reached when every condition holds (and, if `satisfied`, when the
+    customer has no unresolved negative experience and their last NPS answer is not a
+    detractor's)."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
+    when: list[StageCondition] = Field(default_factory=list)
+    satisfied: bool = False
+
+
+def _stage(name: str, *when: StageCondition, satisfied: bool = False) -> StageRule:
+    return StageRule(name=name, when=list(when), satisfied=satisfied)
+
+
+def _cond(
+    events: list[str], min_count: int = 1, within_days: float | None = None
+) -> StageCondition:
+    return StageCondition(events=events, min_count=min_count, within_days=within_days)
+
+
+ADVOCACY = ["referral", "review", "content_share"]
+DEFAULT_STAGES: list[StageRule] = [
+    _stage("prospect"),
+    _stage("lead", _cond(["identify", "signup", "subscribe", "lead_form", "newsletter_signup"])),
+    _stage("qualified_lead",
+           _cond(["add_to_cart", "checkout_started", "demo_request", "trial_start",
+                  "quote_request"])),
+    _stage("customer", _cond(["purchase"])),
+    _stage("repeat_customer", _cond(["purchase"], 2), satisfied=True),
+    _stage("advocate", _cond(["purchase"]), _cond(ADVOCACY, 2, 180)),
+]  # fmt: skip
+
+
+class JourneySettings(BaseModel):
+    """The `[journey]` section of hxpulse.toml: stages lowest first, and the overlays."""
+
+    stages: list[StageRule] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
+    lapsed_days: float = Field(180.0, gt=0, allow_inf_nan=False)
+    nps_events: list[str] = Field(default_factory=lambda: ["detractor", "passive", "promoter"])
+    detractor_events: list[str] = Field(default_factory=lambda: ["detractor"])
+
+    @field_validator("stages")
+    @classmethod
+    def _check_stages(cls, value: list[StageRule]) -> list[StageRule]:
+        names = [rule.name for rule in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        if value[0].when:
+            raise ValueError(
+                f"the first stage ({names[0]}) is where everyone starts: no conditions"
+            )
+        return value
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [rule.name for rule in self.stages]
 
 
 def normalise_database_url(url: str) -> str:
@@ -104,6 +171,7 @@ class Settings(BaseSettings):
     max_batch_bytes: int = 500 * 1024
     max_message_bytes: int = 32 * 1024
     pulse: PulseSettings = Field(default_factory=PulseSettings)
+    journey: JourneySettings = Field(default_factory=JourneySettings)
 
     @field_validator("database_url")
     @classmethod
