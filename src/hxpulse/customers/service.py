@@ -14,12 +14,16 @@ from hxpulse.customers.traits import merge_consent
 from hxpulse.db import raw
 from hxpulse.db.engine import RetryTransaction, is_sqlite
 from hxpulse.events.models import Event
+from hxpulse.journey.models import StageChange
+from hxpulse.pulse.models import PulseNegative
 
 IdentityKey = tuple[str, str]
 customers_t = cast(Table, Customer.__table__)
 identities_t = cast(Table, Identity.__table__)
 merges_t = cast(Table, CustomerMerge.__table__)
 events_t = cast(Table, Event.__table__)
+negatives_t = cast(Table, PulseNegative.__table__)
+stage_changes_t = cast(Table, StageChange.__table__)
 
 
 @dataclass(slots=True)
@@ -230,11 +234,10 @@ def merge(
         .where(events_t.c.customer_id.in_(merged_ids))
         .values(customer_id=survivor_id)
     )
-    conn.execute(
-        update(identities_t)
-        .where(identities_t.c.customer_id.in_(merged_ids))
-        .values(customer_id=survivor_id)
-    )
+    for table in (identities_t, negatives_t, stage_changes_t):
+        conn.execute(
+            update(table).where(table.c.customer_id.in_(merged_ids)).values(customer_id=survivor_id)
+        )
     conn.execute(
         update(customers_t)
         .where(c.merged_into_id.in_(merged_ids))
@@ -250,6 +253,9 @@ def merge(
         pulse_key=sum(r.pulse_key for r in ordered),
         pulse_investments=sum(r.pulse_investments for r in ordered),
         pulse_returns=sum(r.pulse_returns for r in ordered),
+        open_negatives=sum(r.open_negatives for r in ordered),
+        last_return_at=max((r.last_return_at for r in ordered if r.last_return_at), default=None),
+        detractor=ordered[-1].detractor,
     ))  # fmt: skip
     conn.execute(
         insert(merges_t),
