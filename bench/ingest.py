@@ -27,7 +27,7 @@ import psycopg
 from sqlalchemy import Engine, text
 
 from hxpulse.auth.service import create_key
-from hxpulse.config import PulseSettings, Settings
+from hxpulse.config import Live, Settings
 from hxpulse.db.engine import make_engine, sqlite_pragmas
 from hxpulse.db.migrate import upgrade
 from hxpulse.db.raw import sqlite_timestamp
@@ -116,10 +116,10 @@ def raw_postgres(url: str, events: list[EventIn], customers: int) -> float:
         return timed(run)
 
 
-def bulk(engine: Engine, events: list[EventIn], pulse: PulseSettings | None) -> float:
+def bulk(engine: Engine, events: list[EventIn], live: Live | None) -> float:
     return timed(
         lambda: [
-            ingest(engine, events[s : s + BATCH], pulse=pulse) for s in range(0, len(events), BATCH)
+            ingest(engine, events[s : s + BATCH], live=live) for s in range(0, len(events), BATCH)
         ]
     )
 
@@ -242,8 +242,8 @@ def run_database(db: str, n: int, customers: int, http_n: int) -> bool:
         try:
             r.measure("raw ceiling", n, lambda u, e: raw(u, events("raw"), customers))
             r.measure("bulk import", n, lambda u, e: bulk(e, events("b"), None), "bulk")
-            pulse = PulseSettings()
-            r.measure("bulk import + pulse", n, lambda u, e: bulk(e, events("p"), pulse))
+            live = Live()
+            r.measure("bulk import + live", n, lambda u, e: bulk(e, events("p"), live))
             r.measure("CSV import", n, lambda u, e: csv_import(e, events("c"), tmp / "e.csv"))
             http = lambda u, e: http_batch(u, e, http_n, tmp / "server.log")  # noqa: E731
             r.measure("HTTP /v1/batch", http_n, http, "" if pg else "http")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -143,6 +144,14 @@ class JourneySettings(BaseModel):
         return [rule.name for rule in self.stages]
 
 
+@dataclass(frozen=True, slots=True)
+class Live:
+    """What every event updates in its own transaction: the pulse and the journey stage."""
+
+    pulse: PulseSettings = field(default_factory=PulseSettings)
+    journey: JourneySettings = field(default_factory=JourneySettings)
+
+
 def normalise_database_url(url: str) -> str:
     """Return `url` with the driver HX Pulse uses (psycopg 3 for PostgreSQL)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -184,6 +193,10 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 32:
             raise ValueError("secret_key must be at least 32 characters long")
         return value
+
+    @property
+    def live(self) -> Live:
+        return Live(self.pulse, self.journey)
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from hxpulse.config import PulseSettings
+from hxpulse.config import Live
 from hxpulse.events.group import GroupCommit
 from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventIn, IngestResult
@@ -43,7 +43,7 @@ def run_concurrently(
 
 
 def test_each_request_gets_its_own_counts(engine: Engine) -> None:
-    committer = GroupCommit(engine, pulse=PulseSettings())
+    committer = GroupCommit(engine, live=Live())
     batches = [batch(f"r{k}", 30) for k in range(10)] + [batch("r0", 30), batch("r1", 10)]
     results = run_concurrently(committer, batches)
     assert all(isinstance(r, IngestResult) for r in results)
@@ -55,7 +55,7 @@ def test_each_request_gets_its_own_counts(engine: Engine) -> None:
 
 
 def test_a_failing_request_does_not_sink_the_others(engine: Engine) -> None:
-    committer = GroupCommit(engine, pulse=PulseSettings())
+    committer = GroupCommit(engine, live=Live())
     bad = batch("bad", 3)
     bad[1].properties = {"not json": object()}
     results = run_concurrently(committer, [batch("a", 20), bad, batch("b", 20)])
@@ -68,5 +68,5 @@ def test_a_failing_request_does_not_sink_the_others(engine: Engine) -> None:
 
 @pytest.mark.parametrize("size", [1, 7])
 def test_a_lone_request_is_committed_at_once(engine: Engine, size: int) -> None:
-    result = GroupCommit(engine, pulse=PulseSettings()).ingest(batch("solo", size))
+    result = GroupCommit(engine, live=Live()).ingest(batch("solo", size))
     assert (result.stored, result.duplicates) == (size, 0)

@@ -27,7 +27,7 @@ def demo(
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("demo", total=DEMO_EVENT_ESTIMATE)
-        stored = load(built, pulse=settings(ctx).pulse, progress=lambda n: bar.advance(task, n))
+        stored = load(built, live=settings(ctx).live, progress=lambda n: bar.advance(task, n))
         bar.update(task, total=bar.tasks[0].completed)
     console.print(f"Loaded {stored:,} new events in {time.perf_counter() - started:.1f} s.")
     if ensure_demo_admin(built):

@@ -50,7 +50,7 @@ def events(
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, completed=done_bytes, rows=rows, rate=rows / elapsed)
 
-        summary = import_events(built, file, pulse=settings(ctx).pulse, progress=advance)
+        summary = import_events(built, file, live=settings(ctx).live, progress=advance)
     data = {
         "rows": summary.rows,
         "stored": summary.stored,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from hxpulse.auth import service as auth
 from hxpulse.auth.models import User
-from hxpulse.config import PulseSettings
+from hxpulse.config import Live
 from hxpulse.demo.cdnow import demo_events
 from hxpulse.events.service import ingest
 
@@ -18,14 +18,12 @@ DEMO_EMAIL = "demo@hxpulse.example"
 DEMO_PASSWORD = "hxpulse-demo"
 
 
-def load(
-    engine: Engine, *, pulse: PulseSettings, progress: Callable[[int], None] | None = None
-) -> int:
+def load(engine: Engine, *, live: Live, progress: Callable[[int], None] | None = None) -> int:
     """Load the demo events (again: nothing is added twice); return how many were new."""
     events = demo_events(datetime.now(UTC).date())
     stored = 0
     while batch := list(islice(events, 5000)):
-        stored += ingest(engine, batch, pulse=pulse).stored
+        stored += ingest(engine, batch, live=live).stored
         if progress is not None:
             progress(len(batch))
     return stored

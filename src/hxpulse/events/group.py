@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from hxpulse.config import PulseSettings
+from hxpulse.config import Live
 from hxpulse.events.schemas import EventIn, IngestResult
 from hxpulse.events.service import ingest
 
@@ -33,11 +33,9 @@ class _Request:
 class GroupCommit:
     """Call `ingest(events)` from any thread; it returns once those events are committed."""
 
-    def __init__(
-        self, engine: Engine, *, pulse: PulseSettings | None, max_events: int = 5000
-    ) -> None:
+    def __init__(self, engine: Engine, *, live: Live | None, max_events: int = 5000) -> None:
         self.engine = engine
-        self.pulse = pulse
+        self.live = live
         self.max_events = max_events
         self._queue_lock = threading.Lock()
         self._writer_lock = threading.Lock()
@@ -72,9 +70,7 @@ class GroupCommit:
     def _write(self, group: list[_Request]) -> None:
         if len(group) > 1:
             try:
-                combined = ingest(
-                    self.engine, [e for r in group for e in r.events], pulse=self.pulse
-                )
+                combined = ingest(self.engine, [e for r in group for e in r.events], live=self.live)
             except Exception:  # noqa: BLE001 - retried one by one so one request cannot sink others
                 log.warning("group commit of %d requests failed; committing one by one", len(group))
             else:
@@ -82,7 +78,7 @@ class GroupCommit:
                 return
         for request in group:
             try:
-                request.result = ingest(self.engine, request.events, pulse=self.pulse)
+                request.result = ingest(self.engine, request.events, live=self.live)
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
                 request.error = exc
             request.done.set()

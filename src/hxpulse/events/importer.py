@@ -15,11 +15,11 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from hxpulse.config import PulseSettings
+from hxpulse.config import Live
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
 from hxpulse.events.schemas import EventCreate, EventIn, stable_message_id
-from hxpulse.events.service import DEFAULT_PULSE, ingest
+from hxpulse.events.service import DEFAULT_LIVE, ingest
 
 BATCH = 5000
 IDENTITY_COLUMNS = ("user_id", "email", "phone", "anonymous_id")
@@ -119,7 +119,7 @@ def import_events(
     engine: Engine,
     path: Path,
     *,
-    pulse: PulseSettings | None = DEFAULT_PULSE,
+    live: Live | None = DEFAULT_LIVE,
     progress: Progress | None = None,
     batch_size: int = BATCH,
 ) -> ImportSummary:
@@ -143,7 +143,7 @@ def import_events(
                 if isinstance(item, BaseException):
                     raise item
                 if item.events:
-                    result = ingest(engine, item.events, pulse=pulse)
+                    result = ingest(engine, item.events, live=live)
                     summary.stored += result.stored
                     summary.duplicates += result.duplicates
                 summary.rows = item.rows

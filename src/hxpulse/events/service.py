@@ -9,7 +9,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import Connection, Engine, Table, select, update
 
-from hxpulse.config import PulseSettings
+from hxpulse.config import Live
 from hxpulse.customers import service as customers
 from hxpulse.customers.traits import consent_update, name_from_traits, split_traits
 from hxpulse.db import raw
@@ -19,7 +19,7 @@ from hxpulse.events.schemas import EventIn, IngestResult
 from hxpulse.pulse import service as pulse_service
 
 events_t = cast(Table, Event.__table__)
-DEFAULT_PULSE = PulseSettings()
+DEFAULT_LIVE = Live()
 customers_t = customers.customers_t
 
 
@@ -28,15 +28,15 @@ def ingest(
     batch: Sequence[EventIn],
     *,
     now: datetime | None = None,
-    pulse: PulseSettings | None = DEFAULT_PULSE,
+    live: Live | None = DEFAULT_LIVE,
 ) -> IngestResult:
     """Store `batch` in one transaction; return once it is committed.
 
-    `pulse` is the `[pulse]` configuration the running sums are updated with (None: leave the
-    pulse alone, which only the benchmark's baseline does).
+    `live` is the `[pulse]` and `[journey]` configuration the pulse and stage are updated with
+    in the same transaction (None: leave them alone, which only the benchmarks' baseline does).
     """
     moment = now or datetime.now(UTC)
-    return run_write(engine, lambda conn: ingest_in(conn, batch, now=moment, pulse=pulse))
+    return run_write(engine, lambda conn: ingest_in(conn, batch, now=moment, live=live))
 
 
 def ingest_in(
@@ -44,7 +44,7 @@ def ingest_in(
     batch: Sequence[EventIn],
     *,
     now: datetime,
-    pulse: PulseSettings | None = DEFAULT_PULSE,
+    live: Live | None = DEFAULT_LIVE,
 ) -> IngestResult:
     """Store `batch` inside the caller's transaction (see `ingest`)."""
     result = IngestResult(received=len(batch))
@@ -63,8 +63,8 @@ def ingest_in(
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
     _insert_events(conn, fresh, owner, now)
     customers.verify_live(conn, sorted(set(owner)))
-    if pulse is not None:
-        pulse_service.apply(conn, pulse_service.deltas(pulse, fresh, owner, now))
+    if live is not None:
+        pulse_service.apply(conn, pulse_service.deltas(live.pulse, fresh, owner, now))
     _update_profiles(conn, fresh, owner, now)
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)

@@ -53,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.key_cache = {}
-    app.state.committer = GroupCommit(engine, pulse=settings.pulse)
+    app.state.committer = GroupCommit(engine, live=settings.live)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(
         SessionMiddleware,
