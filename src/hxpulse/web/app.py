@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from hxpulse.events.group import GroupCommit
 from hxpulse.pulse import api as pulse_api
 
 HERE = Path(__file__).parent
+PLOTLY_JS = Path(str(files("plotly") / "package_data"))
 log = logging.getLogger("hxpulse")
 
 
@@ -63,6 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.environment == "production",
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
+    app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
     routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router)
     for router in routers:
         app.include_router(router)
