@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hxpulse.analytics.pulse import Contribution, brute_force
-from hxpulse.config import PulseSettings
+from hxpulse.config import Live
 from hxpulse.customers import queries
 from hxpulse.events.schemas import EventIn
 from hxpulse.events.service import ingest
 from hxpulse.pulse import service
 
-SETTINGS = PulseSettings()
+LIVE = Live()
+SETTINGS = LIVE.pulse
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TYPES = [
     "purchase",
@@ -55,7 +56,7 @@ def test_live_sums_match_brute_force_with_late_events(engine: Engine) -> None:
         ingest(engine, shuffled[start : start + 7], now=NOW)
     ingest(engine, shuffled[:10], now=NOW)  # a resend changes nothing
     with engine.connect() as conn:
-        got = service.explain(conn, SETTINGS, customer_id=queries.find(conn, "u1"), now=NOW)
+        got = service.explain(conn, LIVE, customer_id=queries.find(conn, "u1"), now=NOW)
     assert got["pulse"] == pytest.approx(reference(events), rel=1e-9, abs=1e-9)
     assert got["investments"] + got["returns"] - got["decay"] == pytest.approx(got["pulse"])
 
@@ -68,7 +69,7 @@ def test_merged_profiles_add_their_pulse(engine: Engine) -> None:
                    identities=[("user_id", "ua"), ("user_id", "ub")])  # fmt: skip
     ingest(engine, [link], now=NOW)
     with engine.connect() as conn:
-        got = service.explain(conn, SETTINGS, customer_id=queries.find(conn, "ub"), now=NOW)
+        got = service.explain(conn, LIVE, customer_id=queries.find(conn, "ub"), now=NOW)
     assert got["pulse"] == pytest.approx(reference(a + b))
     assert got["pulse"] < reference(a)  # the unresolved complaint weighs 12 times
 

@@ -150,6 +150,15 @@ class Contribution:
     weight: float
     occurred_at: datetime
     resolved: bool | None = None  # None: not a negative experience
+    resolved_at: datetime | None = None  # when it was resolved (counts 12x before, if known)
+
+    def unresolved_at(self, moment: datetime) -> bool:
+        """Whether this is a negative experience still counting 12x at `moment`."""
+        if self.resolved is None:
+            return False
+        if not self.resolved:
+            return True
+        return self.resolved_at is not None and moment < self.resolved_at
 
 
 def brute_force(model: PulseModel, events: Iterable[Contribution], moment: datetime) -> Breakdown:
@@ -161,7 +170,9 @@ def brute_force(model: PulseModel, events: Iterable[Contribution], moment: datet
     for event in events:
         if event.occurred_at > moment:
             continue
-        counted = model.effective_weight(event.weight, unresolved_negative=event.resolved is False)
+        counted = model.effective_weight(
+            event.weight, unresolved_negative=event.unresolved_at(moment)
+        )
         days = (moment - event.occurred_at).total_seconds() / SECONDS_PER_DAY
         pulse += counted * math.exp(-model.rate * days)
         if event.component == "investment":

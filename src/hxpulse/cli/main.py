@@ -9,6 +9,7 @@ import typer
 from hxpulse.auth import service as auth
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
+from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.customers import queries
 from hxpulse.db.migrate import current_revision, upgrade
@@ -24,6 +25,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(users, name="users")
 app.add_typer(importing.app, name="import")
 app.command("demo")(demo_cmd.demo)
+app.command("pulse")(pulse_cmd.pulse)
 
 
 @app.callback()

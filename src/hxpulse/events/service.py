@@ -16,7 +16,7 @@ from hxpulse.db import raw
 from hxpulse.db.engine import run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
-from hxpulse.pulse import service as pulse_service
+from hxpulse.pulse import live as pulse_live
 
 events_t = cast(Table, Event.__table__)
 DEFAULT_LIVE = Live()
@@ -64,7 +64,7 @@ def ingest_in(
     _insert_events(conn, fresh, owner, now)
     customers.verify_live(conn, sorted(set(owner)))
     if live is not None:
-        pulse_service.apply(conn, pulse_service.deltas(live.pulse, fresh, owner, now))
+        pulse_live.update(conn, live.pulse, fresh, owner, now)
     _update_profiles(conn, fresh, owner, now)
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)

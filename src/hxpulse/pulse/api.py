@@ -1,4 +1,4 @@
-"""JSON routes for the pulse: one customer's pulse explained, and who is most at risk now."""
+"""JSON routes for the pulse: one customer's pulse explained and its curve; who is at risk."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, Reader, SettingsDep
+from hxpulse.events.schemas import as_utc
 from hxpulse.pulse import service
 
 router = APIRouter(prefix="/api", tags=["pulse"])
@@ -16,15 +17,58 @@ router = APIRouter(prefix="/api", tags=["pulse"])
 
 @router.get("/customers/{ref}/pulse")
 def customer_pulse(ref: str, conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str, Any]:
-    """Return one customer's pulse now with its parts: pulse = investments + returns − decay."""
+    """One customer's pulse now: pulse = investments + returns − decay, with band, trend (change
+    over 30 days), stage, overlays and the events that contribute most."""
     customer_id = queries.find(conn, ref)
-    return service.explain(conn, settings.pulse, customer_id=customer_id, now=datetime.now(UTC))
+    return service.explain(conn, settings.live, customer_id=customer_id, now=datetime.now(UTC))
+
+
+@router.get("/customers/{ref}/pulse/history")
+def customer_pulse_history(
+    ref: str,
+    conn: ConnDep,
+    settings: SettingsDep,
+    _who: Reader,
+    start: datetime | None = Query(None, description="Default: the customer's first event."),
+    end: datetime | None = Query(None, description="Default: now."),
+    points: int = Query(120, ge=2, le=2000),
+) -> dict[str, Any]:
+    """The pulse curve over a window, reconstructed from the customer's events."""
+    customer_id = queries.find(conn, ref)
+    until = as_utc(end) if end else datetime.now(UTC)
+    since = as_utc(start) if start else None
+    curve = service.history(
+        conn, settings.pulse, customer_id=customer_id, start=since, end=until, points=points
+    )
+    return {"customer_id": customer_id, "points": curve}
 
 
 @router.get("/pulse/at-risk")
 def pulse_at_risk(
     conn: ConnDep, settings: SettingsDep, _who: Reader, limit: int = Query(100, ge=1, le=10_000)
 ) -> dict[str, Any]:
-    """Return the customers with the lowest pulse right now, lowest first."""
+    """The customers with the lowest pulse right now, lowest first (an index scan)."""
     now = datetime.now(UTC)
     return {"as_of": now, "items": service.at_risk(conn, settings.pulse, limit=limit, now=now)}
+
+
+@router.get("/pulse/bands")
+def pulse_bands(conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str, Any]:
+    """How many customers are in each band now, and the spread of pulse."""
+    now = datetime.now(UTC)
+    return {"as_of": now, "bands": service.bands(conn, settings.pulse, now),
+            "distribution": service.distribution(conn, settings.pulse, now)}  # fmt: skip
+
+
+@router.get("/pulse/movers")
+def pulse_movers(
+    conn: ConnDep,
+    settings: SettingsDep,
+    _who: Reader,
+    days: int = Query(7, ge=1, le=365),
+    limit: int = Query(10, ge=1, le=100),
+) -> dict[str, Any]:
+    """The customers whose pulse rose and fell most over the last `days`."""
+    now = datetime.now(UTC)
+    return {"as_of": now, "days": days,
+            **service.movers(conn, settings.pulse, now, days=days, limit=limit)}  # fmt: skip

@@ -1,30 +1,32 @@
-"""Pulse logic: update the running sums as events arrive; read pulse, parts and the at-risk list."""
+"""Pulse reads: one customer's pulse explained, its curve, who is at risk, who moved, the spread.
+
+The stored sums are kept current by pulse/live.py as events arrive; everything here reads them
+(index queries on the key S) or replays a customer's events (pulse/replay.py) to explain them.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Integer, Table, case, func, select
+from sqlalchemy import cast as sql_cast
 
-from hxpulse.analytics.pulse import (
-    SECONDS_PER_DAY,
-    PulseModel,
-    PulseState,
-    band,
-    purchase_weight,
-)
-from hxpulse.config import EventWeight, PulseSettings
+from hxpulse.analytics.pulse import PulseModel, band, brute_force, purchase_weight
+from hxpulse.config import EventWeight, Live, PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
-from hxpulse.errors import NotFound
+from hxpulse.errors import Invalid, NotFound
+from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventIn
+from hxpulse.pulse.replay import LoggedEvent, Replay, replay
 
 # T0 of the stored key S. Fixed: changing it means rebasing every key (see PulseModel.rebased).
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-Deltas = dict[int, PulseState]
+TREND_DAYS = 30
+events_t = cast(Table, Event.__table__)
 
 
 def model(settings: PulseSettings) -> PulseModel:
@@ -43,80 +45,115 @@ def event_weight(settings: PulseSettings, event: EventIn) -> tuple[EventWeight, 
     return mapped, weight
 
 
-def deltas(
-    settings: PulseSettings, events: Sequence[EventIn], owners: Sequence[int], now: datetime
-) -> Deltas:
-    """What `events` add to each customer's sums (an event dated after `now` counts as now).
-
-    The same sums as `PulseState.add` per event (the tests hold them to it), written as one
-    loop because it runs for every event ingested.
-    """
-    law = model(settings)
-    per_second = law.rate / SECONDS_PER_DAY
-    epoch, latest = EPOCH.timestamp(), now.timestamp()
-    multiplier = settings.negative_multiplier
-    changes: Deltas = {}
-    for event, customer_id in zip(events, owners, strict=True):
-        found = event_weight(settings, event)
-        if found is None:
-            continue
-        mapped, weight = found
-        if mapped.negative and weight < 0:
-            weight *= multiplier  # unresolved until a resolution lifts the extra parts
-        state = changes.get(customer_id)
-        if state is None:
-            state = changes[customer_id] = PulseState()
-        moment = min(event.occurred_at.timestamp(), latest)
-        state.key += weight * math.exp(per_second * (moment - epoch))
-        if mapped.component == "investment":
-            state.investments += weight
-        else:
-            state.returns += weight
-    return changes
+def resolving_types(settings: PulseSettings) -> list[str]:
+    return sorted(t for t, w in settings.weights.items() if w.resolves)
 
 
-_APPLY = (
-    "UPDATE customers SET pulse_key = pulse_key + ?, pulse_investments = pulse_investments + ?,"
-    " pulse_returns = pulse_returns + ? WHERE id = ?"
-)
-_APPLY_PG = (
-    "UPDATE customers AS c SET pulse_key = c.pulse_key + d.k,"
-    " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r"
-    " FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[]) AS d(id, k, i, r)"
-    " WHERE c.id = d.id"
-)
+def logged_events(
+    conn: Connection, settings: PulseSettings, customer_ids: Sequence[int]
+) -> dict[int, list[LoggedEvent]]:
+    """The pulse-relevant columns of every event of `customer_ids`."""
+    e = events_t.c
+    resolving = resolving_types(settings)
+    named = case((e.type.in_(resolving), e.properties), else_=None) if resolving else None
+    columns: list[Any] = [e.customer_id, e.message_id, e.type, e.occurred_at, e.value]
+    if named is not None:
+        columns.append(named.label("props"))
+    query = select(*columns)
+    found: dict[int, list[LoggedEvent]] = {cid: [] for cid in customer_ids}
+    for row in conn.execute(query.where(e.customer_id.in_(list(customer_ids)))):
+        props = row.props if named is not None else None
+        resolves = props.get("resolves") if isinstance(props, dict) else None
+        found[row.customer_id].append(LoggedEvent(row.message_id, row.type, row.occurred_at,
+            row.value, resolves if isinstance(resolves, str) else None))  # fmt: skip
+    return found
 
 
-def apply(conn: Connection, changes: Deltas) -> None:
-    """Add the changes to the stored sums, in customer-id order (one statement on PostgreSQL)."""
-    if not changes:
-        return
-    ids = sorted(changes)
-    if conn.dialect.name == "sqlite":
-        rows = [(changes[c].key, changes[c].investments, changes[c].returns, c) for c in ids]
-        raw.driver(conn).executemany(_APPLY, rows)
-        return
-    columns = (ids, [changes[c].key for c in ids], [changes[c].investments for c in ids],
-               [changes[c].returns for c in ids])  # fmt: skip
-    with raw.driver(conn).cursor() as cursor:
-        cursor.execute(_APPLY_PG, columns)
+def replayed(conn: Connection, settings: PulseSettings, customer_id: int, now: datetime) -> Replay:
+    """One customer's pulse replayed from their event log."""
+    events = logged_events(conn, settings, [customer_id])[customer_id]
+    return replay(settings, model(settings), events, now)
+
+
+def _row(conn: Connection, customer_id: int) -> Any:
+    c = customers_t.c
+    row = conn.execute(
+        select(c.id, c.pulse_key, c.pulse_investments, c.pulse_returns, c.stage, c.stage_at,
+               c.open_negatives, c.detractor, c.last_return_at)
+        .where(c.id == customer_id)
+    ).first()  # fmt: skip
+    if row is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    return row
 
 
 def explain(
-    conn: Connection, settings: PulseSettings, *, customer_id: int, now: datetime
+    conn: Connection, live: Live, *, customer_id: int, now: datetime, top: int = 10
 ) -> dict[str, Any]:
-    """The customer's pulse now: P, I, R, D and the band."""
-    c = customers_t.c
-    row = conn.execute(
-        select(c.pulse_key, c.pulse_investments, c.pulse_returns).where(c.id == customer_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"customer {customer_id} does not exist")
-    state = PulseState(row.pulse_key, row.pulse_investments, row.pulse_returns)
-    parts = state.at(model(settings), now)
-    return {"customer_id": customer_id, "pulse": parts.pulse, "investments": parts.investments,
-            "returns": parts.returns, "decay": parts.decay,
-            "band": band(parts.pulse, settings.bands), "as_of": now}  # fmt: skip
+    """The customer's pulse now: P, I, R, D, band, trend, stage, overlays and top events."""
+    settings = live.pulse
+    law = model(settings)
+    row = _row(conn, customer_id)
+    pulse = law.pulse(row.pulse_key, now)
+    investments, returns = row.pulse_investments, row.pulse_returns
+    log = replayed(conn, settings, customer_id, now)
+    before = brute_force(law, [c for _, c in log.contributions], now - timedelta(days=TREND_DAYS))
+    pulse_band = band(pulse, settings.bands)
+    lapsed = row.last_return_at is not None and row.last_return_at < now - timedelta(
+        days=live.journey.lapsed_days
+    )
+    contributions: list[dict[str, Any]] = []
+    for event, c in log.contributions:
+        counted = law.effective_weight(c.weight, unresolved_negative=c.unresolved_at(now))
+        days = (now - c.occurred_at).total_seconds() / 86_400.0
+        contributions.append({
+            "message_id": event.message_id, "type": event.type, "occurred_at": c.occurred_at,
+            "component": c.component, "weight": counted,
+            "now": counted * math.exp(-law.rate * max(days, 0.0)),
+        })  # fmt: skip
+    contributions.sort(key=lambda item: -abs(item["now"]))
+    return {
+        "customer_id": customer_id, "pulse": pulse, "investments": investments,
+        "returns": returns, "decay": investments + returns - pulse, "band": pulse_band,
+        "trend": pulse - before.pulse, "trend_days": TREND_DAYS, "stage": row.stage,
+        "stage_at": row.stage_at,
+        "at_risk": pulse_band == "at-risk" or row.open_negatives > 0 or bool(row.detractor),
+        "lapsed": lapsed, "open_negatives": row.open_negatives,
+        "last_return_at": row.last_return_at,
+        "top_events": contributions[:top], "as_of": now,
+    }  # fmt: skip
+
+
+def history(
+    conn: Connection,
+    settings: PulseSettings,
+    *,
+    customer_id: int,
+    start: datetime | None,
+    end: datetime,
+    points: int = 120,
+) -> list[dict[str, Any]]:
+    """The pulse curve over [start, end], reconstructed from the events (start: first event)."""
+    if not 2 <= points <= 2000:
+        raise Invalid("points must be between 2 and 2000",
+                      errors=[{"field": "points", "message": "between 2 and 2000"}])  # fmt: skip
+    law = model(settings)
+    log = replayed(conn, settings, customer_id, end)
+    contributions = [c for _, c in log.contributions]
+    if start is None:
+        first = min((c.occurred_at for c in contributions), default=end - timedelta(days=365))
+        start = min(first, end - timedelta(days=1))
+    if start >= end:
+        raise Invalid("start must be before end",
+                      errors=[{"field": "start", "message": "must be before end"}])  # fmt: skip
+    step = (end - start) / (points - 1)
+    curve = []
+    for n in range(points):
+        moment = start + step * n
+        parts = brute_force(law, contributions, moment)
+        curve.append({"at": moment, "pulse": parts.pulse, "investments": parts.investments,
+                      "returns": parts.returns, "decay": parts.decay})  # fmt: skip
+    return curve
 
 
 def at_risk(
@@ -126,11 +163,103 @@ def at_risk(
     c = customers_t.c
     law = model(settings)
     rows = conn.execute(
-        select(c.id, c.name, c.pulse_key)
+        select(c.id, c.name, c.pulse_key, c.stage)
         .where(c.merged_into_id.is_(None))
         .order_by(c.pulse_key, c.id)
         .limit(limit)
     )
     pulses = [(r, law.pulse(r.pulse_key, now)) for r in rows]
-    return [{"customer_id": r.id, "name": r.name, "pulse": p, "band": band(p, settings.bands)}
-            for r, p in pulses]  # fmt: skip
+    return [{"customer_id": r.id, "name": r.name, "pulse": p, "band": band(p, settings.bands),
+             "stage": r.stage} for r, p in pulses]  # fmt: skip
+
+
+def unmapped(conn: Connection, settings: PulseSettings) -> list[dict[str, Any]]:
+    """Event types in the log that have no weight (and so count zero), most frequent first."""
+    e = events_t.c
+    rows = conn.execute(select(e.type, func.count()).group_by(e.type))
+    found = [{"type": t, "events": n} for t, n in rows if settings.weight_of(t) is None]
+    return sorted(found, key=lambda item: (-item["events"], item["type"]))
+
+
+def bands(conn: Connection, settings: PulseSettings, now: datetime) -> dict[str, int]:
+    """How many live customers are in each band now (index ranges on the key S)."""
+    c = customers_t.c
+    law = model(settings)
+    ordered = sorted(settings.bands.items(), key=lambda item: -item[1])
+    whens = [(c.pulse_key >= law.key_threshold(lowest, now), name) for name, lowest in ordered]
+    label = case(*whens, else_="at-risk") if whens else None
+    counts = {name: 0 for name, _ in ordered} | {"at-risk": 0}
+    if label is None:
+        counts["at-risk"] = conn.execute(
+            select(func.count()).where(c.merged_into_id.is_(None))
+        ).scalar_one()
+        return counts
+    query = select(label.label("band"), func.count()).where(c.merged_into_id.is_(None))
+    for name, n in conn.execute(query.group_by(label)):
+        counts[name] = n
+    return counts
+
+
+def distribution(
+    conn: Connection, settings: PulseSettings, now: datetime, bins: int = 40
+) -> dict[str, Any]:
+    """A histogram of pulse now over live customers (top 1% folded into the last bin)."""
+    c = customers_t.c
+    law = model(settings)
+    live = c.merged_into_id.is_(None)
+    total = conn.execute(select(func.count()).where(live)).scalar_one()
+    if total == 0:
+        return {"edges": [], "counts": [], "total": 0}
+    low_key = conn.execute(select(func.min(c.pulse_key)).where(live)).scalar_one()
+    high_key = conn.execute(
+        select(c.pulse_key).where(live).order_by(c.pulse_key.desc())
+        .offset(total // 100).limit(1)
+    ).scalar_one()  # fmt: skip
+    low, high = law.pulse(low_key, now), law.pulse(high_key, now)
+    width = (high - low) / bins if high > low else 1.0
+    scaled = (c.pulse_key / law.growth(now) - low) / width
+    index = case((scaled >= bins - 1, bins - 1), else_=sql_cast(scaled, Integer))
+    counts = [0] * bins
+    for n, count in conn.execute(select(index, func.count()).where(live).group_by(index)):
+        counts[max(0, min(bins - 1, int(n)))] += count
+    return {"edges": [low + width * i for i in range(bins + 1)], "counts": counts, "total": total}
+
+
+def movers(
+    conn: Connection, settings: PulseSettings, now: datetime, *, days: int = 7, limit: int = 10
+) -> dict[str, list[dict[str, Any]]]:
+    """The customers whose pulse rose and fell most over the last `days` (events in the window).
+
+    Customers without events in the window only decay, by the same share for everyone; the
+    candidates are ranked by what their window events added, then replayed exactly.
+    """
+    law = model(settings)
+    since = now - timedelta(days=days)
+    e = events_t.c
+    added: dict[int, float] = {}
+    rows = conn.execute(select(e.customer_id, e.type, e.value).where(e.occurred_at >= since))
+    for customer_id, event_type, value in rows:
+        mapped = settings.weight_of(event_type)
+        if mapped is None:
+            continue
+        weight = purchase_weight(mapped.weight, value, settings.value_reference) if (
+            mapped.per_value) else mapped.weight  # fmt: skip
+        if mapped.negative and weight < 0:
+            weight *= settings.negative_multiplier
+        added[customer_id] = added.get(customer_id, 0.0) + weight
+    ranked = sorted(added, key=lambda cid: added[cid])
+    candidates = sorted(set(ranked[: limit * 5]) | set(ranked[-limit * 5 :]))
+    logs = logged_events(conn, settings, candidates)
+    names = dict(
+        raw.select_in(conn, "SELECT id, name FROM customers WHERE id {in}", candidates)
+    ) if candidates else {}  # fmt: skip
+    moved: list[dict[str, Any]] = []
+    for cid in candidates:
+        contributions = [c for _, c in replay(settings, law, logs[cid], now).contributions]
+        then = brute_force(law, contributions, since).pulse
+        current = brute_force(law, contributions, now).pulse
+        moved.append({"customer_id": cid, "name": names.get(cid), "pulse": current,
+                      "before": then, "change": current - then})  # fmt: skip
+    rises = sorted((m for m in moved if m["change"] > 0), key=lambda m: -m["change"])
+    falls = sorted((m for m in moved if m["change"] < 0), key=lambda m: m["change"])
+    return {"rises": rises[:limit], "falls": falls[:limit]}

@@ -1,0 +1,128 @@
+"""`hxpulse pulse`: one customer's pulse explained, the at-risk list, unmapped types, rebuild."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
+from hxpulse.customers import queries
+from hxpulse.errors import Invalid
+from hxpulse.events.service import events_t
+from hxpulse.pulse import service
+from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
+
+out = Console(highlight=False)
+
+
+@clean_errors
+def pulse(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None,
+        typer.Argument(help="Any identity (email, user id, phone, ...) or the internal id."),
+    ] = None,
+    at_risk: Annotated[
+        int | None, typer.Option("--at-risk", help="List the N customers most at risk now.")
+    ] = None,
+    unmapped: Annotated[
+        bool, typer.Option("--unmapped", help="List event types that have no weight.")
+    ] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Recompute every pulse from the event log.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Explain one customer's pulse, or list who is at risk, unmapped types, or rebuild."""
+    chosen = [customer is not None, at_risk is not None, unmapped, rebuild]
+    if sum(chosen) != 1:
+        raise Invalid("give exactly one of: CUSTOMER, --at-risk N, --unmapped, --rebuild")
+    config = settings(ctx)
+    built = engine(ctx)
+    now = datetime.now(UTC)
+    if rebuild:
+        _rebuild(built, config.live, now, as_json)
+        return
+    with built.connect() as conn:
+        if at_risk is not None:
+            if not 1 <= at_risk <= 100_000:
+                raise Invalid("--at-risk takes a number from 1 to 100000")
+            _show_at_risk(service.at_risk(conn, config.pulse, limit=at_risk, now=now), as_json)
+        elif unmapped:
+            _show_unmapped(service.unmapped(conn, config.pulse), as_json)
+        else:
+            assert customer is not None
+            found = service.explain(conn, config.live, customer_id=queries.find(conn, customer),
+                                    now=now)  # fmt: skip
+            _show_customer(found, as_json)
+
+
+def _rebuild(built: Any, live: Any, now: datetime, as_json: bool) -> None:
+    with built.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(events_t)).scalar_one()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=as_json) as bar:
+        task = bar.add_task("pulse from events", total=total)
+        done = rebuild_pulse(built, live, now=now, progress=lambda n: bar.advance(task, n))
+    if as_json:
+        print_json(done)
+        return
+    out.print(f"Rebuilt the pulse and stage of {done['customers']:,} customers "
+              f"from {done['events']:,} events.")  # fmt: skip
+
+
+def _show_customer(found: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(found)
+        return
+    overlays = [name for name in ("at_risk", "lapsed") if found[name]]
+    trend = f"{found['trend']:+.1f} over {found['trend_days']} days"
+    out.print(f"Customer {found['customer_id']}: pulse [bold]{found['pulse']:.1f}[/bold] "
+              f"({found['band']}), {trend}")  # fmt: skip
+    out.print(f"  = investments {found['investments']:.1f} + returns {found['returns']:.1f}"
+              f" - decay {found['decay']:.1f}")  # fmt: skip
+    out.print(f"  stage: {found['stage']}" + (f" ({', '.join(overlays)})" if overlays else ""))
+    table = Table(title="Events that count most now")
+    for name in ("when", "type", "component", "weight", "counts now"):
+        table.add_column(name, justify="right" if name in ("weight", "counts now") else "left")
+    for event in found["top_events"]:
+        table.add_row(f"{event['occurred_at']:%Y-%m-%d}", event["type"], event["component"],
+                      f"{event['weight']:.1f}", f"{event['now']:.2f}")  # fmt: skip
+    out.print(table)
+
+
+def _show_at_risk(items: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json(items)
+        return
+    table = Table(title=f"{len(items)} customers most at risk now")
+    for name in ("customer", "name", "pulse", "band", "stage"):
+        table.add_column(name, justify="right" if name == "pulse" else "left")
+    for item in items:
+        table.add_row(str(item["customer_id"]), item["name"] or "", f"{item['pulse']:.1f}",
+                      item["band"], item["stage"])  # fmt: skip
+    out.print(table)
+
+
+def _show_unmapped(items: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json(items)
+        return
+    if not items:
+        out.print("Every event type in the log has a weight.")
+        return
+    table = Table(title="Event types without a weight (they count zero)")
+    table.add_column("type")
+    table.add_column("events", justify="right")
+    for item in items:
+        table.add_row(item["type"], f"{item['events']:,}")
+    out.print(table)
+    out.print("Give them a weight under [pulse.weights] in hxpulse.toml, then run "
+              "hxpulse pulse --rebuild.")  # fmt: skip

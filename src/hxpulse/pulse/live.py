@@ -1,0 +1,227 @@
+"""The live pulse: what a batch of events changes, applied in the batch's own transaction.
+
+O(1) per event: each event adds one term to its customer's key S and to I or R. A negative
+experience is also recorded in `pulse_negatives` (it counts 12x until resolved); a resolution
+finds the negative it resolves (the one named in `properties.resolves`, else the customer's
+oldest open one) and removes the extra parts exactly as they were added.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, select
+from sqlalchemy import update as sql_update
+
+from hxpulse.analytics.pulse import SECONDS_PER_DAY, PulseModel
+from hxpulse.config import PulseSettings
+from hxpulse.db import raw
+from hxpulse.events.schemas import EventIn
+from hxpulse.pulse.models import PulseNegative
+from hxpulse.pulse.replay import Negative, pick_negative
+from hxpulse.pulse.service import EPOCH, event_weight, model
+
+negatives_t = cast(Table, PulseNegative.__table__)
+NEGATIVE_COLUMNS = ("customer_id", "message_id", "event_type", "component", "weight",
+                    "occurred_at")  # fmt: skip
+
+
+@dataclass(slots=True)
+class Change:
+    """What a batch adds to one customer's stored sums."""
+
+    key: float = 0.0
+    investments: float = 0.0
+    returns: float = 0.0
+    last_return: datetime | None = None
+    opened: int = 0  # negatives opened minus negatives resolved
+
+
+@dataclass(slots=True)
+class Tally:
+    changes: dict[int, Change] = field(default_factory=dict)
+    negatives: list[tuple[int, Negative]] = field(default_factory=list)
+    resolutions: list[tuple[int, EventIn]] = field(default_factory=list)
+
+
+def tally(
+    settings: PulseSettings, events: Sequence[EventIn], owners: Sequence[int], now: datetime
+) -> Tally:
+    """What `events` add to each customer's sums (an event dated after `now` counts as now).
+
+    The same sums as `PulseState.add` per event (the tests hold them to it), written as one
+    loop because it runs for every event ingested.
+    """
+    per_second = model(settings).rate / SECONDS_PER_DAY
+    epoch = EPOCH.timestamp()
+    multiplier = settings.negative_multiplier
+    result = Tally()
+    changes = result.changes
+    for event, customer_id in zip(events, owners, strict=True):
+        found = event_weight(settings, event)
+        if found is None:
+            continue
+        mapped, weight = found
+        change = changes.get(customer_id)
+        if change is None:
+            change = changes[customer_id] = Change()
+        moment = event.occurred_at if event.occurred_at <= now else now
+        if mapped.negative and weight < 0:
+            negative = Negative(event.message_id, event.type, mapped.component, weight, moment)
+            result.negatives.append((customer_id, negative))
+            change.opened += 1
+            weight *= multiplier  # unresolved until a resolution lifts the extra parts
+        change.key += weight * math.exp(per_second * (moment.timestamp() - epoch))
+        if mapped.component == "investment":
+            change.investments += weight
+        else:
+            change.returns += weight
+            if mapped.component == "return" and (
+                change.last_return is None or moment > change.last_return
+            ):
+                change.last_return = moment
+        if mapped.resolves:
+            result.resolutions.append((customer_id, event))
+    return result
+
+
+def update(
+    conn: Connection,
+    settings: PulseSettings,
+    events: Sequence[EventIn],
+    owners: Sequence[int],
+    now: datetime,
+) -> None:
+    """Count `events` in their customers' pulse, inside the caller's transaction."""
+    counted = tally(settings, events, owners, now)
+    if counted.negatives:
+        _record_negatives(conn, settings, counted)
+    if counted.resolutions:
+        _resolve(conn, settings, counted, now)
+    _apply(conn, counted.changes)
+
+
+def _record_negatives(conn: Connection, settings: PulseSettings, counted: Tally) -> None:
+    """Store the new negatives; one already named by an earlier-arriving resolution is stored
+    as resolved and its extra parts lifted at once (late arrival stays exact)."""
+    ids = [n.message_id for _, n in counted.negatives]
+    early = dict(raw.select_in(conn, "SELECT message_id, id FROM pulse_negatives"
+                                     " WHERE message_id {in}", ids))  # fmt: skip
+    ts = raw.timestamp_writer(conn)
+    rows = []
+    law = model(settings)
+    n = negatives_t.c
+    for customer_id, negative in counted.negatives:
+        row_id = early.get(negative.message_id)
+        if row_id is None:
+            n_at = ts(negative.occurred_at)
+            rows.append((customer_id, negative.message_id, negative.event_type,
+                         negative.component, negative.weight, n_at))  # fmt: skip
+            continue
+        _lift(counted.changes[customer_id], law, negative)
+        conn.execute(sql_update(negatives_t).where(n.id == row_id).values(
+            customer_id=customer_id, event_type=negative.event_type,
+            component=negative.component, weight=negative.weight,
+            occurred_at=negative.occurred_at))  # fmt: skip
+    raw.insert_rows(conn, "pulse_negatives", NEGATIVE_COLUMNS, rows)
+
+
+def _lift(change: Change, law: PulseModel, negative: Negative) -> None:
+    """Remove a resolved negative's extra parts from the sums, exactly as they were added."""
+    extra = negative.weight * (law.negative_multiplier - 1.0)
+    change.key -= law.term(extra, negative.occurred_at)
+    if negative.component == "investment":
+        change.investments -= extra
+    else:
+        change.returns -= extra
+    change.opened -= 1
+
+
+def _resolve(conn: Connection, settings: PulseSettings, counted: Tally, now: datetime) -> None:
+    """Match each resolution with the negative it resolves and lift that negative's extra parts."""
+    law = model(settings)
+    n = negatives_t.c
+    customer_ids = sorted({cid for cid, _ in counted.resolutions})
+    open_ones: dict[int, list[tuple[int, Negative]]] = {}
+    rows = conn.execute(
+        select(n.id, n.customer_id, n.message_id, n.event_type, n.component, n.weight,
+               n.occurred_at)
+        .where(n.customer_id.in_(customer_ids), n.resolved_at.is_(None))
+        .order_by(n.occurred_at, n.id)
+    )  # fmt: skip
+    for row in rows:
+        negative = Negative(row.message_id, row.event_type, row.component, row.weight,
+                            row.occurred_at)  # fmt: skip
+        open_ones.setdefault(row.customer_id, []).append((row.id, negative))
+    for customer_id, event in sorted(counted.resolutions, key=lambda pair: pair[1].occurred_at):
+        moment = min(event.occurred_at, now)
+        candidates = open_ones.get(customer_id, [])
+        named = _named(event)
+        target = pick_negative([c for _, c in candidates], named, moment)
+        if target is None:
+            if named is not None:
+                _remember(conn, customer_id, named, event.message_id, moment)
+            continue  # nothing open to resolve: the resolution counts its own weight only
+        row_id = next(i for i, c in candidates if c is target)
+        candidates[:] = [(i, c) for i, c in candidates if c is not target]
+        _lift(counted.changes.setdefault(customer_id, Change()), law, target)
+        conn.execute(
+            sql_update(negatives_t)
+            .where(n.id == row_id)
+            .values(resolved_at=moment, resolved_by=event.message_id)
+        )
+
+
+def _remember(
+    conn: Connection, customer_id: int, named: str, resolved_by: str, moment: datetime
+) -> None:
+    """A resolution named a negative not seen yet: keep that, for when it arrives."""
+    n = negatives_t.c
+    if conn.execute(select(n.id).where(n.message_id == named)).first() is not None:
+        return  # known and already resolved: a second resolution changes nothing
+    conn.execute(negatives_t.insert().values(
+        customer_id=customer_id, message_id=named, event_type="", component="experience",
+        weight=0.0, occurred_at=moment, resolved_at=moment, resolved_by=resolved_by))  # fmt: skip
+
+
+def _named(event: EventIn) -> str | None:
+    named = event.properties.get("resolves")
+    return named if isinstance(named, str) and named else None
+
+
+_APPLY = (
+    "UPDATE customers SET pulse_key = pulse_key + ?, pulse_investments = pulse_investments + ?,"
+    " pulse_returns = pulse_returns + ?, open_negatives = open_negatives + ?,"
+    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at) WHERE id = ?"
+)
+_APPLY_PG = (
+    "UPDATE customers AS c SET pulse_key = c.pulse_key + d.k,"
+    " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r,"
+    " open_negatives = c.open_negatives + d.o, last_return_at = GREATEST(c.last_return_at, d.l)"
+    " FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::int[],"
+    " %s::timestamptz[]) AS d(id, k, i, r, o, l) WHERE c.id = d.id"
+)
+
+
+def _apply(conn: Connection, changes: dict[int, Change]) -> None:
+    """Add the changes to the stored sums, in customer-id order (one statement on PostgreSQL)."""
+    if not changes:
+        return
+    ids = sorted(changes)
+    if conn.dialect.name == "sqlite":
+        rows: list[tuple[Any, ...]] = []
+        for cid in ids:
+            c = changes[cid]
+            last = raw.sqlite_timestamp(c.last_return) if c.last_return else None
+            rows.append((c.key, c.investments, c.returns, c.opened, last, last, cid))
+        raw.driver(conn).executemany(_APPLY, rows)
+        return
+    columns = (ids, [changes[c].key for c in ids], [changes[c].investments for c in ids],
+               [changes[c].returns for c in ids], [changes[c].opened for c in ids],
+               [changes[c].last_return for c in ids])  # fmt: skip
+    with raw.driver(conn).cursor() as cursor:
+        cursor.execute(_APPLY_PG, columns)
