@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy import Connection, select
 from starlette.responses import Response
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, CurrentUser
+from hxpulse.customers.service import stage_changes_t
+from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
+from hxpulse.pulse import pages as pulse_pages
 from hxpulse.web.render import page
 
 router = APIRouter()
+
+
+def stage_history(conn: Connection, customer_id: int) -> list[Any]:
+    s = stage_changes_t.c
+    query = select(s.from_stage, s.to_stage, s.changed_at, s.channel).where(
+        s.customer_id == customer_id
+    )
+    return list(conn.execute(query.order_by(s.changed_at, s.id)))
 
 
 @router.get("/customers")
@@ -27,10 +41,13 @@ def customer_list(
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
-    request: Request, customer_id: int, conn: ConnDep, user: CurrentUser
+    request: Request, customer_id: int, conn: ConnDep, settings: SettingsDep, user: CurrentUser
 ) -> Response:
     live = queries.live_id(conn, customer_id)
     if live is not None and live != customer_id:
         return RedirectResponse(f"/customers/{live}", status_code=303)
     profile = queries.profile(conn, customer_id=customer_id, limit=200)
-    return page(request, "customer.html", customer=profile, user=user)
+    now = datetime.now(UTC)
+    return page(request, "customer.html", customer=profile, user=user,
+                pulse=pulse_pages.customer_panel(conn, settings, customer_id, now),
+                stages=stage_history(conn, customer_id))  # fmt: skip

@@ -29,6 +29,7 @@ from hxpulse.errors import HXError
 from hxpulse.events import api as events_api
 from hxpulse.events.group import GroupCommit
 from hxpulse.pulse import api as pulse_api
+from hxpulse.pulse import pages as pulse_pages
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -70,7 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router)
     for router in routers:
         app.include_router(router)
-    for router in (auth_pages.router, customers_pages.router):
+    for router in (auth_pages.router, customers_pages.router, pulse_pages.router):
         app.include_router(router, include_in_schema=False)
     _install_error_handlers(app)
 
