@@ -17,13 +17,13 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, select
 from sqlalchemy import update as sql_update
 
-from hxpulse.analytics.pulse import SECONDS_PER_DAY, PulseModel
+from hxpulse.analytics.pulse import SECONDS_PER_DAY, PulseModel, purchase_weight
 from hxpulse.config import PulseSettings
 from hxpulse.db import raw
 from hxpulse.events.schemas import EventIn
 from hxpulse.pulse.models import PulseNegative
 from hxpulse.pulse.replay import Negative, pick_negative
-from hxpulse.pulse.service import EPOCH, event_weight, model
+from hxpulse.pulse.service import EPOCH, model
 
 negatives_t = cast(Table, PulseNegative.__table__)
 NEGATIVE_COLUMNS = ("customer_id", "message_id", "event_type", "component", "weight",
@@ -61,11 +61,14 @@ def tally(
     multiplier = settings.negative_multiplier
     result = Tally()
     changes = result.changes
+    weights, reference = settings.weights, settings.value_reference
     for event, customer_id in zip(events, owners, strict=True):
-        found = event_weight(settings, event)
-        if found is None:
+        mapped = weights.get(event.type)
+        if mapped is None or mapped.weight == 0:
             continue
-        mapped, weight = found
+        weight = mapped.weight
+        if mapped.per_value:
+            weight = purchase_weight(weight, event.value, reference)
         change = changes.get(customer_id)
         if change is None:
             change = changes[customer_id] = Change()
