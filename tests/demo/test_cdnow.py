@@ -32,10 +32,21 @@ def test_events_are_deterministic_and_never_in_the_future() -> None:
     everything = list(demo_events(TODAY))
     assert max(e.occurred_at for e in everything) < datetime(2026, 11, 23, tzinfo=UTC)
     kinds = Counter(e.type for e in everything)
-    assert kinds["purchase"] == 69_659 and kinds["identify"] == 23_570
-    assert {"page_view", "email_sent", "support_contact", "social_mention", "app_open"} <= set(
-        kinds
-    )
+    assert kinds["purchase"] == 69_659
+    buyers = {e.identities[0] for e in everything if e.type == "identify"
+              and e.identities[0][0] == "user_id"}  # fmt: skip
+    assert len(buyers) == 23_570
+    assert {"page_view", "email_sent", "support_contact", "social_mention", "app_open",
+            "complaint", "resolution", "review", "referral", "content_share",
+            "add_to_cart"} <= set(kinds)  # fmt: skip
+    # most complaints are resolved, and each resolution names its complaint
+    resolutions = [e for e in everything if e.type == "resolution"]
+    assert 0.5 * kinds["complaint"] < len(resolutions) < kinds["complaint"]
+    complaints = {e.message_id for e in everything if e.type == "complaint"}
+    assert all(e.properties["resolves"] in complaints for e in resolutions)
+    # visitors who never bought: prospects, some of them leads
+    visitors = {e.identities[0] for e in everything if e.identities[0][0] == "anonymous_id"}
+    assert len(visitors) == 3000
     assert {e.channel for e in everything} >= {
         "web",
         "email",

@@ -118,6 +118,32 @@ def demo_events(today: date, purchases: list[Purchase] | None = None) -> Iterato
         by_customer.setdefault(p.customer, []).append(p)
     for customer, history in by_customer.items():
         yield from _customer_events(rng, customer, history, shift, today)
+    for visitor in range(PROSPECTS):
+        yield from _prospect_events(rng, visitor, today)
+
+
+PROSPECTS = 3000  # simulated visitors who have not bought (yet): prospects, leads, qualified
+
+
+def _prospect_events(rng: random.Random, visitor: int, today: date) -> Iterator[EventIn]:
+    """An anonymous visitor; some sign up (a lead), some of those fill a cart (qualified)."""
+    ids = [("anonymous_id", f"visitor-{visitor:05d}")]
+    start = today - timedelta(days=rng.randrange(1, 365))
+    last = start
+    for n in range(rng.randrange(1, 6)):
+        last = min(start + timedelta(days=rng.randrange(0, 30)), today - timedelta(days=1))
+        yield _touch(rng, f"v{visitor}", n, "page_view", rng.choice(["web", "app"]),
+                     "marketing", last, ids)  # fmt: skip
+    if rng.random() < 0.4:
+        first, family = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{first}.{family}.v{visitor}@example.com".lower().replace("ü", "u")
+        yield EventIn(
+            message_id=f"demo-v{visitor}-signup", kind="identify", type="identify",
+            occurred_at=_at(last, rng), identities=[*ids, ("email", email)], channel="web",
+            source="demo", traits={"name": f"{first} {family}", "email": email},
+        )  # fmt: skip
+        if rng.random() < 0.3:
+            yield _touch(rng, f"v{visitor}", 0, "add_to_cart", "web", "sales", last, ids)
 
 
 def _at(day: date, rng: random.Random) -> datetime:
@@ -164,6 +190,7 @@ def _customer_events(
         )
         if rng.random() < 0.7:
             yield _touch(rng, customer, p.line, "page_view", "web", "marketing", day, ids)
+        yield from _after_purchase(rng, customer, p.line, day, today, ids, repeat=len(history) > 1)
     end = min(history[-1].day + shift + timedelta(days=rng.randrange(0, 120)), today)
     for n in range(rng.randrange(0, 4)):
         day = start + timedelta(days=rng.randrange(0, max((end - start).days, 1)))
@@ -179,6 +206,38 @@ def _customer_events(
             weights=[30, 15, 12, 6, 20, 4],
         )[0]
         yield _touch(rng, customer, n, kind[0], kind[1], kind[2], day, ids)
+
+
+def _after_purchase(
+    rng: random.Random,
+    customer: str,
+    line: int,
+    day: date,
+    today: date,
+    ids: list[tuple[str, str]],
+    *,
+    repeat: bool,
+) -> Iterator[EventIn]:
+    """What may follow a purchase: a complaint (mostly resolved), a review, a share, a referral."""
+
+    def later(days: int) -> date | None:
+        moment = day + timedelta(days=rng.randrange(1, days + 1))
+        return moment if moment < today else None
+
+    if rng.random() < 0.04 and (when := later(20)):
+        complaint = _touch(rng, customer, line, "complaint", rng.choice(["phone", "chat", "email"]),
+                           "support", when, ids)  # fmt: skip
+        yield complaint
+        if rng.random() < 0.75 and (fixed := later(35)) and fixed > when:
+            resolution = _touch(rng, customer, line, "resolution", complaint.channel, "support",
+                                fixed, ids)  # fmt: skip
+            resolution.properties["resolves"] = complaint.message_id
+            yield resolution
+    share = 0.10 if repeat else 0.03
+    for kind, chance, channel in (("review", share, "web"), ("content_share", share / 2, "social"),
+                                  ("referral", share / 3, "web")):  # fmt: skip
+        if rng.random() < chance and (when := later(14)):
+            yield _touch(rng, customer, line, kind, channel, "marketing", when, ids)
 
 
 def _touch(
