@@ -87,7 +87,7 @@ def test_sign_in_search_and_read_the_timeline(server: RunningServer, page: Page)
     rows = page.locator("table.list tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(EMAIL)
-    expect(rows.first.locator("td.num")).to_have_text("3")
+    expect(rows.first.locator("td.touchpoints")).to_have_text("3")
 
     rows.first.locator("a").click()
     expect(page).to_have_url(re.compile(r"/customers/\d+$"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, Reader
+from hxpulse.deps import ConnDep, Reader, SettingsDep
+from hxpulse.pulse import service as pulse_service
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
@@ -15,13 +17,16 @@ router = APIRouter(prefix="/api/customers", tags=["customers"])
 @router.get("")
 def list_customers(
     conn: ConnDep,
+    settings: SettingsDep,
     _who: Reader,
     q: str = Query("", max_length=320, description="Part of any identity or the name."),
     page: int = Query(1, ge=1, le=100_000),
     per_page: int = Query(25, ge=1, le=200),
 ) -> dict[str, Any]:
     """List customers, newest first, optionally searching identities and names."""
-    return queries.search(conn, q=q, page=page, per_page=per_page)
+    found = queries.search(conn, q=q, page=page, per_page=per_page)
+    pulse_service.with_pulse(found["items"], settings.pulse, datetime.now(UTC))
+    return found
 
 
 @router.get("/{ref}")

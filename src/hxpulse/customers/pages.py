@@ -14,6 +14,7 @@ from hxpulse.customers import queries
 from hxpulse.customers.service import stage_changes_t
 from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
 from hxpulse.pulse import pages as pulse_pages
+from hxpulse.pulse import service as pulse_service
 from hxpulse.web.render import page
 
 router = APIRouter()
@@ -31,11 +32,13 @@ def stage_history(conn: Connection, customer_id: int) -> list[Any]:
 def customer_list(
     request: Request,
     conn: ConnDep,
+    settings: SettingsDep,
     user: CurrentUser,
     q: str = Query("", max_length=320),
     page_no: int = Query(1, ge=1, le=100_000, alias="page"),
 ) -> Response:
     result = queries.search(conn, q=q, page=page_no, per_page=25)
+    pulse_service.with_pulse(result["items"], settings.pulse, datetime.now(UTC))
     return page(request, "customers.html", result=result, user=user)
 
 

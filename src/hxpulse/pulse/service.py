@@ -156,6 +156,17 @@ def history(
     return curve
 
 
+def with_pulse(
+    items: list[dict[str, Any]], settings: PulseSettings, now: datetime
+) -> list[dict[str, Any]]:
+    """Replace each item's stored key `pulse_key` by its pulse now and band."""
+    law = model(settings)
+    for item in items:
+        item["pulse"] = law.pulse(item.pop("pulse_key"), now)
+        item["band"] = band(item["pulse"], settings.bands)
+    return items
+
+
 def at_risk(
     conn: Connection, settings: PulseSettings, *, limit: int, now: datetime
 ) -> list[dict[str, Any]]:
