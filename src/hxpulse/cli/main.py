@@ -10,6 +10,7 @@ from hxpulse.auth import service as auth
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import pulse as pulse_cmd
+from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.customers import queries
 from hxpulse.db.migrate import current_revision, upgrade
@@ -24,6 +25,7 @@ users = typer.Typer(help="Manage the people who sign in to the web pages.", no_a
 app.add_typer(keys, name="keys")
 app.add_typer(users, name="users")
 app.add_typer(importing.app, name="import")
+app.add_typer(segments_cmd.app, name="segments")
 app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)
 

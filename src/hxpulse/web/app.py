@@ -30,6 +30,8 @@ from hxpulse.events import api as events_api
 from hxpulse.events.group import GroupCommit
 from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
+from hxpulse.segments import api as segments_api
+from hxpulse.segments import pages as segments_pages
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -68,10 +70,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
-    routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router)
+    routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router,
+               segments_api.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
-    for router in (auth_pages.router, customers_pages.router, pulse_pages.router):
+    pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router)
+    for router in pages:
         app.include_router(router, include_in_schema=False)
     _install_error_handlers(app)
 

@@ -1,0 +1,181 @@
+"""JSON routes for saved segments: CRUD, members, CSV export and the live count of a draft."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from hxpulse.deps import (
+    ConnDep,
+    EngineDep,
+    Reader,
+    SettingsDep,
+    bearer_token,
+    current_user,
+    require_scope,
+)
+from hxpulse.errors import Invalid, Unauthorized
+from hxpulse.segments import service
+from hxpulse.web import csrf
+from hxpulse.web.body import read_json
+
+router = APIRouter(prefix="/api/segments", tags=["segments"])
+MAX_BODY = 256 * 1024
+
+
+def check_writer(request: Request) -> None:
+    """Allow an API key with the `write` scope, or a signed-in person whose request carries
+    the page's CSRF token in `X-CSRF-Token` (a cookie alone is not enough to change data)."""
+    token = bearer_token(request)
+    if token is not None:
+        require_scope(request, token, "write")
+        return
+    if current_user(request) is None:
+        raise Unauthorized("sign in, or send an API key with the 'write' scope as Bearer")
+    csrf.check(request, request.headers.get("x-csrf-token"))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    body = await read_json(request, MAX_BODY)
+    if not isinstance(body, dict):
+        raise Invalid(f"body must be a JSON object, got {type(body).__name__}")
+    unknown = sorted(set(body) - {"name", "description", "definition"})
+    if unknown:
+        raise Invalid(
+            f"unknown keys: {', '.join(unknown)}",
+            errors=[{"field": k, "message": "not a segment key"} for k in unknown],
+        )
+    if "definition" not in body:
+        raise Invalid(
+            "definition is required", errors=[{"field": "definition", "message": "required"}]
+        )
+    return body
+
+
+@router.get("")
+def list_segments(conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str, Any]:
+    """Every saved segment with its live member count."""
+    items = service.list_segments(conn, settings.live, datetime.now(UTC))
+    return {"items": items}
+
+
+@router.post("", status_code=201)
+async def create_segment(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+    """Save a segment: `{"name", "description"?, "definition"}` (write key or signed in)."""
+    await run_in_threadpool(check_writer, request)
+    body = await _body(request)
+
+    def work() -> dict[str, Any]:
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            made = service.create(
+                conn,
+                settings.live,
+                name=body.get("name"),
+                description=body.get("description"),
+                definition=body["definition"],
+                now=now,
+            )
+        with engine.connect() as conn:
+            made["count"] = service.count(conn, settings.live, made["definition"], now)
+        return made
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/count")
+async def count_draft(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+    """Count the customers an unsaved definition matches now: `{"definition": ...}`."""
+    await run_in_threadpool(_reader, request)
+    body = await _body(request)
+
+    def work() -> dict[str, Any]:
+        with engine.connect() as conn:
+            return {
+                "count": service.count(conn, settings.live, body["definition"], datetime.now(UTC))
+            }
+
+    return await run_in_threadpool(work)
+
+
+def _reader(request: Request) -> None:
+    if current_user(request) is None:
+        require_scope(request, bearer_token(request), "read")
+
+
+@router.get("/{segment_id}")
+def get_segment(
+    segment_id: int, conn: ConnDep, settings: SettingsDep, _who: Reader
+) -> dict[str, Any]:
+    """One segment with its live member count."""
+    found = service.get(conn, segment_id)
+    found["count"] = service.count(conn, settings.live, found["definition"], datetime.now(UTC))
+    return found
+
+
+@router.put("/{segment_id}")
+async def update_segment(
+    segment_id: int, request: Request, engine: EngineDep, settings: SettingsDep
+) -> Any:
+    """Replace a segment's name, description and definition."""
+    await run_in_threadpool(check_writer, request)
+    body = await _body(request)
+
+    def work() -> dict[str, Any]:
+        with engine.begin() as conn:
+            return service.update(
+                conn,
+                settings.live,
+                segment_id,
+                name=body.get("name"),
+                description=body.get("description"),
+                definition=body["definition"],
+            )
+
+    return await run_in_threadpool(work)
+
+
+@router.delete("/{segment_id}", status_code=204)
+def delete_segment(segment_id: int, request: Request, engine: EngineDep) -> None:
+    """Delete a segment (its customers are untouched)."""
+    check_writer(request)
+    with engine.begin() as conn:
+        service.remove(conn, segment_id)
+
+
+@router.get("/{segment_id}/members")
+def segment_members(
+    segment_id: int,
+    conn: ConnDep,
+    settings: SettingsDep,
+    _who: Reader,
+    limit: int = Query(50, ge=1, le=service.MAX_MEMBERS_PAGE),
+    offset: int = Query(0, ge=0, le=100_000_000),
+) -> dict[str, Any]:
+    """One page of members by customer id: id, name, email, phone, stage, pulse, band."""
+    found = service.get(conn, segment_id)
+    items = service.members(
+        conn, settings.live, found["definition"], datetime.now(UTC), limit=limit, offset=offset
+    )
+    return {
+        "segment": {"id": found["id"], "name": found["name"]},
+        "items": items,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/{segment_id}/export.csv")
+def export_segment(
+    segment_id: int, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _who: Reader
+) -> StreamingResponse:
+    """Every member as CSV, streamed."""
+    found = service.get(conn, segment_id)
+    chunks = service.export_csv(engine, settings.live, found["definition"], datetime.now(UTC))
+    slug = "".join(ch if ch.isalnum() else "-" for ch in found["name"].lower()).strip("-")
+    headers = {"content-disposition": f'attachment; filename="segment-{slug or found["id"]}.csv"'}
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
