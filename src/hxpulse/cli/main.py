@@ -9,6 +9,7 @@ import typer
 from hxpulse.auth import service as auth
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
+from hxpulse.cli import journey as journey_cmd
 from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
@@ -28,6 +29,7 @@ app.add_typer(importing.app, name="import")
 app.add_typer(segments_cmd.app, name="segments")
 app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)
+app.command("funnel")(journey_cmd.funnel)
 
 
 @app.callback()

@@ -16,6 +16,7 @@ from hxpulse.db import raw
 from hxpulse.db.engine import run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
+from hxpulse.journey import service as journey
 from hxpulse.pulse import live as pulse_live
 
 events_t = cast(Table, Event.__table__)
@@ -65,6 +66,8 @@ def ingest_in(
     customers.verify_live(conn, sorted(set(owner)))
     if live is not None:
         pulse_live.update(conn, live.pulse, fresh, owner, now)
+        merged = [survivor for survivor, _ in resolution.merges]
+        journey.update(conn, live, fresh, owner, created=resolution.created, merged=merged, now=now)
     _update_profiles(conn, fresh, owner, now)
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)

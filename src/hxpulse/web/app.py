@@ -28,6 +28,8 @@ from hxpulse.deps import LoginRequired
 from hxpulse.errors import HXError
 from hxpulse.events import api as events_api
 from hxpulse.events.group import GroupCommit
+from hxpulse.journey import api as journey_api
+from hxpulse.journey import pages as journey_pages
 from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.segments import api as segments_api
@@ -77,6 +79,8 @@ def create_app(settings: Settings) -> FastAPI:
     pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router)
     for router in pages:
         app.include_router(router, include_in_schema=False)
+    app.include_router(journey_api.router)
+    app.include_router(journey_pages.router, include_in_schema=False)
     _install_error_handlers(app)
 
     @app.get("/", include_in_schema=False)

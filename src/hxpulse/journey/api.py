@@ -1,0 +1,47 @@
+"""JSON routes for the journey: the funnel, and one customer's stage and its history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from hxpulse.customers import queries
+from hxpulse.deps import ConnDep, Reader, SettingsDep
+from hxpulse.journey import service
+
+router = APIRouter(prefix="/api", tags=["journey"])
+
+
+@router.get("/journey/funnel")
+def journey_funnel(
+    conn: ConnDep,
+    settings: SettingsDep,
+    _who: Reader,
+    start: str | None = Query(
+        None, max_length=40, description="First day (YYYY-MM-DD) or moment; default: all time."
+    ),
+    end: str | None = Query(
+        None, max_length=40, description="Last day, included (YYYY-MM-DD), or moment, excluded."
+    ),
+    channel: str | None = Query(None, max_length=20, description="Only moves through it."),
+    department: str | None = Query(None, max_length=100, description="Only moves through it."),
+) -> dict[str, Any]:
+    """Per stage: customers who reached it in the range, conversion from the previous stage,
+    median days in the stage, and how many are at it now (at risk, lapsed)."""
+    query = service.funnel_query(start, end, channel, department)
+    return service.funnel(conn, settings.live, start=query.start, end=query.end,
+                          channel=query.channel, department=query.department,
+                          now=datetime.now(UTC))  # fmt: skip
+
+
+@router.get("/customers/{ref}/journey")
+def customer_journey(
+    ref: str, conn: ConnDep, settings: SettingsDep, _who: Reader
+) -> dict[str, Any]:
+    """One customer's stage, since when, the at-risk and lapsed overlays, and every change of
+    stage with the event that caused it; `ref` is an id or any identity."""
+    customer_id = queries.find(conn, ref)
+    return service.customer_journey(conn, settings.live, customer_id=customer_id,
+                                    now=datetime.now(UTC))  # fmt: skip

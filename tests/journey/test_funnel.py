@@ -1,0 +1,127 @@
+"""The funnel on a small hand-made journey, every number worked out by hand.
+
+Days after T (channel):
+  ann: page_view 0 (web), signup 2 (email), purchase 5 (store), purchase 9 (web)
+       -> prospect 0, lead 2, customer 5, repeat_customer 9
+  bob: page_view 1 (app), signup 3 (web)            -> prospect 1, lead 3
+  cat: purchase 4 (web)                             -> customer 4 (enters there)
+  dan: page_view 10 (web)                           -> prospect 10
+  eve: purchase 0, purchase 1, complaint 3 (all web) -> customer 0, repeat 1, down to customer 3
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from hxpulse.config import Live
+from hxpulse.errors import Invalid
+from hxpulse.events.schemas import EventIn
+from hxpulse.events.service import ingest
+from hxpulse.journey import service
+
+LIVE = Live()
+T = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = T + timedelta(days=10, hours=1)
+LOG = [
+    ("ann", "page_view", 0, "web"), ("ann", "signup", 2, "email"), ("ann", "purchase", 5, "store"),
+    ("ann", "purchase", 9, "web"), ("bob", "page_view", 1, "app"), ("bob", "signup", 3, "web"),
+    ("cat", "purchase", 4, "web"), ("dan", "page_view", 10, "web"), ("eve", "purchase", 0, "web"),
+    ("eve", "purchase", 1, "web"), ("eve", "complaint", 3, "web"),
+]  # fmt: skip
+STAGES = ["prospect", "lead", "qualified_lead", "customer", "repeat_customer", "advocate"]
+
+
+@pytest.fixture
+def journey(engine: Engine) -> Engine:
+    batch = [EventIn(message_id=f"{u}-{k}-{d}", kind="track", type=k,
+                     identities=[("user_id", u)], occurred_at=T + timedelta(days=d), channel=ch,
+                     department="sales" if k == "purchase" else None)
+             for u, k, d, ch in LOG]  # fmt: skip
+    ingest(engine, batch[:5], now=NOW)
+    ingest(engine, batch[5:], now=NOW)
+    return engine
+
+
+def column(result: dict[str, Any], key: str) -> list[Any]:
+    assert [s["stage"] for s in result["stages"]] == STAGES
+    return [s[key] for s in result["stages"]]
+
+
+def run(engine: Engine, **kwargs: Any) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return service.funnel(conn, LIVE, now=NOW, **kwargs)
+
+
+def test_reached_conversion_and_median_days_in_a_range(journey: Engine) -> None:
+    got = run(journey, start=T, end=T + timedelta(days=8))
+    # highest stage entered or moved up into in [0, 8): ann customer, bob lead, cat customer,
+    # eve repeat_customer (her fall back at day 3 is not a move up); dan is outside
+    assert column(got, "reached") == [4, 4, 3, 3, 1, 0]
+    assert column(got, "conversion") == [None, 1.0, 0.75, 1.0, pytest.approx(1 / 3), 0.0]
+    # stays that ended in the range: prospect ann 2, bob 2; lead ann 3; customer eve 1;
+    # repeat_customer eve 2 (ann's stay as customer ends on day 9, outside)
+    assert column(got, "median_days_in_stage") == [pytest.approx(2), pytest.approx(3), None,
+                                                   pytest.approx(1), pytest.approx(2), None]  # fmt: skip
+    assert column(got, "stays") == [2, 1, 0, 1, 1, 0]
+
+
+def test_all_time(journey: Engine) -> None:
+    got = run(journey)
+    assert column(got, "reached") == [5, 4, 3, 3, 2, 0]
+    # customer stays: eve 1 day, ann 4 days -> median 2.5
+    assert column(got, "median_days_in_stage")[3] == pytest.approx(2.5)
+    assert column(got, "current") == [1, 1, 0, 2, 1, 0]
+    assert got["now"]["customers"] == 5
+
+
+def test_by_channel(journey: Engine) -> None:
+    got = run(journey, start=T, end=T + timedelta(days=8), channel="web")
+    # ann only entered through the web (her lead and customer moves were by email and store)
+    assert column(got, "reached") == [4, 3, 2, 2, 1, 0]
+    # stays that began through the web: ann prospect 2; eve customer 1, repeat_customer 2
+    assert column(got, "median_days_in_stage") == [pytest.approx(2), None, None,
+                                                   pytest.approx(1), pytest.approx(2), None]  # fmt: skip
+
+
+def test_by_department(journey: Engine) -> None:
+    got = run(journey, department="sales")
+    # moves caused by purchases: ann customer and repeat, cat customer, eve customer and repeat
+    assert column(got, "reached") == [3, 3, 3, 3, 2, 0]
+
+
+def test_overlays_now(journey: Engine) -> None:
+    got = run(journey)
+    # at risk: eve (open complaint); bob and dan (a page view's pulse is below the lowest band)
+    assert column(got, "at_risk") == [1, 1, 0, 1, 0, 0]
+    assert got["now"] == {"customers": 5, "at_risk": 3, "lapsed": 0}
+    with journey.connect() as conn:
+        later = service.funnel(conn, LIVE, now=NOW + timedelta(days=200))
+    assert later["now"]["lapsed"] == 5
+
+
+def test_empty_database(engine: Engine) -> None:
+    got = run(engine)
+    assert column(got, "reached") == [0] * 6
+    assert column(got, "conversion") == [None] * 6
+    assert got["now"] == {"customers": 0, "at_risk": 0, "lapsed": 0}
+
+
+def test_parse_range_and_filters() -> None:
+    assert service.parse_range("2026-01-01", "2026-01-31") == (T, datetime(2026, 2, 1, tzinfo=UTC))
+    assert service.parse_range("2026-01-01T06:00:00+02:00", None) == (
+        datetime(2026, 1, 1, 4, tzinfo=UTC), None)  # fmt: skip
+    assert service.parse_range("", " ") == (None, None)
+    with pytest.raises(Invalid) as bad:
+        service.parse_range("yesterday", "2026-13-01")
+    assert [e["field"] for e in bad.value.errors] == ["start", "end"]
+    with pytest.raises(Invalid) as bad:
+        service.parse_range("2026-02-01", "2026-01-01")
+    assert bad.value.errors[0]["field"] == "end"
+    assert service.check_filters(" Web ", "") == ("web", None)
+    with pytest.raises(Invalid) as bad:
+        service.check_filters("fax", "x" * 101)
+    assert [e["field"] for e in bad.value.errors] == ["channel", "department"]

@@ -1,0 +1,207 @@
+"""Stages kept live by ingestion: transitions with their cause, late events, merges, rebuild."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from hxpulse.config import Live
+from hxpulse.customers import queries
+from hxpulse.customers.service import customers_t
+from hxpulse.events.schemas import EventIn
+from hxpulse.events.service import ingest
+from hxpulse.journey import service
+from hxpulse.journey.service import stage_changes_t
+
+LIVE = Live()
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+T = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def event(
+    mid: str,
+    user: str | list[tuple[str, str]],
+    kind: str,
+    day: float,
+    channel: str = "web",
+    department: str | None = None,
+    **props: str,
+) -> EventIn:
+    identities = [("user_id", user)] if isinstance(user, str) else user
+    return EventIn(message_id=mid, kind="track", type=kind, identities=identities,
+                   occurred_at=T + timedelta(days=day), channel=channel, department=department,
+                   properties=dict(props))  # fmt: skip
+
+
+def changes(engine: Engine, user: str) -> list[tuple[Any, ...]]:
+    s = stage_changes_t.c
+    with engine.connect() as conn:
+        cid = queries.find(conn, user)
+        rows = conn.execute(
+            select(s.changed_at, s.from_stage, s.to_stage, s.message_id, s.channel, s.department)
+            .where(s.customer_id == cid).order_by(s.changed_at, s.id)
+        )  # fmt: skip
+        return [tuple(r) for r in rows]
+
+
+def profile(engine: Engine, user: str) -> tuple[Any, ...]:
+    c = customers_t.c
+    with engine.connect() as conn:
+        cid = queries.find(conn, user)
+        row = conn.execute(select(c.stage, c.stage_at, c.detractor).where(c.id == cid)).one()
+    return tuple(row)
+
+
+def day(n: float) -> datetime:
+    return T + timedelta(days=n)
+
+
+def test_transitions_carry_time_message_channel_and_department(engine: Engine) -> None:
+    ingest(engine, [event("v", "ann", "page_view", 0, "app"),
+                    event("s", "ann", "signup", 1, "email", "marketing")], now=NOW)  # fmt: skip
+    ingest(engine, [event("p1", "ann", "purchase", 5, "store", "sales")], now=NOW)
+    ingest(engine, [event("x", "ann", "page_view", 6)], now=NOW)  # not stage-relevant
+    ingest(engine, [event("p2", "ann", "purchase", 9, "web", "sales")], now=NOW)
+    assert changes(engine, "ann") == [
+        (day(0), None, "prospect", "v", "app", None),
+        (day(1), "prospect", "lead", "s", "email", "marketing"),
+        (day(5), "lead", "customer", "p1", "store", "sales"),
+        (day(9), "customer", "repeat_customer", "p2", "web", "sales"),
+    ]
+    assert profile(engine, "ann") == ("repeat_customer", day(9), False)
+
+
+def test_a_new_customer_with_irrelevant_events_only_enters_the_first_stage(engine: Engine) -> None:
+    ingest(engine, [event("b", "bo", "page_view", 3), event("a", "bo", "page_view", 2, "app")],
+           now=NOW)  # fmt: skip
+    assert changes(engine, "bo") == [(day(2), None, "prospect", "a", "app", None)]
+    assert profile(engine, "bo") == ("prospect", day(2), False)
+
+
+def test_complaint_downgrades_and_resolution_restores(engine: Engine) -> None:
+    ingest(engine, [event("p1", "cy", "purchase", 0), event("p2", "cy", "purchase", 1)], now=NOW)
+    ingest(engine, [event("c", "cy", "complaint", 10, "phone", "support")], now=NOW)
+    assert profile(engine, "cy") == ("customer", day(10), False)
+    ingest(engine, [event("r", "cy", "resolution", 12, "chat", "support", resolves="c")], now=NOW)
+    assert profile(engine, "cy") == ("repeat_customer", day(12), False)
+    assert [c[1:4] for c in changes(engine, "cy")] == [
+        (None, "customer", "p1"), ("customer", "repeat_customer", "p2"),
+        ("repeat_customer", "customer", "c"), ("customer", "repeat_customer", "r"),
+    ]  # fmt: skip
+
+
+def test_detractor_flag_follows_the_last_nps_answer(engine: Engine) -> None:
+    ingest(engine, [event("p1", "di", "purchase", 0), event("d", "di", "detractor", 2)], now=NOW)
+    assert profile(engine, "di")[2] is True
+    ingest(engine, [event("pr", "di", "promoter", 5)], now=NOW)
+    assert profile(engine, "di")[2] is False
+    ingest(engine, [event("d0", "di", "detractor", 1)], now=NOW)  # late, but not the last answer
+    assert profile(engine, "di")[2] is False
+
+
+def test_a_late_event_before_the_entry_moves_the_entry(engine: Engine) -> None:
+    ingest(engine, [event("p1", "ed", "purchase", 5)], now=NOW)
+    assert changes(engine, "ed") == [(day(5), None, "customer", "p1", "web", None)]
+    ingest(engine, [event("v", "ed", "page_view", 1, "app")], now=NOW)
+    assert changes(engine, "ed") == [(day(1), None, "prospect", "v", "app", None),
+                                     (day(5), "prospect", "customer", "p1", "web", None)]  # fmt: skip
+
+
+def test_a_late_purchase_rewrites_the_later_transitions(engine: Engine) -> None:
+    ingest(engine, [event("p1", "fa", "purchase", 0), event("c", "fa", "complaint", 5),
+                    event("p3", "fa", "purchase", 9)], now=NOW)  # fmt: skip
+    assert profile(engine, "fa")[0] == "customer"  # complaint still open
+    ingest(engine, [event("p2", "fa", "purchase", 2)], now=NOW)
+    assert [c[1:4] for c in changes(engine, "fa")] == [
+        (None, "customer", "p1"), ("customer", "repeat_customer", "p2"),
+        ("repeat_customer", "customer", "c"),
+    ]  # fmt: skip
+
+
+def test_a_merge_replays_the_survivor(engine: Engine) -> None:
+    ingest(engine, [event("a1", [("email", "gi@example.com")], "purchase", 1, "store")], now=NOW)
+    ingest(engine, [event("b0", [("user_id", "gi")], "page_view", 0, "app"),
+                    event("b1", [("user_id", "gi")], "purchase", 3)], now=NOW)  # fmt: skip
+    result = ingest(engine, [event("m", [("user_id", "gi"), ("email", "gi@example.com")],
+                                   "identify", 4)], now=NOW)  # fmt: skip
+    assert result.merges == 1
+    assert changes(engine, "gi") == [
+        (day(0), None, "prospect", "b0", "app", None),
+        (day(1), "prospect", "customer", "a1", "store", None),
+        (day(3), "customer", "repeat_customer", "b1", "web", None),
+    ]
+    assert profile(engine, "gi") == ("repeat_customer", day(3), False)
+    with engine.connect() as conn:
+        survivor = queries.find(conn, "gi")
+        assert [h["to_stage"] for h in service.history(conn, survivor)] == [
+            "prospect", "customer", "repeat_customer"]  # fmt: skip
+
+
+KINDS = ["page_view", "page_view", "signup", "add_to_cart", "purchase", "purchase", "review",
+         "referral", "complaint", "resolution", "detractor", "promoter"]  # fmt: skip
+
+
+def random_log(rng: random.Random, prefix: str, users: int, count: int) -> list[EventIn]:
+    return [event(f"{prefix}-{i}", f"{prefix}-u{rng.randrange(users)}", rng.choice(KINDS),
+                  rng.uniform(0, 400), rng.choice(["web", "app", "store"]))
+            for i in range(count)]  # fmt: skip
+
+
+def all_changes(engine: Engine) -> dict[int, list[tuple[Any, ...]]]:
+    s = stage_changes_t.c
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(s.customer_id, s.changed_at, s.from_stage, s.to_stage, s.message_id, s.channel)
+            .order_by(s.customer_id, s.changed_at, s.id)
+        )  # fmt: skip
+        for row in rows:
+            found.setdefault(row[0], []).append(tuple(row[1:]))
+        stages = {r[0]: r[1] for r in conn.execute(select(customers_t.c.id, customers_t.c.stage))}
+    for cid, rows_of in found.items():
+        assert stages[cid] == rows_of[-1][2]
+    return found
+
+
+def test_random_arrival_order_matches_a_rebuild_from_the_log(engine: Engine) -> None:
+    rng = random.Random(11)
+    log = random_log(rng, "r", 6, 160)
+    shuffled = log[:]
+    rng.shuffle(shuffled)
+    start = 0
+    while start < len(shuffled):
+        size = rng.randint(1, 25)
+        ingest(engine, shuffled[start : start + size], now=NOW)
+        start += size
+    live = all_changes(engine)
+    assert len(live) == 6
+    with engine.begin() as conn:
+        assert service.rebuild(conn, LIVE, chunk=4) == 6
+    assert all_changes(engine) == live
+
+
+def test_rebuild_with_progress_and_given_customers(engine: Engine) -> None:
+    ingest(engine, random_log(random.Random(3), "q", 5, 60), now=NOW)
+    before = all_changes(engine)
+    seen: list[int] = []
+    with engine.begin() as conn:
+        conn.execute(stage_changes_t.delete())
+        assert service.rebuild(conn, LIVE, progress=seen.append, chunk=2) == 5
+    assert seen == [2, 2, 1]
+    assert all_changes(engine) == before
+    with engine.begin() as conn:
+        some = sorted(before)[:2]
+        conn.execute(stage_changes_t.delete().where(stage_changes_t.c.customer_id.in_(some)))
+        assert service.rebuild(conn, LIVE, customer_ids=some) == 2
+    assert all_changes(engine) == before
+
+
+def test_without_live_nothing_is_tracked(engine: Engine) -> None:
+    ingest(engine, [event("p1", "ho", "purchase", 0)], now=NOW, live=None)
+    assert changes(engine, "ho") == []
+    ingest(engine, [event("p2", "ho", "purchase", 1)], now=NOW)  # first tracked batch: replay all
+    assert [c[1:4] for c in changes(engine, "ho")] == [
+        (None, "customer", "p1"), ("customer", "repeat_customer", "p2")]  # fmt: skip
