@@ -275,6 +275,9 @@ BAD: list[tuple[Any, str, str]] = [
     ({"all": []}, "definition.all", "at least 1"),
     ({"all": [{"field": "stage", "trait": "x"}]}, "definition.all[0]", "exactly one of"),
     ([], "definition", "exactly one of"),
+    ({"field": "stage", "op": "eq"}, "definition.value", "a value is required"),
+    ({"trait": "age", "op": "gt"}, "definition.value", "a value is required"),
+    ({"identity": "email", "op": "ends_with"}, "definition.value", "a value is required"),
     ({"field": "created_at", "op": "gt", "value": "yesterday"}, "definition.value", "ISO 8601"),
 ]  # fmt: skip
 

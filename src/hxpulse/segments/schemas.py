@@ -147,7 +147,7 @@ class FieldCondition(Node):
 
     field: FieldName
     op: Op
-    value: Any = None
+    value: Any = Field(None, validate_default=True)
 
     @field_validator("op")
     @classmethod
@@ -171,6 +171,11 @@ class FieldCondition(Node):
         return _one_value(spec.value, value, info)
 
 
+def _required(value: object) -> None:
+    if value is None:
+        raise ValueError("a value is required with this operator")
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"expected true or false, got {value!r}")
@@ -178,6 +183,7 @@ def _bool(value: object) -> bool:
 
 
 def _one_value(kind: str, value: object, info: ValidationInfo) -> Any:
+    _required(value)
     if kind == "stage":
         return _one_of(value, _names(info, "stages", []), "stage")
     if kind == "band":
@@ -205,7 +211,7 @@ class TraitCondition(Node):
 
     trait: str
     op: Op
-    value: Any = None
+    value: Any = Field(None, validate_default=True)
 
     @field_validator("trait")
     @classmethod
@@ -218,6 +224,7 @@ class TraitCondition(Node):
         op = info.data.get("op")
         if op == "exists":
             return _bool(True if value is None else value)
+        _required(value)
         if op == "in":
             return [_scalar(v) for v in _as_list(value)]
         if op in ORDER_OPS:
@@ -258,13 +265,14 @@ class IdentityCondition(Node):
 
     identity: Literal["email", "phone", "user_id", "anonymous_id", "social", "external_id"]
     op: Literal["exists", "eq", "ends_with"] = "exists"
-    value: Any = None
+    value: Any = Field(None, validate_default=True)
 
     @field_validator("value")
     @classmethod
     def _value_fits(cls, value: Any, info: ValidationInfo) -> Any:
         if info.data.get("op", "exists") == "exists":
             return _bool(True if value is None else value)
+        _required(value)
         return _text(value)
 
 
