@@ -135,3 +135,23 @@ def test_custom_rules_and_min_counts() -> None:
 def test_detractor_flag_is_the_last_nps_answer(answer: str) -> None:
     timeline = stage_timeline(JOURNEY, [ev(0, "detractor"), ev(1, answer)])
     assert timeline.detractor is (answer == "detractor")
+
+
+def test_replaying_from_a_known_stage_gives_the_same_changes_as_a_full_replay() -> None:
+    kinds = ["page_view", "signup", "add_to_cart", "purchase", "purchase", "review", "referral",
+             "content_share", "complaint", "resolution", "detractor", "promoter"]  # fmt: skip
+    rng = random.Random(5)
+    for _ in range(200):
+        events = [ev(rng.uniform(0, 500), rng.choice(kinds), f"m{i}") for i in range(12)]
+        starts = sorted(rng.uniform(0, 500) for _ in range(2))
+        negatives = [(T + timedelta(days=starts[0]), T + timedelta(days=starts[1]))]
+        full = stage_timeline(JOURNEY, events, negatives)
+        since = rng.choice(events).occurred_at
+        before = [t for t in full.transitions if t.at < since]
+        if not before:
+            continue
+        fast = stage_timeline(JOURNEY, events, negatives, since=since,
+                              stage_before=before[-1].to_stage)  # fmt: skip
+        assert fast.transitions == [t for t in full.transitions if t.at >= since]
+        assert (fast.stage, fast.detractor) == (full.stage, full.detractor)
+        assert fast.stage_at == (full.stage_at if fast.transitions else None)

@@ -18,7 +18,7 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, case, delete, func, select
@@ -93,6 +93,7 @@ class Rules:
     by_type: dict[str, tuple[int, ...]]  # event type -> counters it adds to
     nps: frozenset[str]
     detractors: frozenset[str]
+    index: dict[str, int]  # stage name -> its place
 
     @classmethod
     def of(cls, journey: JourneySettings) -> Rules:
@@ -118,6 +119,7 @@ class Rules:
             descending=tuple(reversed(stages[1:])),
             by_type={t: tuple(ids) for t, ids in by_type.items()},
             nps=frozenset(journey.nps_events), detractors=frozenset(journey.detractor_events),
+            index={name: n for n, name in enumerate(journey.stage_names)},
         )  # fmt: skip
 
 
@@ -140,6 +142,9 @@ def stage_timeline(
     journey: JourneySettings | Rules,
     events: Iterable[StageEvent],
     negatives: Iterable[tuple[datetime, datetime | None]] = (),
+    *,
+    since: datetime | None = None,
+    stage_before: str | None = None,
 ) -> Timeline:
     """Replay one customer's `events` (any order) and return every change of stage.
 
@@ -149,18 +154,33 @@ def stage_timeline(
     at t: no negative with occurred_at ≤ t < resolved_at (None: still open), and the last NPS
     event at or before t not a detractor's. Pass the customer's stage-relevant events and their
     first event: other events would add evaluation moments the live path does not have.
+
+    With `since` and `stage_before` (the stage just before `since`, known from stored state),
+    moments before `since` are only counted, not evaluated, and only the changes from `since`
+    on are returned (the same as those of the whole replay); `stage_at` is then None when
+    nothing changed.
     """
     rules = journey if isinstance(journey, Rules) else rules_of(journey)
-    ordered = sorted(events, key=_BY_TIME)
+    current = rules.index.get(stage_before, -1) if stage_before is not None else -1
+    return _timeline(rules, sorted(events, key=_BY_TIME), list(negatives),
+                     since if current >= 0 else None, current)  # fmt: skip
+
+
+def _timeline(
+    rules: Rules,
+    ordered: list[StageEvent],
+    spans: list[tuple[datetime, datetime | None]],
+    since: datetime | None,
+    current: int,
+) -> Timeline:
+    """`stage_timeline` on events in time order, from stage `current` (-1: none) at `since`."""
     if not ordered:
-        return Timeline([], rules.names[0], None, False)
-    spans = list(negatives)
+        return Timeline([], rules.names[max(current, 0)], None, False)
     plain, windows = rules.plain, rules.windows
     counts = [0] * (plain + len(windows))  # at the moment evaluated (windowed: refreshed)
     seen: list[list[datetime]] = [[] for _ in windows]
     by_type, nps, names, descending = rules.by_type, rules.nps, rules.names, rules.descending
     detractor = False
-    current = -1
     transitions: list[Transition] = []
     i, count = 0, len(ordered)
     while i < count:
@@ -178,6 +198,8 @@ def stage_timeline(
             if i == count or ordered[i].occurred_at != moment:
                 break
             event = ordered[i]
+        if since is not None and moment < since:
+            continue  # only counted: the stage before `since` is given
         for w, times in enumerate(seen):
             counts[plain + w] = len(times) - bisect.bisect_right(times, moment - windows[w])
         stage = 0
@@ -202,7 +224,8 @@ def stage_timeline(
                                           names[stage], event.message_id, event.channel,
                                           event.department))  # fmt: skip
             current = stage
-    return Timeline(transitions, names[current], transitions[-1].at, detractor)
+    stage_at = transitions[-1].at if transitions else None
+    return Timeline(transitions, names[current], stage_at, detractor)
 
 
 _BY_TIME = attrgetter("occurred_at", "message_id")
@@ -264,6 +287,7 @@ class _Work:
     negatives: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     stored_until: datetime | None = None  # time of its latest stored transition
     nps_touched: bool = False
+    stage_before: str | None = None  # its stored stage, when that is the stage before `since`
 
 
 def update(
@@ -302,11 +326,19 @@ def update(
     work: dict[int, _Work] = {}
     full = set(merged)
     read = _moment_reader(conn)
+    slow: list[int] = []  # a batch event earlier than their latest change: need the entry
+    for cid, stage, stage_at in _stored_stages(conn, sorted(c for c in since if c not in full)):
+        if stage_at is None or stage not in plan.rules.names:
+            full.add(cid)  # nothing stored yet (older data), or a stage no longer configured
+        elif (latest := read(stage_at)) < since[cid]:  # in order: replay from the stored stage
+            work[cid] = _Work(since[cid], stored_until=latest, nps_touched=cid in touched,
+                              stage_before=stage)  # fmt: skip
+        else:
+            slow.append(cid)
     entries: dict[int, tuple[datetime, datetime]] = {}
-    moved = sorted(cid for cid in since if cid not in full)
-    for cid, earliest, latest in _stored_span(conn, moved):
+    for cid, earliest, latest in _stored_span(conn, slow):
         entries[cid] = (read(earliest), read(latest))
-    full.update(cid for cid in moved if cid not in entries)  # nothing stored yet: from scratch
+    full.update(cid for cid in slow if cid not in entries)
     first = _late_firsts(conn, events, owners, fresh | full, entries, read)
     for cid, (entry, latest) in entries.items():
         batch_first = first.get(cid)
@@ -394,9 +426,15 @@ def _late_firsts(
 def _replay(plan: Plan, job: _Work) -> Timeline:
     """Replay one customer; the anchor (first event) only when it is not loaded already."""
     events = job.events
+    rules = plan.rules
+    if job.stage_before is not None:
+        current = rules.index.get(job.stage_before, -1)
+        if current >= 0:
+            events.sort(key=_BY_TIME)
+            return _timeline(rules, events, job.negatives, job.since, current)
     if job.anchor is not None and job.anchor.type not in plan.relevant:
         events = [*events, job.anchor]
-    return stage_timeline(plan.rules, events, job.negatives)
+    return _timeline(rules, sorted(events, key=_BY_TIME), job.negatives, None, -1)
 
 
 def _stage_event(event: EventIn) -> StageEvent:
@@ -423,8 +461,14 @@ def _to_utc(value: Any) -> datetime:
     return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
+def _stored_stages(conn: Connection, customer_ids: list[int]) -> list[tuple[Any, ...]]:
+    """(customer, stage, stage_at): the stored stage and the time of the latest change."""
+    return raw.select_in(conn, "SELECT id, stage, stage_at FROM customers WHERE id {in}",
+                         customer_ids)  # fmt: skip
+
+
 def _stored_span(conn: Connection, customer_ids: list[int]) -> list[tuple[Any, ...]]:
-    """(customer, first, last transition time) for those with transitions: index-only."""
+    """(customer, first and last transition time) for those with transitions: index-only."""
     sql = ("SELECT customer_id, MIN(changed_at), MAX(changed_at) FROM stage_changes"
            " WHERE customer_id {in} GROUP BY customer_id")  # fmt: skip
     return raw.select_in(conn, sql, customer_ids)
@@ -464,10 +508,12 @@ def _first_events(conn: Connection, customer_ids: Sequence[int]) -> dict[int, St
 
 def _load_events(conn: Connection, plan: Plan, work: dict[int, _Work]) -> None:
     """Every stage-relevant event of the customers in `work` (the (customer, time) index)."""
-    hint = " INDEXED BY ix_events_customer_occurred" if conn.dialect.name == "sqlite" else ""
-    sql = (f"SELECT customer_id, message_id, type, occurred_at, channel, department FROM events"
+    sqlite = conn.dialect.name == "sqlite"
+    hint = " INDEXED BY ix_events_customer_occurred" if sqlite else ""
+    moment = "occurred_at || '+00:00'" if sqlite else "occurred_at"  # parsed 8x faster
+    sql = (f"SELECT customer_id, message_id, type, {moment}, channel, department FROM events"
            f"{hint} WHERE customer_id {{in}} AND type IN ({plan.relevant_sql})")  # fmt: skip
-    read = _moment_reader(conn)
+    read = _fromisoformat if sqlite else _to_utc
     for cid, mid, kind, occurred, channel, department in raw.select_in(conn, sql, sorted(work)):
         work[cid].events.append(StageEvent(mid, kind, read(occurred), channel, department))
 
@@ -486,9 +532,12 @@ def _load_negatives(
     return found
 
 
-_SET_STAGE = "UPDATE customers SET stage = ?, stage_at = ?, detractor = ? WHERE id = ?"
+_FIRST = itemgetter(0)
+_SET_STAGE = (
+    "UPDATE customers SET stage = ?, stage_at = COALESCE(?, stage_at), detractor = ? WHERE id = ?"
+)
 _SET_STAGE_PG = (
-    "UPDATE customers AS c SET stage = d.s, stage_at = d.t, detractor = d.n"
+    "UPDATE customers AS c SET stage = d.s, stage_at = COALESCE(d.t, c.stage_at), detractor = d.n"
     " FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::bool[]) AS d(id, s, t, n)"
     " WHERE c.id = d.id"
 )
@@ -506,7 +555,8 @@ def _write(conn: Connection, results: list[tuple[int, _Work, Timeline]], fresh: 
     drop_since: list[tuple[int, datetime]] = []
     rows: list[tuple[Any, ...]] = []
     states: list[tuple[int, Timeline]] = []
-    for cid, job, timeline in sorted(results, key=lambda r: r[0]):
+    results.sort(key=_FIRST)
+    for cid, job, timeline in results:
         added = [t for t in timeline.transitions if job.since is None or t.at >= job.since]
         if job.since is None:
             if cid not in fresh:
