@@ -124,8 +124,11 @@
     timer = setTimeout(recount, 300);
   }
 
+  const MAX_ROWS = 30; // as many as segments/forms.py reads
+
   function addRow() {
     const rows = box.querySelectorAll("[data-row]");
+    if (rows.length >= MAX_ROWS) return;
     const copy = rows[rows.length - 1].cloneNode(true);
     const n = rows.length;
     copy.querySelector("legend").textContent = `Condition ${n + 1}`;
@@ -137,6 +140,7 @@
     });
     box.appendChild(copy);
     shape(copy);
+    add.hidden = n + 1 >= MAX_ROWS;
   }
 
   box.querySelectorAll("[data-row]").forEach(shape);
