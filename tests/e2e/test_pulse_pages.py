@@ -53,12 +53,14 @@ def test_pulse_page_leads_to_the_customer_most_at_risk(
 
     first.locator("a").click()
     expect(page).to_have_url(re.compile(r"/customers/\d+$"))
+    expect(page).to_have_title("Angry Customer · HX Pulse")
     card = page.locator("#pulse-card")
     expect(card.locator(".band")).to_have_text("at-risk")
     expect(card).to_contain_text("investments")
     expect(page.locator("#stage")).to_contain_text("at risk")
     expect(page.locator("#pulse-curve")).to_have_attribute("data-drawn", "true")
     expect(page.locator("#top-events tbody tr").first).to_contain_text("complaint")
+    expect(page.locator("#stage-history li").first).to_contain_text("→ customer")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{server.url}/pulse")

@@ -15,6 +15,7 @@ from hxpulse.cli.common import clean_errors, console, engine, print_json, settin
 from hxpulse.customers import queries
 from hxpulse.errors import Invalid
 from hxpulse.events.service import events_t
+from hxpulse.journey import service as journey
 from hxpulse.pulse import service
 from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
 
@@ -71,6 +72,9 @@ def _rebuild(built: Any, live: Any, now: datetime, as_json: bool) -> None:
     with Progress(*columns, console=console, transient=as_json) as bar:
         task = bar.add_task("pulse from events", total=total)
         done = rebuild_pulse(built, live, now=now, progress=lambda n: bar.advance(task, n))
+        stages = bar.add_task("journey stages", total=done["customers"])
+        with built.begin() as conn:
+            journey.rebuild(conn, live, progress=lambda n: bar.advance(stages, n))
     if as_json:
         print_json(done)
         return

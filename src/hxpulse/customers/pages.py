@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Connection, select
 from starlette.responses import Response
 
 from hxpulse.customers import queries
-from hxpulse.customers.service import stage_changes_t
 from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
+from hxpulse.journey import service as journey
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.pulse import service as pulse_service
 from hxpulse.web.render import page
 
 router = APIRouter()
-
-
-def stage_history(conn: Connection, customer_id: int) -> list[Any]:
-    s = stage_changes_t.c
-    query = select(s.from_stage, s.to_stage, s.changed_at, s.channel).where(
-        s.customer_id == customer_id
-    )
-    return list(conn.execute(query.order_by(s.changed_at, s.id)))
 
 
 @router.get("/customers")
@@ -53,4 +43,4 @@ def customer_detail(
     now = datetime.now(UTC)
     return page(request, "customer.html", customer=profile, user=user,
                 pulse=pulse_pages.customer_panel(conn, settings, customer_id, now),
-                stages=stage_history(conn, customer_id))  # fmt: skip
+                stages=journey.history(conn, customer_id))  # fmt: skip

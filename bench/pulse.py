@@ -1,0 +1,198 @@
+"""The live pulse and journey: their cost on ingestion, the at-risk query, and a full rebuild.
+
+Run: `.venv/bin/python bench/pulse.py [--quick] [--only sqlite|postgresql]`.
+
+1. The same 1,000,000 events for 100,000 customers (a mix of page views, emails, carts,
+   purchases, reviews, referrals, complaints and resolutions, in time order, 5000 a batch) are
+   ingested into two fresh databases: with the live pulse and stage updates switched off (the
+   baseline) and on. Target: on >= 50% of the speed of off, in the same run.
+2. `hxpulse pulse --rebuild` of those 1,000,000 events (pulse, negatives, stages and their
+   transitions). Target: under 2 minutes.
+3. "Top 100 at risk now" over 1,000,000 customers (900,000 more are added with raw inserts),
+   median of 25 runs, against the same query forced to sort the whole table (the baseline).
+   Target: under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from hxpulse.config import Live, Settings
+from hxpulse.db import raw
+from hxpulse.db.engine import make_engine
+from hxpulse.db.migrate import upgrade
+from hxpulse.events.schemas import EventIn
+from hxpulse.events.service import ingest
+from hxpulse.journey import service as journey
+from hxpulse.pulse import service as pulse
+from hxpulse.pulse.rebuild import rebuild
+from hxpulse.testing.postgres import TemporaryPostgres
+
+BATCH = 5000
+RATIO_TARGET, REBUILD_TARGET, AT_RISK_TARGET = 0.50, 120.0, 0.050
+AT_RISK_MS = round(AT_RISK_TARGET * 1000)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+CHANNELS = ("web", "app", "email", "store", "chat", "phone")
+MIX = [("page_view", 45), ("email_sent", 10), ("email_opened", 5), ("app_open", 10),
+       ("identify", 3), ("add_to_cart", 7), ("purchase", 12), ("review", 2), ("referral", 1),
+       ("content_share", 2), ("complaint", 2), ("resolution", 1)]  # fmt: skip
+
+
+def workload(count: int, customers: int) -> list[EventIn]:
+    """`count` events over the 400 days before NOW, in time order; customer i % customers."""
+    rng = random.Random(20261123)
+    kinds = [k for k, share in MIX for _ in range(share)]
+    start, step = NOW - timedelta(days=400), timedelta(days=400) / count
+    events = []
+    for i in range(count):
+        kind = rng.choice(kinds)
+        purchase = kind == "purchase"
+        events.append(EventIn(
+            message_id=f"m{i}", kind="identify" if kind == "identify" else "track", type=kind,
+            occurred_at=start + step * i, identities=[("user_id", f"u{i % customers}")],
+            channel=CHANNELS[i % 6], source="import", department="support" if kind in (
+                "complaint", "resolution") else None,
+            value=round(rng.uniform(5, 200), 2) if purchase else None,
+            currency="EUR" if purchase else None, properties={"step": i % 5},
+        ))  # fmt: skip
+    return events
+
+
+def timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def fresh(url: str) -> Engine:
+    engine = make_engine(Settings(database_url=url))
+    upgrade(engine)
+    return engine
+
+
+def line(db: str, what: str, figure: str, ratio: str, verdict: str = "") -> None:
+    print(f"{db:<11}{what:<34}{figure:>16}{ratio:>22}  {verdict}", flush=True)
+
+
+def verdict(ok: bool, goal: str) -> str:
+    return f"{'PASS' if ok else 'FAIL'} ({goal})"
+
+
+def add_customers(engine: Engine, total: int) -> None:
+    """Add plain customers with random pulse keys until there are `total` of them."""
+    law = pulse.model(Live().pulse)
+    rng = random.Random(7)
+    with engine.begin() as conn:
+        have = conn.execute(text("SELECT max(id) FROM customers")).scalar_one() or 0
+        ts = raw.timestamp_writer(conn)
+        stamp = ts(NOW)
+        columns = ("id", "traits", "preferences", "consent", "created_at", "updated_at",
+                   "pulse_key", "pulse_investments", "pulse_returns")  # fmt: skip
+        rows = [(cid, "{}", "{}", "{}", stamp, stamp,
+                 law.key_threshold(rng.lognormvariate(2.5, 1.4) - 4, NOW), 10.0, 20.0)
+                for cid in range(have + 1, total + 1)]  # fmt: skip
+        for s in range(0, len(rows), 50_000):
+            raw.insert_rows(conn, "customers", columns, rows[s : s + 50_000])
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
+def at_risk_times(engine: Engine, runs: int = 25) -> tuple[float, float]:
+    settings = Live().pulse
+    index, naive = [], []
+    sql = text("SELECT id, name, pulse_key FROM customers WHERE merged_into_id IS NULL"
+               " ORDER BY pulse_key + 0, id LIMIT 100")  # fmt: skip
+    with engine.connect() as conn:
+        for _ in range(runs):
+            index.append(timed(lambda: pulse.at_risk(conn, settings, limit=100, now=NOW)))
+        for _ in range(max(3, runs // 5)):
+            naive.append(timed(lambda: conn.execute(sql).all()))
+        found = pulse.at_risk(conn, settings, limit=100, now=NOW)
+        expected = conn.execute(sql).all()
+    if [r["customer_id"] for r in found] != [r.id for r in expected]:
+        raise RuntimeError("the index scan and the full sort disagree on the at-risk list")
+    return statistics.median(index), statistics.median(naive)
+
+
+def run_database(db: str, events: list[EventIn], customers: int, total: int) -> bool:
+    ok = True
+    with tempfile.TemporaryDirectory(prefix=f"hxbench-pulse-{db}-") as folder:
+        pg = TemporaryPostgres(fsync=True).start() if db == "postgresql" else None
+
+        def url(name: str) -> str:
+            return pg.create_database(f"bench_{name}") if pg else f"sqlite:///{folder}/{name}.db"
+
+        try:
+            off, on = fresh(url("off")), fresh(url("on"))
+            live = Live()
+
+            def load(engine: Engine, with_live: Live | None) -> None:
+                for s in range(0, len(events), BATCH):
+                    ingest(engine, events[s : s + BATCH], now=NOW, live=with_live)
+
+            t_off = timed(lambda: load(off, None))
+            off.dispose()
+            t_on = timed(lambda: load(on, live))
+            n = len(events)
+            line(db, "ingest, live off", f"{n / t_off:,.0f} ev/s", f"{t_off:.1f} s (baseline)")
+            ratio = t_off / t_on
+            line(db, "ingest, live pulse + stages", f"{n / t_on:,.0f} ev/s",
+                 f"{t_on:.1f} s, {ratio:.1%} of off",
+                 verdict(ratio >= RATIO_TARGET, f">= {RATIO_TARGET:.0%}"))  # fmt: skip
+            ok &= ratio >= RATIO_TARGET
+
+            def full_rebuild() -> None:
+                rebuild(on, live, now=NOW)
+                with on.begin() as conn:
+                    journey.rebuild(conn, live)
+
+            t_rebuild = timed(full_rebuild)
+            line(db, f"rebuild {n:,} events", f"{t_rebuild:.1f} s",
+                 f"{t_rebuild / t_on:.2f} x live ingest",
+                 verdict(t_rebuild < REBUILD_TARGET, f"< {REBUILD_TARGET:.0f} s"))  # fmt: skip
+            ok &= t_rebuild < REBUILD_TARGET
+            with on.connect() as conn:
+                stages = dict(conn.execute(text(
+                    "SELECT stage, count(*) FROM customers GROUP BY stage")).all())  # fmt: skip
+                bands = pulse.bands(conn, live.pulse, NOW)
+            print(f"{'':<11}  stages: {stages}\n{'':<11}  bands:  {bands}", flush=True)
+
+            add_customers(on, total)
+            t_index, t_naive = at_risk_times(on)
+            line(db, f"top 100 at risk of {total:,}", f"{t_index * 1000:.1f} ms",
+                 f"full sort {t_naive * 1000:.0f} ms ({t_naive / t_index:.0f}x)",
+                 verdict(t_index < AT_RISK_TARGET, f"< {AT_RISK_MS} ms"))  # fmt: skip
+            ok &= t_index < AT_RISK_TARGET
+            on.dispose()
+        finally:
+            if pg is not None:
+                pg.stop()
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    n, customers, total = (100_000, 10_000, 100_000) if args.quick else (
+        1_000_000, 100_000, 1_000_000)  # fmt: skip
+    print(f"HX Pulse live pulse and journey: {n:,} events for {customers:,} customers; "
+          f"at-risk over {total:,} customers")  # fmt: skip
+    events = workload(n, customers)
+    print(f"{'database':<11}{'measure':<34}{'figure':>16}{'against the baseline':>22}")
+    dbs = [db for db in ("sqlite", "postgresql") if args.only in (None, db)]
+    return 0 if all([run_database(db, events, customers, total) for db in dbs]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
