@@ -144,8 +144,10 @@ KINDS = ["page_view", "page_view", "signup", "add_to_cart", "purchase", "purchas
          "referral", "complaint", "resolution", "detractor", "promoter"]  # fmt: skip
 
 
-def random_log(rng: random.Random, prefix: str, users: int, count: int) -> list[EventIn]:
-    return [event(f"{prefix}-{i}", f"{prefix}-u{rng.randrange(users)}", rng.choice(KINDS),
+def random_log(
+    rng: random.Random, prefix: str, users: int, count: int, kinds: list[str] = KINDS
+) -> list[EventIn]:
+    return [event(f"{prefix}-{i}", f"{prefix}-u{rng.randrange(users)}", rng.choice(kinds),
                   rng.uniform(0, 400), rng.choice(["web", "app", "store"]))
             for i in range(count)]  # fmt: skip
 
@@ -205,3 +207,53 @@ def test_without_live_nothing_is_tracked(engine: Engine) -> None:
     ingest(engine, [event("p2", "ho", "purchase", 1)], now=NOW)  # first tracked batch: replay all
     assert [c[1:4] for c in changes(engine, "ho")] == [
         (None, "customer", "p1"), ("customer", "repeat_customer", "p2")]  # fmt: skip
+
+
+def test_concurrent_batches_for_the_same_customers_match_a_rebuild(engine: Engine) -> None:
+    import threading
+
+    rng = random.Random(23)
+    # types without a pulse weight: the pulse's update does not lock these customers
+    log = random_log(rng, "c", 4, 240, ["signup", "add_to_cart", "trial_start", "lead_form"])
+    ingest(engine, log[:8], now=NOW)  # the customers exist before the race
+    parts = [log[8 + n :: 4] for n in range(4)]
+    failures: list[BaseException] = []
+
+    def send(part: list[EventIn]) -> None:
+        try:
+            for start in range(0, len(part), 6):
+                ingest(engine, part[start : start + 6], now=NOW)
+        except Exception as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(part,)) for part in parts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    live = all_changes(engine)
+    with engine.begin() as conn:
+        service.rebuild(conn, LIVE)
+    assert all_changes(engine) == live
+
+
+def test_a_concurrent_batch_waits_and_replays_on_top(engine: Engine) -> None:
+    import threading
+
+    from hxpulse.db.engine import write
+    from hxpulse.events.service import ingest_in
+
+    # types without a pulse weight, so only the journey's own lock orders the two batches
+    ingest(engine, [event("e0", "ivy", "page_view", 0)], now=NOW)
+    done = threading.Event()
+    with write(engine) as conn:
+        ingest_in(conn, [event("e2", "ivy", "add_to_cart", 2)], now=NOW)
+        late = threading.Thread(
+            target=lambda: (ingest(engine, [event("e1", "ivy", "signup", 1)], now=NOW), done.set())
+        )
+        late.start()
+        assert not done.wait(0.5)  # it waits for this transaction
+    late.join()
+    assert [c[1:4] for c in changes(engine, "ivy")] == [
+        (None, "prospect", "e0"), ("prospect", "lead", "e1"), ("lead", "qualified_lead", "e2")]  # fmt: skip

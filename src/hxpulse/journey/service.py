@@ -288,6 +288,7 @@ class _Work:
     stored_until: datetime | None = None  # time of its latest stored transition
     nps_touched: bool = False
     stage_before: str | None = None  # its stored stage, when that is the stage before `since`
+    detractor: bool | None = None  # its stored detractor flag, when known
 
 
 def update(
@@ -327,12 +328,14 @@ def update(
     full = set(merged)
     read = _moment_reader(conn)
     slow: list[int] = []  # a batch event earlier than their latest change: need the entry
-    for cid, stage, stage_at in _stored_stages(conn, sorted(c for c in since if c not in full)):
+    for cid, stage, stage_at, flag in _stored_stages(
+        conn, sorted(c for c in since if c not in full)
+    ):
         if stage_at is None or stage not in plan.rules.names:
             full.add(cid)  # nothing stored yet (older data), or a stage no longer configured
         elif (latest := read(stage_at)) < since[cid]:  # in order: replay from the stored stage
             work[cid] = _Work(since[cid], stored_until=latest, nps_touched=cid in touched,
-                              stage_before=stage)  # fmt: skip
+                              stage_before=stage, detractor=bool(flag))  # fmt: skip
         else:
             slow.append(cid)
     entries: dict[int, tuple[datetime, datetime]] = {}
@@ -462,9 +465,14 @@ def _to_utc(value: Any) -> datetime:
 
 
 def _stored_stages(conn: Connection, customer_ids: list[int]) -> list[tuple[Any, ...]]:
-    """(customer, stage, stage_at): the stored stage and the time of the latest change."""
-    return raw.select_in(conn, "SELECT id, stage, stage_at FROM customers WHERE id {in}",
-                         customer_ids)  # fmt: skip
+    """(customer, stage, stage_at, detractor): the stored stage and its latest change."""
+    sql = "SELECT id, stage, stage_at, detractor FROM customers WHERE id {in}"
+    if conn.dialect.name != "sqlite":
+        # lock them (in id order, like every customer lock) so that a concurrent batch for the
+        # same customer waits for this one and then replays on top of it; event inserts are
+        # not blocked (they take key-share locks)
+        sql += " ORDER BY id FOR NO KEY UPDATE"
+    return raw.select_in(conn, sql, customer_ids)
 
 
 def _stored_span(conn: Connection, customer_ids: list[int]) -> list[tuple[Any, ...]]:
@@ -563,7 +571,7 @@ def _write(conn: Connection, results: list[tuple[int, _Work, Timeline]], fresh: 
                 drop_all.append(cid)
         elif job.stored_until is not None and job.stored_until >= job.since:
             drop_since.append((cid, job.since))
-        elif not added and not job.nps_touched:
+        elif not added and (not job.nps_touched or job.detractor is timeline.detractor):
             continue  # nothing stored or replayed from `since` on: stage and NPS unchanged
         rows.extend((cid, t.from_stage, t.to_stage, ts(t.at), t.message_id, t.channel,
                      t.department) for t in added)  # fmt: skip
