@@ -370,7 +370,7 @@ def update(
     results = [(cid, job, _replay(plan, job)) for cid, job in work.items()]
     first_stage = plan.rules.names[0]
     for cid, mine in new_events.items():
-        start = min(mine, key=_IN_TIME)
+        start = min(mine, key=_in_time)
         picked = [_stage_event(e) for e in mine if e.type in relevant]
         if not picked:  # the common case: only an entry into the first stage
             opening = Transition(start.occurred_at, None, first_stage, start.message_id,
@@ -389,9 +389,6 @@ _FROM_SCRATCH = _Work(None)  # shared by new customers: only read
 
 def _in_time(event: EventIn) -> tuple[datetime, str]:
     return event.occurred_at, event.message_id
-
-
-_IN_TIME = _in_time
 
 
 def _late_firsts(
