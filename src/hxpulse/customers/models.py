@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
@@ -14,7 +14,16 @@ IDENTITY_KINDS = ("email", "phone", "user_id", "anonymous_id", "social", "extern
 
 
 class Customer(Base):
+    """A person. Every event updates its row (pulse sums, stage), so it carries few indexes:
+    each index is one more entry written per update; `merged_into_id` is indexed only where
+    set (merged rows, which are never updated again)."""
+
     __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_merged_into_id", "merged_into_id",
+              postgresql_where=text("merged_into_id IS NOT NULL"),
+              sqlite_where=text("merged_into_id IS NOT NULL")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -23,23 +32,19 @@ class Customer(Base):
     consent: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    merged_into_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("customers.id"), index=True
-    )
+    merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"))
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the pulse's running sums (see analytics/pulse.py): S, and the undecayed I and R
     pulse_key: Mapped[float] = mapped_column(Float, default=0.0, server_default="0", index=True)
     pulse_investments: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     pulse_returns: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     # when the customer last gave something back (a return event): the "lapsed" overlay
-    last_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # negative experiences not yet resolved (see pulse_negatives): the "at-risk" overlay
     open_negatives: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the journey (see journey/): current stage, since when, and whether the last NPS answer
     # was a detractor's
-    stage: Mapped[str] = mapped_column(
-        String(40), default="prospect", server_default="prospect", index=True
-    )
+    stage: Mapped[str] = mapped_column(String(40), default="prospect", server_default="prospect")
     stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detractor: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 

@@ -65,15 +65,33 @@ def ingest_in(
     _insert_events(conn, fresh, owner, now)
     customers.verify_live(conn, sorted(set(owner)))
     if live is not None:
-        pulse_live.update(conn, live.pulse, fresh, owner, now)
-        merged = [survivor for survivor, _ in resolution.merges]
-        journey.update(conn, live, fresh, owner, created=resolution.created, merged=merged, now=now)
+        _update_live(conn, live, fresh, owner, resolution, now)
     _update_profiles(conn, fresh, owner, now)
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)
     result.merges = sum(len(merged) for _, merged in resolution.merges)
     result.new_message_ids = {e.message_id for e in fresh}
     return result
+
+
+def _update_live(
+    conn: Connection,
+    live: Live,
+    fresh: list[EventIn],
+    owner: list[int],
+    resolution: customers.Resolution,
+    now: datetime,
+) -> None:
+    """The pulse and the journey, written in one update of each customer row."""
+    changes = pulse_live.prepare(conn, live.pulse, fresh, owner, now)
+    merged = [survivor for survivor, _ in resolution.merges]
+    stages = journey.update(conn, live, fresh, owner, created=resolution.created, merged=merged,
+                            now=now)  # fmt: skip
+    for customer_id, timeline in stages:
+        change = changes.setdefault(customer_id, pulse_live.Change())
+        change.stage, change.stage_at = timeline.stage, timeline.stage_at
+        change.detractor = timeline.detractor
+    pulse_live.apply(conn, changes)
 
 
 def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:

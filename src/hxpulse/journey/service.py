@@ -300,8 +300,12 @@ def update(
     created: Sequence[int] = (),
     merged: Sequence[int] = (),
     now: datetime | None = None,
-) -> None:
+) -> list[tuple[int, Timeline]]:
     """Re-evaluate the stages the batch `events` (owned by `owners`) can change.
+
+    Writes the transitions and returns the customers whose stage, stage_at or NPS flag must
+    be set: the caller writes those together with the pulse sums, in one update of each row
+    (`pulse.live.apply`).
 
     Inside the ingest transaction, after the events and the pulse's negative experiences are
     stored. Replayed: new customers (from the batch alone), merge survivors (from scratch),
@@ -381,7 +385,7 @@ def update(
                 picked.append(_stage_event(start))
             timeline = stage_timeline(plan.rules, picked, negatives.get(cid, ()))
         results.append((cid, _FROM_SCRATCH, timeline))
-    _write(conn, results, fresh)
+    return _write(conn, results, fresh)
 
 
 _FROM_SCRATCH = _Work(None)  # shared by new customers: only read
@@ -553,8 +557,10 @@ _DROP_SINCE_PG = (
 )
 
 
-def _write(conn: Connection, results: list[tuple[int, _Work, Timeline]], fresh: set[int]) -> None:
-    """Replace the replayed transitions and set stage, stage_at and detractor; few statements."""
+def _write(
+    conn: Connection, results: list[tuple[int, _Work, Timeline]], fresh: set[int]
+) -> list[tuple[int, Timeline]]:
+    """Replace the replayed transitions; return the stages to set; few statements."""
     ts = raw.timestamp_writer(conn)
     drop_all: list[int] = []
     drop_since: list[tuple[int, datetime]] = []
@@ -584,10 +590,10 @@ def _write(conn: Connection, results: list[tuple[int, _Work, Timeline]], fresh: 
             raw.driver(conn).executemany(_DROP_SINCE, [(c, ts(t)) for c, t in drop_since])
         else:
             with raw.driver(conn).cursor() as cursor:
-                cursor.execute(_DROP_SINCE_PG, ([c for c, _ in drop_since],
-                                                [t for _, t in drop_since]))  # fmt: skip
+                ids, times = [c for c, _ in drop_since], [t for _, t in drop_since]
+                cursor.execute(_DROP_SINCE_PG, (raw.pg_array(ids), raw.pg_array(times)))
     raw.insert_rows(conn, "stage_changes", STAGE_COLUMNS, rows)
-    _set_stages(conn, states)
+    return states
 
 
 def _set_stages(conn: Connection, states: list[tuple[int, Timeline]]) -> None:
@@ -599,9 +605,13 @@ def _set_stages(conn: Connection, states: list[tuple[int, Timeline]]) -> None:
              cid) for cid, t in states])  # fmt: skip
         return
     with raw.driver(conn).cursor() as cursor:
-        cursor.execute(_SET_STAGE_PG, ([c for c, _ in states], [t.stage for _, t in states],
-                                       [t.stage_at for _, t in states],
-                                       [t.detractor for _, t in states]))  # fmt: skip
+        columns = (
+            [c for c, _ in states],
+            [t.stage for _, t in states],
+            [t.stage_at for _, t in states],
+            [t.detractor for _, t in states],
+        )
+        cursor.execute(_SET_STAGE_PG, [raw.pg_array(c) for c in columns])
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,7 +647,7 @@ def rebuild(
         for cid, spans in _load_negatives(conn, part).items():
             work[cid].negatives = spans
         results = [(cid, job, _replay(plan, job)) for cid, job in work.items()]
-        _write(conn, results, set())
+        _set_stages(conn, _write(conn, results, set()))
         if progress is not None:
             progress(len(part))
     return len(ids)

@@ -39,6 +39,10 @@ class Change:
     returns: float = 0.0
     last_return: datetime | None = None
     opened: int = 0  # negatives opened minus negatives resolved
+    # the journey's verdict, written in the same update of the row (None: unchanged)
+    stage: str | None = None
+    stage_at: datetime | None = None
+    detractor: bool | None = None
 
 
 @dataclass(slots=True)
@@ -92,20 +96,21 @@ def tally(
     return result
 
 
-def update(
+def prepare(
     conn: Connection,
     settings: PulseSettings,
     events: Sequence[EventIn],
     owners: Sequence[int],
     now: datetime,
-) -> None:
-    """Count `events` in their customers' pulse, inside the caller's transaction."""
+) -> dict[int, Change]:
+    """Count `events` in their customers' pulse, inside the caller's transaction: record and
+    resolve negative experiences, and return the changes for `apply` to write."""
     counted = tally(settings, events, owners, now)
     if counted.negatives:
         _record_negatives(conn, settings, counted)
     if counted.resolutions:
         _resolve(conn, settings, counted, now)
-    _apply(conn, counted.changes)
+    return counted.changes
 
 
 def _record_negatives(conn: Connection, settings: PulseSettings, counted: Tally) -> None:
@@ -199,32 +204,43 @@ def _named(event: EventIn) -> str | None:
 _APPLY = (
     "UPDATE customers SET pulse_key = pulse_key + ?, pulse_investments = pulse_investments + ?,"
     " pulse_returns = pulse_returns + ?, open_negatives = open_negatives + ?,"
-    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at) WHERE id = ?"
+    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at),"
+    " stage = COALESCE(?, stage), stage_at = COALESCE(?, stage_at),"
+    " detractor = COALESCE(?, detractor) WHERE id = ?"
 )
 _APPLY_PG = (
     "UPDATE customers AS c SET pulse_key = c.pulse_key + d.k,"
     " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r,"
-    " open_negatives = c.open_negatives + d.o, last_return_at = GREATEST(c.last_return_at, d.l)"
+    " open_negatives = c.open_negatives + d.o, last_return_at = GREATEST(c.last_return_at, d.l),"
+    " stage = COALESCE(d.s, c.stage), stage_at = COALESCE(d.t, c.stage_at),"
+    " detractor = COALESCE(d.n, c.detractor)"
     " FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::int[],"
-    " %s::timestamptz[]) AS d(id, k, i, r, o, l) WHERE c.id = d.id"
+    " %s::timestamptz[], %s::text[], %s::timestamptz[], %s::bool[])"
+    " AS d(id, k, i, r, o, l, s, t, n) WHERE c.id = d.id"
 )
 
 
-def _apply(conn: Connection, changes: dict[int, Change]) -> None:
-    """Add the changes to the stored sums, in customer-id order (one statement on PostgreSQL)."""
+def apply(conn: Connection, changes: dict[int, Change]) -> None:
+    """Write the changes, one update per customer row, in customer-id order (one statement on
+    PostgreSQL): the pulse sums, the overlays' columns and the journey's stage."""
     if not changes:
         return
     ids = sorted(changes)
     if conn.dialect.name == "sqlite":
+        stamp = raw.sqlite_timestamp
         rows: list[tuple[Any, ...]] = []
         for cid in ids:
             c = changes[cid]
-            last = raw.sqlite_timestamp(c.last_return) if c.last_return else None
-            rows.append((c.key, c.investments, c.returns, c.opened, last, last, cid))
+            last = stamp(c.last_return) if c.last_return else None
+            flag = None if c.detractor is None else int(c.detractor)
+            rows.append((c.key, c.investments, c.returns, c.opened, last, last, c.stage,
+                         stamp(c.stage_at) if c.stage_at else None, flag, cid))  # fmt: skip
         raw.driver(conn).executemany(_APPLY, rows)
         return
-    columns = (ids, [changes[c].key for c in ids], [changes[c].investments for c in ids],
-               [changes[c].returns for c in ids], [changes[c].opened for c in ids],
-               [changes[c].last_return for c in ids])  # fmt: skip
+    ordered = [changes[c] for c in ids]
+    columns = (ids, [c.key for c in ordered], [c.investments for c in ordered],
+               [c.returns for c in ordered], [c.opened for c in ordered],
+               [c.last_return for c in ordered], [c.stage for c in ordered],
+               [c.stage_at for c in ordered], [c.detractor for c in ordered])  # fmt: skip
     with raw.driver(conn).cursor() as cursor:
-        cursor.execute(_APPLY_PG, columns)
+        cursor.execute(_APPLY_PG, [raw.pg_array(c) for c in columns])

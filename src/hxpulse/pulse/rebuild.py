@@ -106,7 +106,7 @@ def _write_sums(conn: Connection, results: dict[int, Replay]) -> None:
                [results[c].open_negatives for c in ids],
                [results[c].last_return_at for c in ids])  # fmt: skip
     with raw.driver(conn).cursor() as cursor:
-        cursor.execute(_SET_PG, columns)
+        cursor.execute(_SET_PG, [raw.pg_array(c) for c in columns])
 
 
 def _write_negatives(conn: Connection, low: int, high: int, results: dict[int, Replay]) -> None:

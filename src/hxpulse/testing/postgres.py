@@ -60,7 +60,7 @@ class TemporaryPostgres:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
             f" -c fsync={'on' if self.fsync else 'off'} -c max_connections=200"
-            " -c shared_buffers=256MB -c synchronous_commit=on"
+            " -c shared_buffers=256MB -c synchronous_commit=on -c max_wal_size=4GB"
         )
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l",
                   str(self.root / "log"), "start")  # fmt: skip
