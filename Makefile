@@ -34,8 +34,8 @@ test: $(STAMP) system-deps lint
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP) system-deps
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/segments.py
+	@status=0; for b in ingest pulse segments; do \
+	  $(BIN)/python bench/$$b.py || status=1; echo; done; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache hxpulse.db hxpulse.db-wal hxpulse.db-shm

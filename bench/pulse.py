@@ -81,7 +81,7 @@ def fresh(url: str) -> Engine:
 
 
 def line(db: str, what: str, figure: str, ratio: str, verdict: str = "") -> None:
-    print(f"{db:<11}{what:<34}{figure:>16}{ratio:>22}  {verdict}", flush=True)
+    print(f"{db:<11}{what:<34}{figure:>16}  {ratio:<28}  {verdict}", flush=True)
 
 
 def verdict(ok: bool, goal: str) -> str:
@@ -192,7 +192,7 @@ def main() -> int:
     events = workload(n, customers)
     gc.collect()
     gc.freeze()  # a million long-lived events: keep the collector from re-scanning them
-    print(f"{'database':<11}{'measure':<34}{'figure':>16}{'against the baseline':>22}")
+    print(f"{'database':<11}{'measure':<34}{'figure':>16}  {'against the baseline':<28}")
     dbs = [db for db in ("sqlite", "postgresql") if args.only in (None, db)]
     return 0 if all([run_database(db, events, customers, total) for db in dbs]) else 1
 
