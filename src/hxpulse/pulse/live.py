@@ -201,11 +201,14 @@ def _named(event: EventIn) -> str | None:
     return named if isinstance(named, str) and named else None
 
 
-_APPLY = (
+_SUMS = (
     "UPDATE customers SET pulse_key = pulse_key + ?, pulse_investments = pulse_investments + ?,"
     " pulse_returns = pulse_returns + ?, open_negatives = open_negatives + ?,"
-    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at),"
-    " stage = COALESCE(?, stage), stage_at = COALESCE(?, stage_at),"
+    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at)"
+)
+_APPLY_SUMS = _SUMS + " WHERE id = ?"  # most rows: the stage did not change
+_APPLY = (
+    _SUMS + ", stage = COALESCE(?, stage), stage_at = COALESCE(?, stage_at),"
     " detractor = COALESCE(?, detractor) WHERE id = ?"
 )
 _APPLY_PG = (
@@ -228,14 +231,22 @@ def apply(conn: Connection, changes: dict[int, Change]) -> None:
     ids = sorted(changes)
     if conn.dialect.name == "sqlite":
         stamp = raw.sqlite_timestamp
+        sums: list[tuple[Any, ...]] = []
         rows: list[tuple[Any, ...]] = []
         for cid in ids:
             c = changes[cid]
             last = stamp(c.last_return) if c.last_return else None
+            if c.stage is None and c.detractor is None:
+                sums.append((c.key, c.investments, c.returns, c.opened, last, last, cid))
+                continue
             flag = None if c.detractor is None else int(c.detractor)
             rows.append((c.key, c.investments, c.returns, c.opened, last, last, c.stage,
                          stamp(c.stage_at) if c.stage_at else None, flag, cid))  # fmt: skip
-        raw.driver(conn).executemany(_APPLY, rows)
+        cursor = raw.driver(conn)
+        if sums:
+            cursor.executemany(_APPLY_SUMS, sums)
+        if rows:
+            cursor.executemany(_APPLY, rows)
         return
     ordered = [changes[c] for c in ids]
     columns = (ids, [c.key for c in ordered], [c.investments for c in ordered],
