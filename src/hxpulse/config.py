@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hxpulse.analytics.pulse import purchase_weight
+
 DEFAULT_DATABASE_URL = "sqlite:///hxpulse.db"
 Component = Literal["investment", "return", "experience"]
 
@@ -76,6 +78,16 @@ class PulseSettings(BaseModel):
     def weight_of(self, event_type: str) -> EventWeight | None:
         """The weight of `event_type`, or None when it is unmapped (and so counts zero)."""
         return self.weights.get(event_type)
+
+    def weigh(self, event_type: str, value: float | None) -> tuple[EventWeight, float] | None:
+        """(weight setting, weight) of one event, or None when it counts zero; a purchase's
+        weight grows with its value."""
+        mapped = self.weights.get(event_type)
+        if mapped is None or mapped.weight == 0:
+            return None
+        if mapped.per_value:
+            return mapped, purchase_weight(mapped.weight, value, self.value_reference)
+        return mapped, mapped.weight
 
 
 class StageCondition(BaseModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from hxpulse.auth import service as auth
@@ -51,6 +52,15 @@ class RunningServer:
         self._all.append(self.process)
         self.process.start()
         return self.process
+
+    def sign_in(self, page: Page, path: str) -> None:
+        """Open `path` in the browser `page`, sign in on the login page it leads to, and land
+        back on `path`."""
+        page.goto(f"{self.url}{path}")
+        page.fill("#email", self.user_email)
+        page.fill("#password", self.user_password)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{self.url}{path}")
 
     def log_tail(self, chars: int = 4000) -> str:
         try:

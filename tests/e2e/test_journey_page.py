@@ -36,11 +36,7 @@ def test_journey_page_shows_the_funnel_and_filters_it(
         {"type": "purchase", "occurred_at": ago(4), "email": "cy.journey@example.com", "channel": "web"},
         {"type": "complaint", "occurred_at": ago(2), "email": "cy.journey@example.com", "channel": "phone"},
     ])  # fmt: skip
-    page.goto(f"{server.url}/journey")
-    page.fill("#email", server.user_email)
-    page.fill("#password", server.user_password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.url}/journey")
+    server.sign_in(page, "/journey")
     expect(page.locator("h1")).to_have_text("Journey")
     expect(page.locator("#journey-funnel")).to_have_attribute("data-drawn", "true")
     expect(page.locator("#journey-funnel .funnellayer .point")).to_have_count(6)

@@ -20,14 +20,6 @@ def ago(days: float) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).isoformat()
 
 
-def sign_in(server: RunningServer, page: Page, path: str) -> None:  # noqa: F811
-    page.goto(f"{server.url}{path}")
-    page.fill("#email", server.user_email)
-    page.fill("#password", server.user_password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.url}{path}")
-
-
 def test_pulse_page_leads_to_the_customer_most_at_risk(
     server: RunningServer,
     page: Page,  # noqa: F811
@@ -41,7 +33,7 @@ def test_pulse_page_leads_to_the_customer_most_at_risk(
         {"type": "complaint", "occurred_at": ago(3), "email": "angry.pulse@example.com",
          "channel": "phone", "department": "support"},
     ])  # fmt: skip
-    sign_in(server, page, "/pulse")
+    server.sign_in(page, "/pulse")
     expect(page.locator("h1")).to_have_text("Pulse")
     expect(page.locator("#pulse-spread")).to_have_attribute("data-drawn", "true")
     expect(page.locator(".counts .card")).to_have_count(4)

@@ -35,11 +35,7 @@ def test_build_count_save_and_read_a_segment(server: RunningServer, page: Page) 
         *purchases("web.twice.seg@example.com", "web", [4, 8]),
         *purchases("app.old.seg@example.com", "app", [100, 200]),
     ])  # fmt: skip
-    page.goto(f"{server.url}/segments")
-    page.fill("#email", server.user_email)
-    page.fill("#password", server.user_password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.url}/segments")
+    server.sign_in(page, "/segments")
     expect(page.locator("nav a[aria-current=page]")).to_have_text("Segments")
 
     count = page.locator("#live-count")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.responses import Response
 
+from hxpulse.analytics.pulse import band
 from hxpulse.config import Settings
 from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
 from hxpulse.pulse import service
@@ -42,8 +43,7 @@ def pulse_page(
     spread = service.distribution(conn, settings.pulse, now)
     edges = spread["edges"]
     centres = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
-    thresholds = sorted(settings.pulse.bands.items(), key=lambda item: -item[1])
-    colours = [BAND_COLOURS.get(_band(c, thresholds), "#757575") for c in centres]
+    colours = [BAND_COLOURS.get(band(c, settings.pulse.bands), "#757575") for c in centres]
     return page(
         request, "pulse.html", user=user, bands=bands, total=sum(bands.values()),
         spread={"centres": [round(c, 2) for c in centres], "counts": spread["counts"],
@@ -51,7 +51,3 @@ def pulse_page(
         movers=service.movers(conn, settings.pulse, now, days=7, limit=10),
         at_risk=service.at_risk(conn, settings.pulse, limit=25, now=now), now=now,
     )  # fmt: skip
-
-
-def _band(pulse: float, thresholds: list[tuple[str, float]]) -> str:
-    return next((name for name, lowest in thresholds if pulse >= lowest), "at-risk")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, null, select
+from sqlalchemy import Connection, Engine, func, select
 
 from hxpulse.config import Live
 from hxpulse.customers.service import customers_t
@@ -20,7 +20,7 @@ from hxpulse.db.engine import run_write
 from hxpulse.events.service import events_t
 from hxpulse.pulse.live import NEGATIVE_COLUMNS
 from hxpulse.pulse.replay import LoggedEvent, Replay, replay
-from hxpulse.pulse.service import model, resolving_types
+from hxpulse.pulse.service import log_query, logged, model
 
 CHUNK = 5_000
 _SET = (
@@ -70,17 +70,10 @@ def _rebuild_range(
         conn.execute(select(c.id).where(in_range).order_by(c.id).with_for_update()).scalars()
     )
     logs: dict[int, list[LoggedEvent]] = {cid: [] for cid in ids}
-    resolving = resolving_types(live.pulse)
-    props = case((e.type.in_(resolving), e.properties), else_=None) if resolving else null()
-    query = select(
-        e.customer_id, e.message_id, e.type, e.occurred_at, e.value, props.label("props")
-    ).where((e.customer_id >= low) & (e.customer_id < high))
+    query = log_query(live.pulse).where((e.customer_id >= low) & (e.customer_id < high))
     events = 0
     for row in conn.execute(query.execution_options(yield_per=20_000)):
-        named = row.props.get("resolves") if isinstance(row.props, dict) else None
-        logs.setdefault(row.customer_id, []).append(LoggedEvent(
-            row.message_id, row.type, row.occurred_at, row.value,
-            named if isinstance(named, str) else None))  # fmt: skip
+        logs.setdefault(row.customer_id, []).append(logged(row))
         events += 1
     law = model(live.pulse)
     results = {cid: replay(live.pulse, law, log, now) for cid, log in logs.items()}

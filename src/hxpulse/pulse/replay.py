@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from hxpulse.analytics.pulse import (
     Component,
     Contribution,
     PulseModel,
     PulseState,
-    purchase_weight,
 )
 from hxpulse.config import PulseSettings
 
@@ -61,17 +59,6 @@ class Replay:
         return sum(1 for n in self.negatives if n.resolved_at is None)
 
 
-def weight_of(settings: PulseSettings, event_type: str, value: float | None) -> tuple[Any, float]:
-    """(weight setting or None, weight) of an event; unmapped types weigh zero."""
-    mapped = settings.weight_of(event_type)
-    if mapped is None or mapped.weight == 0:
-        return None, 0.0
-    weight = mapped.weight
-    if mapped.per_value:
-        weight = purchase_weight(weight, value, settings.value_reference)
-    return mapped, weight
-
-
 def pick_negative(
     open_ones: list[Negative], resolves: str | None, moment: datetime
 ) -> Negative | None:
@@ -91,9 +78,10 @@ def replay(
     early = result.early  # named negatives resolved before they arrived
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.message_id))
     for event in ordered:
-        mapped, weight = weight_of(settings, event.type, event.value)
-        if mapped is None:
+        weighed = settings.weigh(event.type, event.value)
+        if weighed is None:
             continue
+        mapped, weight = weighed
         moment = min(event.occurred_at, now)
         negative = mapped.negative and weight < 0
         result.state.add(law, component=mapped.component, weight=weight, occurred_at=moment,

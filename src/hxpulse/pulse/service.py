@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Table, case, func, select
+from sqlalchemy import Connection, Integer, Select, Table, case, func, null, select
 from sqlalchemy import cast as sql_cast
 
-from hxpulse.analytics.pulse import PulseModel, band, brute_force, purchase_weight
+from hxpulse.analytics.pulse import PulseModel, band, brute_force
 from hxpulse.config import EventWeight, Live, PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
@@ -36,36 +36,37 @@ def model(settings: PulseSettings) -> PulseModel:
 
 def event_weight(settings: PulseSettings, event: EventIn) -> tuple[EventWeight, float] | None:
     """The (weight setting, weight) of one event, or None when its type is unmapped."""
-    mapped = settings.weight_of(event.type)
-    if mapped is None or mapped.weight == 0:
-        return None
-    weight = mapped.weight
-    if mapped.per_value:
-        weight = purchase_weight(weight, event.value, settings.value_reference)
-    return mapped, weight
+    return settings.weigh(event.type, event.value)
 
 
 def resolving_types(settings: PulseSettings) -> list[str]:
     return sorted(t for t, w in settings.weights.items() if w.resolves)
 
 
+def log_query(settings: PulseSettings) -> Select[Any]:
+    """The pulse-relevant columns of events (the properties only of resolutions)."""
+    e = events_t.c
+    resolving = resolving_types(settings)
+    props = case((e.type.in_(resolving), e.properties), else_=None) if resolving else null()
+    return select(e.customer_id, e.message_id, e.type, e.occurred_at, e.value,
+                  props.label("props"))  # fmt: skip
+
+
+def logged(row: Any) -> LoggedEvent:
+    """One row of `log_query` as the replay reads it."""
+    named = row.props.get("resolves") if isinstance(row.props, dict) else None
+    return LoggedEvent(row.message_id, row.type, row.occurred_at, row.value,
+                       named if isinstance(named, str) else None)  # fmt: skip
+
+
 def logged_events(
     conn: Connection, settings: PulseSettings, customer_ids: Sequence[int]
 ) -> dict[int, list[LoggedEvent]]:
     """The pulse-relevant columns of every event of `customer_ids`."""
-    e = events_t.c
-    resolving = resolving_types(settings)
-    named = case((e.type.in_(resolving), e.properties), else_=None) if resolving else None
-    columns: list[Any] = [e.customer_id, e.message_id, e.type, e.occurred_at, e.value]
-    if named is not None:
-        columns.append(named.label("props"))
-    query = select(*columns)
+    query = log_query(settings).where(events_t.c.customer_id.in_(list(customer_ids)))
     found: dict[int, list[LoggedEvent]] = {cid: [] for cid in customer_ids}
-    for row in conn.execute(query.where(e.customer_id.in_(list(customer_ids)))):
-        props = row.props if named is not None else None
-        resolves = props.get("resolves") if isinstance(props, dict) else None
-        found[row.customer_id].append(LoggedEvent(row.message_id, row.type, row.occurred_at,
-            row.value, resolves if isinstance(resolves, str) else None))  # fmt: skip
+    for row in conn.execute(query):
+        found[row.customer_id].append(logged(row))
     return found
 
 
@@ -250,11 +251,10 @@ def movers(
     added: dict[int, float] = {}
     rows = conn.execute(select(e.customer_id, e.type, e.value).where(e.occurred_at >= since))
     for customer_id, event_type, value in rows:
-        mapped = settings.weight_of(event_type)
-        if mapped is None:
+        found = settings.weigh(event_type, value)
+        if found is None:
             continue
-        weight = purchase_weight(mapped.weight, value, settings.value_reference) if (
-            mapped.per_value) else mapped.weight  # fmt: skip
+        mapped, weight = found
         if mapped.negative and weight < 0:
             weight *= settings.negative_multiplier
         added[customer_id] = added.get(customer_id, 0.0) + weight
