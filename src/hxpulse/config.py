@@ -156,6 +156,35 @@ class JourneySettings(BaseModel):
         return [rule.name for rule in self.stages]
 
 
+class SurveySettings(BaseModel):
+    """The `[surveys]` section: the fatigue guard and how long an invitation is valid."""
+
+    brand: str = Field(
+        "our company",
+        min_length=1,
+        max_length=100,
+        description="The brand's name, as the survey questions say it.",
+    )
+    per_survey_days: int = Field(30, ge=0, description="At most one invitation per survey.")
+    any_survey_days: int = Field(7, ge=0, description="At most one invitation of any survey.")
+    link_days: int = Field(14, ge=1, description="How long an invitation link stays valid.")
+    negative_sentiment: float = Field(
+        -0.5, ge=-1, le=0, description="Answers at or below it are flagged."
+    )
+
+
+class SmtpSettings(BaseModel):
+    """The `[smtp]` section: where invitation emails are sent from."""
+
+    host: str | None = Field(None, description="SMTP server; none: invitations are links only.")
+    port: int = Field(25, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "HX Pulse <surveys@localhost>"
+    timeout: float = Field(10.0, gt=0)
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """What every event updates in its own transaction: the pulse and the journey stage."""
@@ -193,6 +222,11 @@ class Settings(BaseSettings):
     max_message_bytes: int = 32 * 1024
     pulse: PulseSettings = Field(default_factory=PulseSettings)
     journey: JourneySettings = Field(default_factory=JourneySettings)
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ from hxpulse.events import models as event_models
 from hxpulse.journey import models as journey_models
 from hxpulse.pulse import models as pulse_models
 from hxpulse.segments import models as segment_models
+from hxpulse.surveys import models as survey_models
 
 __all__ = [
     "Base",
@@ -16,4 +17,5 @@ __all__ = [
     "journey_models",
     "pulse_models",
     "segment_models",
+    "survey_models",
 ]

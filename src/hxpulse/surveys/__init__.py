@@ -1,0 +1,1 @@
+"""Surveys: NPS, CSAT, CES and custom questions, their invitations, answers and themes."""

@@ -1,0 +1,47 @@
+"""Invitation emails over SMTP (the `[smtp]` settings)."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any
+
+from hxpulse.config import SmtpSettings
+
+
+def message(sender: str, to: str, survey: dict[str, Any], link: str, brand: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = f"{brand}: one question, one minute"
+    mail.set_content(
+        f"{survey['question']}\n\nAnswer here (one click, no login):\n{link}\n\n"
+        "The link works once and expires in a few days. Thank you for telling us.\n"
+    )
+    return mail
+
+
+def send(smtp: SmtpSettings, mails: Sequence[tuple[int, EmailMessage]]) -> dict[int, str]:
+    """Send each (key, message) on one connection; returns {key: reason} for those that failed.
+    A failure to connect fails them all."""
+    failed: dict[int, str] = {}
+    if not mails:
+        return failed
+    if smtp.host is None:
+        return {key: "no SMTP server is configured" for key, _ in mails}
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as server:
+            if smtp.starttls:
+                server.starttls()
+            if smtp.username:
+                server.login(smtp.username, smtp.password or "")
+            for key, mail in mails:
+                try:
+                    server.send_message(mail)
+                except smtplib.SMTPException as exc:
+                    failed[key] = f"the mail server refused it: {exc}"
+    except (OSError, smtplib.SMTPException) as exc:
+        reason = f"could not reach the mail server {smtp.host}:{smtp.port}: {exc}"
+        return {key: reason for key, _ in mails}
+    return failed

@@ -1,0 +1,69 @@
+"""Survey input shapes: a survey definition and one answer (API, import)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hxpulse.events.schemas import Channel
+from hxpulse.surveys.kinds import SPECS, Kind
+
+
+class SurveyIn(BaseModel):
+    """A survey definition (`POST /api/surveys`, the survey form)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Kind = "nps"
+    question: str | None = Field(
+        None, max_length=500, description="Default: the kind's question with the brand's name."
+    )
+    followups: dict[str, str] = Field(
+        default_factory=dict, description="Follow-up question per score band (others default)."
+    )
+    department: str | None = Field(None, max_length=100)
+    touchpoint: str | None = Field(None, max_length=100)
+    trigger_event: str | None = Field(
+        None, max_length=200, description="Invite after each event of this type (a rule)."
+    )
+    segment_id: int | None = Field(None, description="Recurring: invite this segment's members.")
+    every_days: int | None = Field(None, ge=1, le=3650, description="Recurring: every N days.")
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> SurveyIn:
+        bands = {band.name for band in SPECS[self.kind].bands}
+        unknown = sorted(set(self.followups) - bands)
+        if unknown:
+            raise ValueError(
+                f"followups: unknown band(s) {', '.join(unknown)}; "
+                f"{self.kind} has {', '.join(sorted(bands))}"
+            )
+        for band, text in self.followups.items():
+            if not text.strip() or len(text) > 500:
+                raise ValueError(f"followups.{band}: give a question of 1 to 500 characters")
+        if (self.segment_id is None) != (self.every_days is None):
+            raise ValueError("a recurring survey needs both segment_id and every_days")
+        return self
+
+
+class ResponseCreate(BaseModel):
+    """One answer to a survey run elsewhere (`POST /api/responses`, `import responses`)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    survey: str = Field(min_length=1, max_length=200, description="The survey's name (or id).")
+    score: int
+    answered_at: datetime
+    why: str | None = Field(None, max_length=5000)
+    message_id: str | None = Field(None, min_length=1, max_length=200)
+    user_id: str | None = Field(None, max_length=320)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=64)
+    anonymous_id: str | None = Field(None, max_length=320)
+    external_id: str | None = Field(None, max_length=320)
+    department: str | None = Field(None, max_length=100)
+    channel: Channel | None = None
+    touchpoint: str | None = Field(None, max_length=100)
