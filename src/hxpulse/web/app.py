@@ -34,6 +34,8 @@ from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.segments import api as segments_api
 from hxpulse.segments import pages as segments_pages
+from hxpulse.surveys import api as surveys_api
+from hxpulse.surveys import pages as surveys_pages
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -58,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Customer-experience platform: profiles, pulse, surveys, closed loops.",
     )
     app.state.settings = settings
+    app.state.secret = secret  # signs session cookies and (salted apart) survey links
     app.state.engine = engine
     app.state.key_cache = {}
     app.state.committer = GroupCommit(engine, live=settings.live)
@@ -73,10 +76,11 @@ def create_app(settings: Settings) -> FastAPI:
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
     routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router,
-               segments_api.router)  # fmt: skip
+               segments_api.router, surveys_api.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
-    pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router)
+    pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router,
+             surveys_pages.router)  # fmt: skip
     for router in pages:
         app.include_router(router, include_in_schema=False)
     app.include_router(journey_api.router)
