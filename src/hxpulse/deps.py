@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
 from hxpulse.errors import Forbidden, HXError, Unauthorized
+from hxpulse.web import csrf
 
 KEY_CACHE_SECONDS = 10.0
 
@@ -121,6 +122,18 @@ def signed_in(request: Request) -> dict[str, Any]:
     if user is None:
         raise LoginRequired("sign in to see this page")
     return user
+
+
+def check_writer(request: Request) -> None:
+    """Allow an API key with the `write` scope, or a signed-in person whose request carries
+    the page's CSRF token in `X-CSRF-Token` (a cookie alone is not enough to change data)."""
+    token = bearer_token(request)
+    if token is not None:
+        require_scope(request, token, "write")
+        return
+    if current_user(request) is None:
+        raise Unauthorized("sign in, or send an API key with the 'write' scope as Bearer")
+    csrf.check(request, request.headers.get("x-csrf-token"))
 
 
 Reader = Annotated[dict[str, Any], Depends(reader)]

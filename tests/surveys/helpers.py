@@ -20,12 +20,19 @@ def make_survey(engine: Engine, settings: Settings, now: datetime, **fields: Any
     )
 
 
-def answer(engine: Engine, settings: Settings, now: datetime, *rows: dict[str, Any]) -> service.Recorded:
+def answer(
+    engine: Engine, settings: Settings, now: datetime, *rows: dict[str, Any]
+) -> service.Recorded:
     def work(conn: Any) -> service.Recorded:
         cache: dict[str, dict[str, Any]] = {}
         answers = [
-            service.answer_from(conn, ResponseCreate.model_validate(row),
-                                settings=settings.surveys, now=now, cache=cache)
+            service.answer_from(
+                conn,
+                ResponseCreate.model_validate(row),
+                settings=settings.surveys,
+                now=now,
+                cache=cache,
+            )
             for row in rows
         ]
         return service.record(conn, answers, settings=settings.surveys, live=settings.live, now=now)

@@ -12,6 +12,7 @@ from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
 from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli import segments as segments_cmd
+from hxpulse.cli import surveys as surveys_cmd
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.customers import queries
 from hxpulse.db.migrate import current_revision, upgrade
@@ -27,9 +28,13 @@ app.add_typer(keys, name="keys")
 app.add_typer(users, name="users")
 app.add_typer(importing.app, name="import")
 app.add_typer(segments_cmd.app, name="segments")
+app.add_typer(surveys_cmd.app, name="surveys")
+app.add_typer(surveys_cmd.themes_app, name="themes")
+importing.app.command("responses")(surveys_cmd.responses)
 app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)
 app.command("funnel")(journey_cmd.funnel)
+app.command("nps")(surveys_cmd.nps)
 
 
 @app.callback()

@@ -73,9 +73,13 @@ def csv_fields(row: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
-def _csv_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def csv_rows(
+    handle: io.TextIOWrapper, check: Callable[[list[str]], None] = check_header
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line, fields) of each CSV row, or (line, reason) for a malformed one; `check` refuses
+    a bad header (line 1)."""
     reader = csv.DictReader(handle, strict=True)
-    check_header(list(reader.fieldnames or []))
+    check(list(reader.fieldnames or []))
     line = 1
     while True:
         try:
@@ -92,7 +96,7 @@ def _csv_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | 
         yield line, csv_fields(row)
 
 
-def _jsonl_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def jsonl_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
     for line, text in enumerate(handle, start=1):
         if not text.strip():
             continue
@@ -133,7 +137,7 @@ def import_events(
     rejects.unlink(missing_ok=True)
     parsed: queue.Queue[_Parsed | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
-    with _Rejects(rejects) as rejected:
+    with Rejects(rejects) as rejected:
         reader = threading.Thread(
             target=_read, args=(path, batch_size, rejected, parsed, stop), daemon=True
         )
@@ -167,7 +171,7 @@ class _Parsed:
 def _read(
     path: Path,
     batch_size: int,
-    rejected: _Rejects,
+    rejected: Rejects,
     out: queue.Queue[_Parsed | BaseException | None],
     stop: threading.Event,
 ) -> None:
@@ -175,7 +179,7 @@ def _read(
     try:
         with path.open("rb") as raw:
             handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            rows = _csv_rows(handle) if path.suffix.lower() == ".csv" else _jsonl_rows(handle)
+            rows = csv_rows(handle) if path.suffix.lower() == ".csv" else jsonl_rows(handle)
             batch: list[EventIn] = []
             count = 0
             for line, fields in rows:
@@ -206,7 +210,7 @@ def _drain(parsed: queue.Queue[_Parsed | BaseException | None], reader: threadin
             continue
 
 
-class _Rejects:
+class Rejects:
     """FILE.rejects.csv, opened on the first bad row: line, reason, and the row's data."""
 
     def __init__(self, path: Path) -> None:
@@ -215,7 +219,7 @@ class _Rejects:
         self._file: io.TextIOWrapper | None = None
         self._writer: Any = None
 
-    def __enter__(self) -> _Rejects:
+    def __enter__(self) -> Rejects:
         return self
 
     def add(self, line: int, reason: str, fields: dict[str, Any] | str) -> None:

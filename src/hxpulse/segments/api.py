@@ -15,28 +15,16 @@ from hxpulse.deps import (
     Reader,
     SettingsDep,
     bearer_token,
+    check_writer,
     current_user,
     require_scope,
 )
-from hxpulse.errors import Invalid, Unauthorized
+from hxpulse.errors import Invalid
 from hxpulse.segments import service
-from hxpulse.web import csrf
 from hxpulse.web.body import read_json
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 MAX_BODY = 256 * 1024
-
-
-def check_writer(request: Request) -> None:
-    """Allow an API key with the `write` scope, or a signed-in person whose request carries
-    the page's CSRF token in `X-CSRF-Token` (a cookie alone is not enough to change data)."""
-    token = bearer_token(request)
-    if token is not None:
-        require_scope(request, token, "write")
-        return
-    if current_user(request) is None:
-        raise Unauthorized("sign in, or send an API key with the 'write' scope as Bearer")
-    csrf.check(request, request.headers.get("x-csrf-token"))
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -1,0 +1,376 @@
+"""`hxpulse nps`, `hxpulse surveys …`, `hxpulse themes …` and `hxpulse import responses`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hxpulse.auth import service as auth
+from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
+from hxpulse.db.engine import run_write
+from hxpulse.errors import Invalid
+from hxpulse.surveys import api, sending, service, themes
+from hxpulse.surveys.importer import import_responses
+
+out = Console(highlight=False)
+app = typer.Typer(help="Define surveys and send invitations.", no_args_is_help=True)
+themes_app = typer.Typer(
+    help="Themes of the why answers: discover, rename, merge.", no_args_is_help=True
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+@clean_errors
+def nps(
+    ctx: typer.Context,
+    by: Annotated[
+        str | None, typer.Option("--by", help="department, channel, touchpoint, survey or segment")
+    ] = None,
+    period: Annotated[str | None, typer.Option("--period", help="day, week or month")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="nps, csat, ces or custom")] = "nps",
+    survey: Annotated[str | None, typer.Option("--survey", help="One survey (name or id).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="First day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last day (YYYY-MM-DD).")] = None,
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    touchpoint: Annotated[str | None, typer.Option("--touchpoint")] = None,
+    segment: Annotated[
+        str | None, typer.Option("--segment", help="Only answers of this segment's members.")
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="Test two groups of --by against each other: A,B."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """NPS (or CSAT/CES) with its 95% margin of error, overall and by group and period."""
+    config = settings(ctx)
+    with engine(ctx).connect() as conn:
+        result = api.nps_report(
+            conn,
+            config,
+            by=by,
+            period=period,
+            kind=kind,
+            survey=survey,
+            since=since,
+            until=until,
+            department=department,
+            channel=channel,
+            touchpoint=touchpoint,
+            segment=segment,
+            compare=compare,
+        )
+    if as_json:
+        print_json(result)
+        return
+    _show(result)
+
+
+def _headline(kind: str, g: dict[str, Any]) -> list[str]:
+    if kind == "nps":
+        score = "—" if g["nps"] is None else f"{g['nps']:+.1f}"
+        return [
+            score,
+            f"±{_fmt(g['margin_of_error'])}",
+            f"{g['promoters']:,}",
+            f"{g['passives']:,}",
+            f"{g['detractors']:,}",
+        ]
+    if kind == "csat":
+        return [f"{_fmt(g['csat'])}%", f"±{_fmt(g['margin_of_error'])}", f"{g['satisfied']:,}"]
+    if kind == "ces":
+        return [_fmt(g["mean"], 2), f"±{_fmt(g['margin_of_error'], 2)}", f"{_fmt(g['easy_pct'])}%"]
+    return [_fmt(g.get("mean"), 2)]
+
+
+HEADERS = {
+    "nps": ["NPS", "margin", "promoters", "passives", "detractors"],
+    "csat": ["CSAT", "margin", "satisfied"],
+    "ces": ["CES", "margin", "easy"],
+    "custom": ["mean"],
+}
+
+
+def _show(result: dict[str, Any]) -> None:
+    kind, by = result["kind"], result["by"]
+    table = Table(title=f"{kind.upper()}" + (f" — {result['survey']}" if result["survey"] else ""))
+    keys = [k for k in (by, "period" if result["period"] else None) if k]
+    for key in keys:
+        table.add_column(key)
+    for name in HEADERS[kind]:
+        table.add_column(name, justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("note")
+    for g in result["groups"]:
+        note = "too few answers to read" if g["too_small"] else ""
+        vs = g.get("vs_rest") or g.get("vs_all")
+        if vs and vs.get("significant"):
+            side = "above" if vs["difference"] > 0 else "below"
+            note = f"significantly {side} the rest (p={vs['p_value']:.3f})"
+        table.add_row(
+            *[str(g.get(k) if g.get(k) is not None else "(none)") for k in keys],
+            *_headline(kind, g),
+            f"{g['n']:,}",
+            note,
+        )
+    overall = result["overall"]
+    table.add_row(
+        *(["all"] + [""] * (len(keys) - 1) if keys else []),
+        *_headline(kind, overall),
+        f"{overall['n']:,}",
+        "too few answers to read" if overall["too_small"] else "",
+        style="bold",
+    )
+    out.print(table)
+    if "comparison" in result:
+        c = result["comparison"]
+        verdict = "significant" if c["significant"] else "not significant"
+        out.print(
+            f"{c['a'][by]} vs {c['b'][by]}: {c['difference']:+.1f} points "
+            f"(±{_fmt(c['margin_of_error'])}, p={c['p_value']:.3f}): {verdict}"
+        )
+
+
+@app.command("list")
+@clean_errors
+def list_surveys(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every survey with invitations sent, answers and response rate."""
+    with engine(ctx).connect() as conn:
+        items = service.list_surveys(conn)
+    if as_json:
+        print_json(items)
+        return
+    table = Table(title="Surveys")
+    for name in ("id", "name", "kind", "target", "invited", "answers", "response rate", "active"):
+        table.add_column(name)
+    for s in items:
+        target = ", ".join(
+            p
+            for p in (
+                s["department"],
+                s["touchpoint"],
+                s["trigger_event"] and f"after {s['trigger_event']}",
+                s["every_days"] and f"every {s['every_days']} days",
+            )
+            if p
+        )
+        rate = "—" if s["response_rate"] is None else f"{s['response_rate']:.1f}%"
+        table.add_row(
+            str(s["id"]),
+            s["name"],
+            s["kind"],
+            target or "—",
+            f"{s['invited']:,}",
+            f"{s['responses']:,}",
+            rate,
+            "yes" if s["active"] else "paused",
+        )
+    out.print(table)
+
+
+@app.command("create")
+@clean_errors
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The survey's name.")],
+    kind: Annotated[str, typer.Option("--kind", help="nps, csat, ces or custom")] = "nps",
+    question: Annotated[str | None, typer.Option("--question")] = None,
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    touchpoint: Annotated[str | None, typer.Option("--touchpoint")] = None,
+    trigger: Annotated[
+        str | None, typer.Option("--after", help="Invite after each event of this type.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Define a survey (follow-up questions per score band get the kind's defaults)."""
+    config = settings(ctx)
+    data = service.parse_survey(
+        {
+            "name": name,
+            "kind": kind,
+            "question": question,
+            "department": department,
+            "touchpoint": touchpoint,
+            "trigger_event": trigger,
+        }
+    )
+    made = run_write(
+        engine(ctx),
+        lambda conn: service.create(conn, data, settings=config.surveys, now=datetime.now(UTC)),
+    )
+    if as_json:
+        print_json(made)
+        return
+    out.print(f"Survey {made['id']} {made['name']!r} ({made['kind']}): {made['question']}")
+
+
+def _secret(ctx: typer.Context) -> str:
+    config = settings(ctx)
+    if config.secret_key:
+        return config.secret_key
+    with engine(ctx).begin() as conn:
+        return auth.session_secret(conn)
+
+
+@app.command("invite")
+@clean_errors
+def invite(
+    ctx: typer.Context,
+    survey: Annotated[str, typer.Argument(help="The survey (name or id).")],
+    customer: Annotated[
+        list[str] | None, typer.Option("--customer", help="A customer id or identity (repeatable).")
+    ] = None,
+    segment: Annotated[str | None, typer.Option("--segment", help="Every member of it.")] = None,
+    via: Annotated[
+        str | None,
+        typer.Option("--via", help="email or link (default: email when [smtp] host is set)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Invite customers (fatigue-guarded); prints each link, and who was skipped and why."""
+    config = settings(ctx)
+    built = engine(ctx)
+    now = datetime.now(UTC)
+    with built.connect() as conn:
+        found = service.find(conn, survey)
+        ids = sending.targets(conn, config, customers=customer or [], segment=segment, now=now)
+    result = sending.send(built, config, _secret(ctx), found, ids, via=via, now=now)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    for item in result.invited:
+        out.print(f"invited {item.customer_id}: {item.email or item.link}")
+    for skipped in result.skipped:
+        out.print(f"skipped {skipped['customer_id']}: {skipped['reason']}")
+    console.print(f"{len(result.invited):,} invited, {len(result.skipped):,} skipped")
+
+
+@app.command("run")
+@clean_errors
+def run(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Send rule-based invitations now: after trigger events, and recurring surveys' turn
+    (run it daily, e.g. from cron)."""
+    results = sending.run_due(engine(ctx), settings(ctx), _secret(ctx))
+    data = {name: r.to_dict() for name, r in results.items()}
+    if as_json:
+        print_json(data)
+        return
+    if not data:
+        out.print("No invitations are due.")
+    for name, r in data.items():
+        out.print(f"{name}: {r['counts']['invited']:,} invited, {r['counts']['skipped']:,} skipped")
+
+
+@themes_app.command("list")
+@clean_errors
+def list_themes(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Themes with mentions, their NPS and impact (NPS change without them)."""
+    with engine(ctx).connect() as conn:
+        result = themes.drivers(conn)
+    if as_json:
+        print_json(result)
+        return
+    table = Table(title=f"Themes of {result['answers']:,} NPS answers (NPS {_fmt(result['nps'])})")
+    for name in ("id", "theme", "mentions", "share", "NPS", "impact"):
+        table.add_column(name, justify="left" if name == "theme" else "right")
+    for t in result["themes"]:
+        impact = "—" if t["impact"] is None else f"{t['impact']:+.1f}"
+        table.add_row(
+            str(t["id"]),
+            t["name"],
+            f"{t['mentions']:,}",
+            f"{_fmt(t['share'])}%",
+            _fmt(t["nps"]),
+            impact,
+        )
+    out.print(table)
+    out.print("impact: how many points the overall NPS would change without the theme's answers")
+
+
+@themes_app.command("fit")
+@clean_errors
+def fit(
+    ctx: typer.Context,
+    count: Annotated[
+        int | None,
+        typer.Option("--themes", min=2, max=40, help="How many themes (default: from the data)."),
+    ] = None,
+) -> None:
+    """Discover themes from the answers (replaces earlier themes, their names and merges)."""
+    got = run_write(
+        engine(ctx), lambda conn: themes.fit(conn, now=datetime.now(UTC), n_themes=count)
+    )
+    out.print(f"{got['themes']} themes from {got['answers']:,} answers")
+
+
+@themes_app.command("rename")
+@clean_errors
+def rename(
+    ctx: typer.Context,
+    theme_id: Annotated[int, typer.Argument(help="The theme's id.")],
+    name: Annotated[str, typer.Argument(help="Its new name.")],
+) -> None:
+    """Rename a theme."""
+    got = run_write(engine(ctx), lambda conn: themes.rename(conn, theme_id, name))
+    out.print(f"Theme {got['id']} is now {got['name']!r}")
+
+
+@themes_app.command("merge")
+@clean_errors
+def merge(
+    ctx: typer.Context,
+    theme_id: Annotated[int, typer.Argument(help="The theme to fold in.")],
+    into: Annotated[int, typer.Argument(help="The theme that keeps its answers.")],
+) -> None:
+    """Merge one theme into another."""
+    got = run_write(engine(ctx), lambda conn: themes.merge(conn, theme_id, into))
+    out.print(f"Merged theme {theme_id} into {got['id']} {got['name']!r}")
+
+
+@clean_errors
+def responses(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .csv or .jsonl file of answers.")],
+    create_survey: Annotated[
+        str | None,
+        typer.Option(
+            "--create-survey", help="Create unknown surveys of this kind (nps, csat, ces, custom)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import answers to surveys run elsewhere; bad rows go to FILE.rejects.csv."""
+    if not file.is_file():
+        raise Invalid(f"{file}: no such file")
+    if file.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
+        raise Invalid(f"{file}: use a .csv, .jsonl or .ndjson file")
+    summary = import_responses(engine(ctx), settings(ctx), file, create_kind=create_survey)
+    data = {
+        "rows": summary.rows,
+        "stored": summary.stored,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+        "rejects_file": str(summary.rejects_path) if summary.rejects_path else None,
+    }
+    if as_json:
+        print_json(data)
+    else:
+        line = (
+            f"{summary.rows:,} rows: {summary.stored:,} stored, "
+            f"{summary.duplicates:,} already there, {summary.rejected:,} rejected"
+        )
+        if summary.rejects_path:
+            line += f" (see {summary.rejects_path})"
+        console.print(line, highlight=False)
+    if summary.rejected:
+        raise typer.Exit(2 if summary.stored + summary.duplicates == 0 else 0)
