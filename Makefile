@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test bench lint install system-deps clean
 
+# Labelled review sentences and the AFINN-165 lexicon (npm package sentiment 5.0.2, MIT) that the
+# text-analysis quality tests and bench/themes.py measure against; not shipped with the product.
+REVIEWS := .cache/reviews/node_modules/sentiment/package.json
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -25,16 +29,19 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql chromium >/dev/null; \
 	fi
 
+$(REVIEWS):
+	npm install --prefix .cache/reviews --no-save --no-audit --no-fund sentiment@5.0.2
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps lint $(REVIEWS)
 	$(BIN)/pytest -n 2 -q
 
-bench: $(STAMP) system-deps
-	@status=0; for b in ingest pulse segments; do \
+bench: $(STAMP) system-deps $(REVIEWS)
+	@status=0; for b in ingest pulse segments themes; do \
 	  $(BIN)/python bench/$$b.py || status=1; echo; done; exit $$status
 
 clean:
