@@ -113,3 +113,65 @@ def test_rolled_up_counts_equal_the_answers(engine: Engine, settings: Settings) 
         assert service.rebuild_counts(conn) == before
         again = report.report(conn, settings.live, by="department", period="week", now=T0)
     assert again == got
+
+
+TEXTS = {
+    "delivery": [
+        "The parcel arrived late",
+        "Delivery was slow and the parcel late",
+        "Late delivery again",
+        "My parcel delivery took two weeks",
+    ],
+    "staff": [
+        "Friendly staff, very helpful",
+        "The staff were rude",
+        "Helpful friendly staff",
+        "Staff in the shop were friendly",
+    ],
+    "price": [
+        "Prices are too high",
+        "Good value for the price",
+        "Cheap prices, great value",
+        "The price went up again",
+    ],
+}
+
+
+def test_new_answers_get_the_fitted_themes(engine: Engine, settings: Settings) -> None:
+    from hxpulse.surveys import themes
+
+    make_survey(engine, settings, T0)
+    rows = [
+        {
+            "survey": "Relationship NPS",
+            "score": i % 11,
+            "why": text_,
+            "answered_at": T0.isoformat(),
+            "user_id": f"u{i}",
+        }
+        for i, text_ in enumerate(t for group in TEXTS.values() for t in group * 5)
+    ]
+    answer(engine, settings, T0, *rows)
+    with engine.begin() as conn:
+        assert themes.fit(conn, now=T0, n_themes=3)["themes"] == 3
+    with engine.connect() as conn:
+        found = {t["name"]: t for t in themes.drivers(conn)["themes"]}
+    delivery = next(name for name in found if "delivery" in name or "parcel" in name)
+    before = found[delivery]["mentions"]
+    answer(
+        engine,
+        settings,
+        T0,
+        {
+            "survey": "Relationship NPS",
+            "score": 2,
+            "user_id": "late",
+            "why": "The parcel delivery was late",
+            "answered_at": T0.isoformat(),
+        },
+    )
+    with engine.connect() as conn:
+        after = {t["name"]: t for t in themes.drivers(conn)["themes"]}
+        themed = conn.execute(text("SELECT count(*) FROM survey_responses WHERE themed")).scalar()
+    assert after[delivery]["mentions"] == before + 1
+    assert themed == len(rows) + 1

@@ -21,24 +21,26 @@ links_t = cast(Table, ResponseTheme.__table__)
 models_t = cast(Table, ThemeModelRow.__table__)
 FIT_LIMIT = 200_000  # the newest answers a fit reads
 
-_cache: dict[int, text_themes.ThemeModel] = {}
+_cache: dict[tuple[int, datetime], text_themes.ThemeModel] = {}
 
 
 def _latest(conn: Connection) -> tuple[int, text_themes.ThemeModel, dict[int, int]] | None:
     """The newest fitted model, and each of its positions' live theme id (after merges)."""
-    row = conn.execute(
-        select(models_t.c.id, models_t.c.model).order_by(models_t.c.id.desc()).limit(1)
+    head = conn.execute(
+        select(models_t.c.id, models_t.c.fitted_at).order_by(models_t.c.id.desc()).limit(1)
     ).first()
-    if row is None:
+    if head is None:
         return None
-    model = _cache.get(row.id)
-    if model is None:
-        model = text_themes.ThemeModel.from_json(row.model)
+    model_id, key = head.id, (head.id, head.fitted_at)  # SQLite may reuse an id after a refit
+    model = _cache.get(key)
+    if model is None:  # read the model's JSON once per fit, not on every answer
+        stored = conn.execute(select(models_t.c.model).where(models_t.c.id == model_id))
+        model = text_themes.ThemeModel.from_json(stored.scalar_one())
         _cache.clear()
-        _cache[row.id] = model
+        _cache[key] = model
     rows = conn.execute(
         select(themes_t.c.id, themes_t.c.position, themes_t.c.merged_into_id).where(
-            themes_t.c.model_id == row.id
+            themes_t.c.model_id == model_id
         )
     ).all()
     merged = {r.id: r.merged_into_id for r in rows}
@@ -48,7 +50,7 @@ def _latest(conn: Connection) -> tuple[int, text_themes.ThemeModel, dict[int, in
         while merged.get(target) is not None:
             target = merged[target]
         live[r.position] = target
-    return row.id, model, live
+    return model_id, model, live
 
 
 def _link(
