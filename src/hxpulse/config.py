@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -170,6 +170,10 @@ class SurveySettings(BaseModel):
     link_days: int = Field(14, ge=1, description="How long an invitation link stays valid.")
     negative_sentiment: float = Field(
         -0.5, ge=-1, le=0, description="Answers at or below it are flagged."
+    )
+    definitions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Surveys defined in the file ([[surveys.definitions]]), kept in the database.",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -131,3 +132,31 @@ def test_define_and_invite(database_url: str, tmp_path: Path) -> None:
     assert listed[0]["invited"] == 1 and listed[0]["responses"] == 0
     code, out = run(database_url, "surveys", "run")
     assert code == 0 and "No invitations are due" in out
+
+
+def test_surveys_defined_in_hxpulse_toml(
+    database_url: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hxpulse.toml").write_text(
+        '[surveys]\nbrand = "Acme"\n\n[[surveys.definitions]]\nname = "Relationship NPS"\n\n'
+        '[[surveys.definitions]]\nname = "Support CSAT"\nkind = "csat"\ndepartment = "Support"\n'
+        'followups = { unsatisfied = "What went wrong with your case?" }\n'
+    )
+    code, out = run(database_url, "migrate")
+    assert code == 0 and "created or updated: Relationship NPS, Support CSAT" in out
+    code, out = run(database_url, "surveys", "list", "--json")
+    listed = {s["name"]: s for s in json.loads(out)}
+    assert listed["Relationship NPS"]["question"] == (
+        "How likely are you to recommend Acme to a friend or colleague?"
+    )
+    assert listed["Support CSAT"]["followups"]["unsatisfied"] == "What went wrong with your case?"
+    assert listed["Support CSAT"]["followups"]["satisfied"] == "What did you like most?"
+    code, out = run(database_url, "migrate")
+    assert "created or updated" not in out  # unchanged file, nothing to do
+    (tmp_path / "hxpulse.toml").write_text(
+        '[[surveys.definitions]]\nname = "Support CSAT"\nkind = "csat"\ndepartment = "Care"\n'
+        '\n[[surveys.definitions]]\nname = "Broken"\nkind = "stars"\n'
+    )
+    code, out = run(database_url, "migrate")
+    assert code == 1 and "surveys.definitions[1]" in out and "kind" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from hxpulse.cli import surveys as surveys_cmd
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.customers import queries
 from hxpulse.db.migrate import current_revision, upgrade
+from hxpulse.surveys import service as survey_service
 
 app = typer.Typer(
     help="HX Pulse: every touchpoint on one customer profile.",
@@ -59,6 +61,10 @@ def migrate(ctx: typer.Context) -> None:
     upgrade(built)
     after = current_revision(built)
     console.print(f"Database at revision {after}" + (" (unchanged)" if before == after else ""))
+    with built.begin() as conn:
+        synced = survey_service.sync_definitions(conn, settings(ctx).surveys, now=datetime.now(UTC))
+    if synced:
+        console.print(f"Surveys from hxpulse.toml created or updated: {', '.join(synced)}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from hxpulse.auth import service as auth
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
@@ -23,6 +24,14 @@ themes_app = typer.Typer(
     help="Themes of the why answers: discover, rename, merge.", no_args_is_help=True
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _engine(ctx: typer.Context) -> Engine:
+    """The engine, with the surveys of hxpulse.toml's [[surveys.definitions]] in place."""
+    built = engine(ctx)
+    with built.begin() as conn:
+        service.sync_definitions(conn, settings(ctx).surveys, now=datetime.now(UTC))
+    return built
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -54,7 +63,7 @@ def nps(
 ) -> None:
     """NPS (or CSAT/CES) with its 95% margin of error, overall and by group and period."""
     config = settings(ctx)
-    with engine(ctx).connect() as conn:
+    with _engine(ctx).connect() as conn:
         result = api.nps_report(
             conn,
             config,
@@ -145,7 +154,7 @@ def _show(result: dict[str, Any]) -> None:
 @clean_errors
 def list_surveys(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every survey with invitations sent, answers and response rate."""
-    with engine(ctx).connect() as conn:
+    with _engine(ctx).connect() as conn:
         items = service.list_surveys(conn)
     if as_json:
         print_json(items)
@@ -239,7 +248,7 @@ def invite(
 ) -> None:
     """Invite customers (fatigue-guarded); prints each link, and who was skipped and why."""
     config = settings(ctx)
-    built = engine(ctx)
+    built = _engine(ctx)
     now = datetime.now(UTC)
     with built.connect() as conn:
         found = service.find(conn, survey)
@@ -260,7 +269,7 @@ def invite(
 def run(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Send rule-based invitations now: after trigger events, and recurring surveys' turn
     (run it daily, e.g. from cron)."""
-    results = sending.run_due(engine(ctx), settings(ctx), _secret(ctx))
+    results = sending.run_due(_engine(ctx), settings(ctx), _secret(ctx))
     data = {name: r.to_dict() for name, r in results.items()}
     if as_json:
         print_json(data)

@@ -676,3 +676,40 @@ def customer_identities(conn: Connection, customer_id: int) -> list[IdentityKey]
         select(i.c.kind, i.c.value).where(i.c.customer_id == customer_id).order_by(i.c.id)
     ).all()
     return [(str(kind), str(value)) for kind, value in rows[:1]]
+
+
+# ---------------------------------------------------------------- hxpulse.toml
+
+
+def sync_definitions(conn: Connection, settings: SurveySettings, *, now: datetime) -> list[str]:
+    """Create or update the surveys of `[[surveys.definitions]]` to match the file (a survey
+    named there is the file's; surveys not named there are left alone). Returns the names of
+    the surveys created or changed. `segment` may name a saved segment instead of segment_id."""
+    changed = []
+    for index, raw in enumerate(settings.definitions):
+        where = f"surveys.definitions[{index}]"
+        entry = dict(raw)
+        if "segment" in entry:
+            from hxpulse.segments import service as segments
+
+            try:
+                entry["segment_id"] = segments.find(conn, entry.pop("segment"))["id"]
+            except NotFound as exc:
+                raise Invalid(f"{where}.segment: {exc.message}") from None
+        try:
+            data = SurveyIn.model_validate(entry)
+        except ValidationError as exc:
+            raise Invalid(f"{where}: {describe(exc)}", errors=_errors(exc)) from None
+        try:
+            before = find(conn, data.name)
+        except NotFound:
+            create(conn, data, settings=settings, now=now)
+            changed.append(data.name)
+            continue
+        wanted = _values(conn, data, settings)
+        if any(before[k] != v for k, v in wanted.items() if k != "followups") or (
+            {**kinds.default_followups(data.kind), **data.followups} != before["followups"]
+        ):
+            update_survey(conn, before["id"], data, settings=settings, now=now)
+            changed.append(data.name)
+    return changed

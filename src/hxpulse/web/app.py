@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from hxpulse.segments import api as segments_api
 from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
+from hxpulse.surveys import service as survey_service
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -48,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     ensure_current(engine)
     with engine.begin() as conn:
         secret = settings.secret_key or auth.session_secret(conn)
+        survey_service.sync_definitions(conn, settings.surveys, now=datetime.now(UTC))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
