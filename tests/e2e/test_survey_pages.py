@@ -1,0 +1,199 @@
+"""The survey pages in chromium, on both databases: create a survey with the form, invite a
+customer, answer on the public page with the keyboard alone, find the link used up, read the
+answer on the NPS page (escaped); bad links, and the survey page on a phone without JavaScript."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import text
+
+from hxpulse.auth import service as auth
+from hxpulse.config import Settings
+from hxpulse.db.engine import run_write
+from hxpulse.surveys import links, service
+from tests.e2e.conftest import RunningServer
+
+# the browser fixtures are shared with the first browser test (pytest finds them imported)
+from tests.e2e.test_browser import browser, page, post_events  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "ann.survey@example.com"
+XSS = '<script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">'
+CUSTOM_QUESTION = "What went wrong, <b>honestly</b>?"
+
+
+def ago(days: float) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+def test_create_invite_answer_by_keyboard_and_read_it(
+    server: RunningServer,
+    browser: Browser,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    post_events(server, [{"type": "purchase", "occurred_at": ago(3), "email": EMAIL,
+                          "channel": "web", "value": 30, "department": "support"}])  # fmt: skip
+    server.sign_in(page, "/surveys")
+    expect(page.locator("nav a[aria-current=page]")).to_have_text("Surveys")
+    expect(page.locator(".empty")).to_contain_text("No surveys yet")
+
+    # the form: a mistake is shown next to its field, then the survey is created
+    page.click("text=New survey")
+    expect(page.locator("fieldset[data-kind=csat]")).to_be_hidden()  # only the kind's bands
+    expect(page.locator("#question")).to_have_attribute("placeholder", re.compile("recommend"))
+    expect(page.locator("[name='followups.nps.detractor']")).to_have_value(
+        "What could we do better?"
+    )
+    page.select_option("#kind", "csat")
+    expect(page.locator("#question")).to_have_attribute("placeholder", re.compile("satisfied"))
+    page.select_option("#kind", "nps")
+    page.fill("#name", "Support NPS")
+    page.fill("#every_days", "7")  # recurring without a segment
+    page.click("#survey-definition button[type=submit]")
+    expect(page.locator("#err-segment_id")).to_contain_text("give both a segment")
+    expect(page.locator("#segment_id")).to_have_attribute("aria-invalid", "true")
+    page.fill("#every_days", "")
+    page.fill("#department", "support")
+    page.fill("[name='followups.nps.detractor']", CUSTOM_QUESTION)
+    page.click("#survey-definition button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/surveys/\d+$"))
+    expect(page.locator("h1")).to_have_text("Support NPS")
+    expect(page.locator("[name='followups.nps.detractor']")).to_have_value(CUSTOM_QUESTION)
+
+    # invite the customer: one link; a second invitation is held back by the fatigue guard
+    page.fill("#invite-customer", EMAIL)
+    page.click("#invite-form button[type=submit]")
+    invited = page.locator("#invite-result .invite-link")
+    expect(invited).to_have_count(1)
+    link = urlsplit(invited.get_attribute("href") or "").path
+    assert re.fullmatch(r"/s/[\w.-]+", link), link
+    expect(page.locator("#invited-count")).to_have_text("1")
+    page.click("#invite-form button[type=submit]")
+    expect(page.locator("#invite-result .reason")).to_contain_text("invited to this survey today")
+
+    # the customer, with no session, answers with the keyboard alone
+    customer = browser.new_context(viewport={"width": 1024, "height": 800})
+    customer.set_default_timeout(10_000)
+    try:
+        answer = customer.new_page()
+        opened = answer.goto(f"{server.url}{link}")
+        assert opened is not None and opened.status == 200
+        expect(answer.locator("legend")).to_contain_text("How likely are you to recommend")
+        expect(answer.locator("#followup")).to_be_hidden()
+        answer.keyboard.press("Tab")
+        assert answer.evaluate("document.activeElement.name") == "score"
+        for _ in range(3):
+            answer.keyboard.press("ArrowRight")
+        answer.keyboard.press("Space")
+        expect(answer.locator("input[name=score]:checked")).to_have_value("3")
+        expect(answer.locator("#followup")).to_be_visible()
+        expect(answer.locator("#followup-question")).to_have_text(CUSTOM_QUESTION)  # as text
+        answer.keyboard.press("Tab")
+        assert answer.evaluate("document.activeElement.id") == "why"
+        answer.keyboard.type(XSS)
+        answer.keyboard.press("Tab")
+        assert answer.evaluate("document.activeElement.textContent") == "Submit"
+        answer.keyboard.press("Enter")
+        expect(answer.locator("#thanks h1")).to_have_text("Thank you!")
+        assert customer.cookies() == []  # the public page set no session
+
+        again = answer.goto(f"{server.url}{link}")
+        assert again is not None and again.status == 410
+        expect(answer.locator("h1")).to_have_text("This link has already been used")
+        expect(answer.locator("#link-used")).to_contain_text("we have your answer")
+    finally:
+        customer.close()
+
+    # the answer on the NPS page: counted, broken down, and its why shown as text
+    page.goto(f"{server.url}/nps")
+    expect(page.locator("nav a[aria-current=page]")).to_have_text("NPS")
+    expect(page.locator("#overall-n")).to_have_text("1")
+    expect(page.locator("#overall-value")).to_have_text("-100.0")
+    expect(page.locator("#too-small")).to_contain_text("too few answers to read")
+    expect(page.locator("#nps-trend")).to_have_attribute("data-drawn", "true")
+    expect(page.locator("#nps-mix")).to_have_attribute("data-drawn", "true")
+    support = page.locator("#breakdown tr[data-group=support]")
+    expect(support.locator(".n")).to_have_text("1")
+    expect(support).to_have_class(re.compile("too-small"))
+    expect(page.locator("#latest-answers .why")).to_have_text(XSS)
+    assert page.evaluate("window.hacked") is None
+    assert page.locator("img[src=x]").count() == 0
+    page.goto(f"{server.url}/surveys")
+    row = page.locator("#surveys tr", has_text="Support NPS")
+    expect(row.locator(".invited")).to_have_text("1")
+    expect(row.locator(".answers")).to_have_text("1")
+    expect(row.locator(".rate")).to_have_text("100.0%")
+
+
+def invitation(server: RunningServer, email: str) -> tuple[str, int]:
+    """The server's link secret and a fresh invitation for a new customer with `email`."""
+    post_events(server, [{"type": "purchase", "occurred_at": ago(1), "email": email,
+                          "channel": "store", "value": 10}])  # fmt: skip
+    settings = Settings(database_url=server.database_url)
+    now = datetime.now(UTC)
+
+    def work(conn: Any) -> tuple[str, int]:
+        survey = service.ensure(conn, "Store CSAT", "csat", settings=settings.surveys, now=now)
+        customer = conn.execute(text("SELECT customer_id FROM identities WHERE value = :v"),
+                                {"v": email}).scalar_one()  # fmt: skip
+        made = service.invite(conn, survey, [customer], settings=settings.surveys, now=now)
+        return auth.session_secret(conn), made.invited[0].invitation_id
+
+    return run_write(server.engine, work)
+
+
+def test_bad_links_and_a_phone_without_javascript(
+    server: RunningServer,
+    browser: Browser,  # noqa: F811
+) -> None:
+    secret, invited = invitation(server, "bo.survey@example.com")
+    token = links.token_for(secret, invited)
+
+    class Past(TimestampSigner):  # signs as if 15 days ago: past the 14 days a link lasts
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 15 * 86400
+
+    expired = URLSafeTimedSerializer(secret, salt=links.SALT, signer=Past).dumps(invited)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False,
+                                is_mobile=True, has_touch=True)  # fmt: skip
+    phone.set_default_timeout(10_000)
+    try:
+        page = phone.new_page()
+        for bad, status, title in ((token[:-3] + "xyz", 404, "This link is not valid"),
+                                   (expired, 410, "This link has expired")):  # fmt: skip
+            shown = page.goto(f"{server.url}/s/{bad}")
+            assert shown is not None and shown.status == status
+            expect(page.locator("h1")).to_have_text(title)
+
+        page.goto(f"{server.url}/s/{token}")
+        expect(page.locator("legend")).to_contain_text("How satisfied are you")
+        faces = page.locator(".score-face")
+        expect(faces).to_have_count(5)
+        for index in range(5):
+            box = faces.nth(index).bounding_box()
+            assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the survey page is {width} px wide on a 390 px screen"
+
+        page.locator("label.score").nth(1).tap()  # the score 2: unsatisfied
+        page.click("button[value=score]")
+        expect(page.locator("#followup-question")).to_have_text("What went wrong?")
+        expect(page.locator("#chosen-score")).to_have_text("2")
+        page.fill("#why", "The queue was long.")
+        page.click("button[value=why]")
+        expect(page.locator("#thanks")).to_contain_text("We have your answer")
+    finally:
+        phone.close()
+    with server.engine.connect() as conn:
+        rows = conn.execute(text("SELECT score, band, why FROM survey_responses")).all()
+    assert [tuple(r) for r in rows] == [(2, "unsatisfied", "The queue was long.")]
