@@ -5,11 +5,14 @@ answer on the NPS page (escaped); bad links, and the survey page on a phone with
 from __future__ import annotations
 
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import Browser, Page, expect
@@ -23,6 +26,7 @@ from tests.e2e.conftest import RunningServer
 
 # the browser fixtures are shared with the first browser test (pytest finds them imported)
 from tests.e2e.test_browser import browser, page, post_events  # noqa: F401
+from tests.surveys.helpers import answer, make_survey
 
 pytestmark = pytest.mark.browser
 
@@ -80,8 +84,8 @@ def test_create_invite_answer_by_keyboard_and_read_it(
     page.click("#invite-form button[type=submit]")
     expect(page.locator("#invite-result .reason")).to_contain_text("invited to this survey today")
 
-    # the customer, with no session, answers with the keyboard alone
-    customer = browser.new_context(viewport={"width": 1024, "height": 800})
+    # the customer, with no session and a phone-sized screen, answers with the keyboard alone
+    customer = browser.new_context(viewport={"width": 390, "height": 844})
     customer.set_default_timeout(10_000)
     try:
         answer = customer.new_page()
@@ -89,6 +93,9 @@ def test_create_invite_answer_by_keyboard_and_read_it(
         assert opened is not None and opened.status == 200
         expect(answer.locator("legend")).to_contain_text("How likely are you to recommend")
         expect(answer.locator("#followup")).to_be_hidden()
+        expect(answer.locator(".score-face")).to_have_count(11)
+        width = answer.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the survey page is {width} px wide on a 390 px screen"
         answer.keyboard.press("Tab")
         assert answer.evaluate("document.activeElement.name") == "score"
         for _ in range(3):
@@ -97,7 +104,7 @@ def test_create_invite_answer_by_keyboard_and_read_it(
         expect(answer.locator("input[name=score]:checked")).to_have_value("3")
         expect(answer.locator("#followup")).to_be_visible()
         expect(answer.locator("#followup-question")).to_have_text(CUSTOM_QUESTION)  # as text
-        answer.keyboard.press("Tab")
+        answer.keyboard.press("Enter")  # on to the why, nothing sent yet
         assert answer.evaluate("document.activeElement.id") == "why"
         answer.keyboard.type(XSS)
         answer.keyboard.press("Tab")
@@ -197,3 +204,107 @@ def test_bad_links_and_a_phone_without_javascript(
     with server.engine.connect() as conn:
         rows = conn.execute(text("SELECT score, band, why FROM survey_responses")).all()
     assert [tuple(r) for r in rows] == [(2, "unsatisfied", "The queue was long.")]
+
+
+def test_nps_page_breakdown_filters_and_themes(
+    server: RunningServer,
+    page: Page,  # noqa: F811
+) -> None:
+    settings = Settings(database_url=server.database_url)
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for i in range(30):  # support: mostly detractors about delivery; sales: promoters about staff
+        rows.append(
+            {
+                "survey": "Relationship NPS",
+                "score": 2 if i % 5 else 9,
+                "department": "support",
+                "answered_at": (now - timedelta(days=i % 9)).isoformat(),
+                "email": f"s{i}@example.com",
+                "why": "The delivery was late again, late delivery" if i % 5 else "Friendly staff",
+            }
+        )
+        rows.append(
+            {
+                "survey": "Relationship NPS",
+                "score": 10 if i % 5 else 6,
+                "department": "sales",
+                "answered_at": (now - timedelta(days=i % 9)).isoformat(),
+                "email": f"p{i}@example.com",
+                "why": "Friendly staff, very helpful staff" if i % 5 else "The delivery was late",
+            }
+        )
+    for score in (5, 4, 1):
+        rows.append({"survey": "Store CSAT", "score": score, "answered_at": now.isoformat(),
+                     "email": f"c{score}@example.com", "why": "ok"})  # fmt: skip
+    make_survey(server.engine, settings, now)
+    make_survey(server.engine, settings, now, name="Store CSAT", kind="csat")
+    answer(server.engine, settings, now, *rows)
+
+    server.sign_in(page, "/nps")
+    expect(page.locator("#overall-n")).to_have_text("60")
+    expect(page.locator("#too-small")).to_have_count(0)
+    support = page.locator("#breakdown tr[data-group=support] .sig")
+    expect(support).to_contain_text("significantly below the rest")
+    expect(support).to_have_attribute("title", re.compile(r"p = 0\.\d{3}"))
+    expect(page.locator("#breakdown tr[data-group=sales] .sig")).to_contain_text(
+        "significantly above the rest"
+    )
+    expect(page.locator("#trend-table tbody tr")).not_to_have_count(0)
+
+    # the filters are a plain GET form
+    page.fill("#f-department", "sales")
+    page.click("form.filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"department=sales"))
+    expect(page.locator("#overall-n")).to_have_text("30")
+    expect(page.locator("#overall-value")).to_have_text("+60.0")
+
+    # themes: discover, read their impact, rename one, merge another into it
+    page.goto(f"{server.url}/nps?period=month")
+    expect(page.locator("#themes .empty")).to_contain_text("No themes yet")
+    page.click("#discover")
+    expect(page).to_have_url(re.compile(r"/nps\?period=month#themes$"))
+    themes = page.locator("#theme-table tbody tr")
+    expect(themes).not_to_have_count(0)
+    count = themes.count()
+    assert count >= 2, page.locator("#theme-table").inner_text()
+    delivery = themes.filter(has_text="delivery").first
+    expect(delivery.locator(".impact")).to_contain_text("points higher without it")
+    delivery.locator("input[name=name]").fill("Late <delivery>")
+    delivery.locator("button", has_text="Rename").click()
+    expect(page.locator(".theme-name").first).to_have_text("Late <delivery>")
+    other = themes.filter(has_not=page.locator(".theme-name", has_text="Late <delivery>")).first
+    other.locator("select[name=into]").select_option(label="Late <delivery>")
+    other.locator("button", has_text="Merge").click()
+    expect(themes).to_have_count(count - 1)
+
+    # the same page reads CSAT
+    page.select_option("#f-kind", "csat")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("h1")).to_have_text("CSAT")
+    expect(page.locator("#overall-n")).to_have_text("3")
+    expect(page.locator("#overall-value")).to_have_text("66.7%")
+    expect(page.locator("#themes")).to_have_count(0)
+
+
+def test_a_double_submit_stores_one_answer(server: RunningServer) -> None:
+    secret, invited = invitation(server, "cy.survey@example.com")
+    url = f"{server.url}/s/{links.token_for(secret, invited)}"
+    barrier = threading.Barrier(6)
+
+    def post(_: int) -> int:
+        barrier.wait()
+        form = {"score": "4", "step": "why", "why": "Twice?"}
+        return httpx.post(url, data=form, timeout=30).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(post, range(6)))
+    assert statuses == [200, 410, 410, 410, 410, 410], statuses
+    with server.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM survey_responses")).scalar() == 1
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM events WHERE type = 'survey_response'")
+            ).scalar()
+            == 1
+        )

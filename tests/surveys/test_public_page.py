@@ -23,6 +23,7 @@ from tests.customers.test_pages import sign_in
 from tests.surveys.helpers import make_survey
 
 HTML = {"accept": "text/html"}
+URLENCODED = "application/x-www-form-urlencoded"
 XSS = '<script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">'
 
 
@@ -222,6 +223,10 @@ def test_junk_posts_get_4xx(client: TestClient, engine: Engine, settings: Settin
         answer = client.post(url, **request, headers=headers)
         assert 200 <= answer.status_code < 500, (request, answer.status_code, answer.text[:200])
         assert "Traceback" not in answer.text
+    huge = client.post(
+        url, content=b"why=" + b"x" * 200_000, headers={**HTML, "content-type": URLENCODED}
+    )
+    assert huge.status_code == 413 and "Traceback" not in huge.text
     assert answers(engine) == []
 
 

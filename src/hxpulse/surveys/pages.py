@@ -145,7 +145,6 @@ def _ask(
     token: str,
     survey: dict[str, Any],
     error: str | None = None,
-    chosen: int | None = None,
 ) -> Response:
     spec = kinds.spec(survey["kind"])
     bands = [
@@ -161,7 +160,6 @@ def _ask(
         scores=list(range(spec.low, spec.high + 1)),
         bands=bands,
         error=error,
-        chosen=chosen,
     )
 
 

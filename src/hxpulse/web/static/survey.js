@@ -10,7 +10,7 @@
   var followup = document.getElementById("followup");
   var question = document.getElementById("followup-question");
   var next = document.getElementById("next-step");
-  if (next) { next.remove(); }  // Enter on a score now submits the answer itself
+  if (next) { next.remove(); }  // the follow-up question appears right here instead
 
   function show(score) {
     for (var i = 0; i < bands.length; i += 1) {
@@ -25,7 +25,15 @@
   form.addEventListener("change", function (event) {
     if (event.target && event.target.name === "score") { show(Number(event.target.value)); }
   });
-  var checked = form.querySelector("input[name=score]:checked");
+  form.addEventListener("keydown", function (event) {  // Enter on a score: on to the why
+    var target = event.target;
+    if (event.key !== "Enter" || !target || target.name !== "score") { return; }
+    event.preventDefault();
+    target.checked = true;
+    show(Number(target.value));
+    document.getElementById("why").focus();
+  });
+  var checked = form.querySelector("input[name=score]:checked");  // restored by Back
   if (checked) { show(Number(checked.value)); }
 })();
 
