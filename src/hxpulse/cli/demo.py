@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hxpulse.cli.common import clean_errors, console, engine, settings
 from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_admin, load
+from hxpulse.demo.surveys import describe
 
 DEMO_EVENT_ESTIMATE = 150_000
 
@@ -27,9 +28,12 @@ def demo(
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("demo", total=DEMO_EVENT_ESTIMATE)
-        stored = load(built, live=settings(ctx).live, progress=lambda n: bar.advance(task, n))
+        loaded = load(built, live=settings(ctx).live, progress=lambda n: bar.advance(task, n),
+                      survey_settings=settings(ctx).surveys)  # fmt: skip
         bar.update(task, total=bar.tasks[0].completed)
-    console.print(f"Loaded {stored:,} new events in {time.perf_counter() - started:.1f} s.")
+    console.print(f"Loaded {loaded.events:,} new events in {loaded.seconds:.1f} s.")
+    console.print(f"{describe(loaded.surveys)} in {loaded.surveys.seconds:.1f} s.")
+    console.print(f"Demo ready in {time.perf_counter() - started:.1f} s.")
     if ensure_demo_admin(built):
         console.print("Created the demo admin.")
     console.print(

@@ -2,31 +2,56 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from itertools import islice
 
 from sqlalchemy import Engine, select
 
 from hxpulse.auth import service as auth
 from hxpulse.auth.models import User
-from hxpulse.config import Live
-from hxpulse.demo.cdnow import demo_events
+from hxpulse.config import Live, SurveySettings
+from hxpulse.demo import surveys
+from hxpulse.demo.cdnow import Purchase, demo_events
 from hxpulse.events.service import ingest
 
 DEMO_EMAIL = "demo@hxpulse.example"
 DEMO_PASSWORD = "hxpulse-demo"
 
 
-def load(engine: Engine, *, live: Live, progress: Callable[[int], None] | None = None) -> int:
-    """Load the demo events (again: nothing is added twice); return how many were new."""
-    events = demo_events(datetime.now(UTC).date())
+@dataclass(slots=True)
+class Loaded:
+    events: int  # new events
+    seconds: float  # loading the events
+    surveys: surveys.Summary
+
+
+def load(
+    engine: Engine,
+    *,
+    live: Live,
+    progress: Callable[[int], None] | None = None,
+    survey_settings: SurveySettings | None = None,
+    today: date | None = None,
+    purchases: list[Purchase] | None = None,
+) -> Loaded:
+    """Load the demo events, then the simulated survey answers that follow them (again:
+    nothing is added twice). `purchases`: a part of the CDNOW history instead of all of it."""
+    started = time.perf_counter()
+    day = today or datetime.now(UTC).date()
+    events = demo_events(day, purchases)
+    timeline = surveys.Timeline()
     stored = 0
     while batch := list(islice(events, 5000)):
+        timeline.observe(batch)
         stored += ingest(engine, batch, live=live).stored
         if progress is not None:
             progress(len(batch))
-    return stored
+    seconds = time.perf_counter() - started
+    summary = surveys.load(engine, timeline, today=day, live=live, settings=survey_settings)
+    return Loaded(stored, seconds, summary)
 
 
 def ensure_demo_admin(engine: Engine) -> bool:
