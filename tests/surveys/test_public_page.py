@@ -15,54 +15,10 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Engine, text
 
 from hxpulse.config import Settings
-from hxpulse.db.engine import run_write
-from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
-from hxpulse.surveys import links, service
-from tests.customers.test_pages import sign_in
-from tests.surveys.helpers import make_survey
+from hxpulse.surveys import links
+from tests.surveys.invites import HTML, XSS, answers, invite, link
 
-HTML = {"accept": "text/html"}
 URLENCODED = "application/x-www-form-urlencoded"
-XSS = '<script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">'
-
-
-def invite(engine: Engine, settings: Settings, email: str = "ann@example.com", *,
-           kind: str = "nps", sent: datetime | None = None) -> int:  # fmt: skip
-    """A customer with `email`, invited to a new survey of `kind`; returns the invitation id."""
-    now = datetime.now(UTC)
-    ingest(engine, [EventIn(message_id=f"seen-{email}", kind="track", type="page_view",
-                            occurred_at=now, identities=[("email", email)])])  # fmt: skip
-    with engine.connect() as conn:
-        found = conn.execute(
-            text("SELECT id FROM surveys WHERE name = :n"), {"n": f"{kind} survey"}
-        )
-        known = found.scalar()
-    survey = (
-        make_survey(engine, settings, now, kind=kind, name=f"{kind} survey", department="support")
-        if known is None
-        else run_write(engine, lambda conn: service.get(conn, known))
-    )
-
-    def work(conn: Any) -> int:
-        customer = conn.execute(text("SELECT customer_id FROM identities WHERE value = :v"),
-                                {"v": email}).scalar_one()  # fmt: skip
-        result = service.invite(conn, survey, [customer], settings=settings.surveys,
-                                now=sent or now)  # fmt: skip
-        return result.invited[0].invitation_id
-
-    return run_write(engine, work)
-
-
-def link(client: TestClient, invitation_id: int) -> str:
-    return f"/s/{links.token_for(client.app.state.secret, invitation_id)}"  # type: ignore[attr-defined]
-
-
-def answers(engine: Engine) -> list[Any]:
-    with engine.connect() as conn:
-        return list(conn.execute(text(
-            "SELECT score, band, why, channel, invitation_id, message_id, department "
-            "FROM survey_responses")))  # fmt: skip
 
 
 def test_score_then_the_bands_question_then_one_answer(
@@ -228,32 +184,3 @@ def test_junk_posts_get_4xx(client: TestClient, engine: Engine, settings: Settin
     )
     assert huge.status_code == 413 and "Traceback" not in huge.text
     assert answers(engine) == []
-
-
-def test_the_why_is_shown_as_text_on_the_nps_page(
-    client: TestClient, engine: Engine, settings: Settings
-) -> None:
-    url = link(client, invite(engine, settings))
-    client.post(url, data={"score": "2", "step": "why", "why": XSS}, headers=HTML)
-    assert [a.why for a in answers(engine)] == [XSS]
-    sign_in(client, engine)
-    page = client.get("/nps", headers=HTML)
-    assert page.status_code == 200
-    assert "&lt;script&gt;window.hacked = 1&lt;/script&gt;&lt;img src=x onerror=" in page.text
-    assert "<script>window" not in page.text and "<img src=x" not in page.text
-    assert 'id="overall-n">1<' in page.text and "too few answers to read" in page.text
-
-
-def test_signed_in_pages_answer_junk_with_4xx(
-    client: TestClient, engine: Engine, settings: Settings
-) -> None:
-    sign_in(client, engine)
-    for path in ("/nps?since=yesterday", "/nps?kind=sat", "/nps?survey=abc", "/nps?survey=999",
-                 "/nps?segment=7", "/nps?period=year", "/nps?by=colour", "/nps?channel=fax",
-                 "/nps?since=2026-02-02&until=2026-01-01", "/nps?department=" + "d" * 200,
-                 "/surveys/999", "/surveys/abc"):  # fmt: skip
-        answer = client.get(path, headers=HTML)
-        assert 400 <= answer.status_code < 500, (path, answer.status_code)
-    for path in ("/surveys/new", "/nps/themes/fit", "/nps/themes/1/rename", "/surveys/1/invite"):
-        refused = client.post(path, data={"name": "x"}, headers=HTML)  # no CSRF token
-        assert refused.status_code == 403, path

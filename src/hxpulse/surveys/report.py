@@ -320,9 +320,23 @@ def _all_segments(conn: Connection) -> list[dict[str, Any]]:
 
 
 def latest_answers(
-    conn: Connection, *, limit: int = 20, flagged: bool | None = None, kind: str | None = None
+    conn: Connection,
+    *,
+    limit: int = 20,
+    flagged: bool | None = None,
+    kind: str | None = None,
+    survey_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    department: str | None = None,
+    channel: str | None = None,
+    touchpoint: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The newest answers with a why (untrusted text: render escaped)."""
+    """The newest answers with a why (untrusted text: render escaped), optionally only one
+    survey's, those answered from `since` to `until` (UTC days, both included), and those with
+    the department, channel and touchpoint given."""
+    from datetime import UTC, time, timedelta
+
     r = responses_t
     query = (
         select(
@@ -349,4 +363,15 @@ def latest_answers(
         query = query.where(r.c.flagged.is_(flagged))
     if kind is not None:
         query = query.where(surveys_t.c.kind == kind)
+    if survey_id is not None:
+        query = query.where(r.c.survey_id == survey_id)
+    if since is not None:
+        query = query.where(r.c.answered_at >= datetime.combine(since, time(), UTC))
+    if until is not None:
+        day_after = datetime.combine(until + timedelta(days=1), time(), UTC)
+        query = query.where(r.c.answered_at < day_after)
+    dimensions = {"department": department, "channel": channel, "touchpoint": touchpoint}
+    for name, value in dimensions.items():
+        if value is not None:
+            query = query.where(r.c[name] == value)
     return [dict(row._mapping) for row in conn.execute(query)]
