@@ -6,9 +6,11 @@ tests/conftest.py: test ids end in `[sqlite]` and `[postgresql]`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,6 +24,13 @@ from hxpulse.testing.server import ServerProcess
 
 USER_EMAIL = "agent.e2e@example.com"
 USER_PASSWORD = "correct horse battery staple"
+
+
+def start(process: ServerProcess) -> ServerProcess:
+    """Start `process` with its own address as the public URL, so the survey links it shows
+    lead back to it (the child gets a copy of the environment; this one is restored)."""
+    with mock.patch.dict(os.environ, {"HXPULSE_PUBLIC_URL": process.url}):
+        return process.start()
 
 
 @dataclass
@@ -50,8 +59,7 @@ class RunningServer:
         """Start a new server process on the same database (after `process.kill()`)."""
         self.process = ServerProcess(self.database_url, log=self.log)
         self._all.append(self.process)
-        self.process.start()
-        return self.process
+        return start(self.process)
 
     def sign_in(self, page: Page, path: str) -> None:
         """Open `path` in the browser `page`, sign in on the login page it leads to, and land
@@ -95,7 +103,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
         _all=[process],
     )
     try:
-        process.start()
+        start(process)
         yield running
     finally:
         running.stop_all()
