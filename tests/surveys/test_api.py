@@ -320,3 +320,25 @@ def test_an_unreachable_mail_server_withdraws_the_invitations(
     assert "could not reach the mail server" in got["skipped"][0]["reason"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM survey_invitations")).scalar() == 0
+
+
+def test_flagged_answers_for_follow_up(client: TestClient, api_key: str) -> None:
+    client.post("/api/surveys", json={"name": "Relationship NPS"}, headers=auth(api_key))
+    post_answers(
+        client,
+        api_key,
+        answer(1, 10, why="Lovely people, quick delivery"),
+        answer(2, 9, why="This is the worst, awful and useless service, I hate it"),
+        answer(3, 3, why="Fine", department="Support"),
+        answer(4, 8),
+    )
+    flagged = client.get("/api/responses", params={"flagged": "true"}, headers=auth(api_key)).json()
+    whys = sorted(item["why"] for item in flagged["items"])
+    # a detractor's score, or a strongly negative why, whatever the score
+    assert whys == ["Fine", "This is the worst, awful and useless service, I hate it"]
+    support = client.get(
+        "/api/responses", params={"department": "Support"}, headers=auth(api_key)
+    ).json()
+    assert [i["why"] for i in support["items"]] == ["Fine"]
+    bad = client.get("/api/responses", params={"since": "soon"}, headers=auth(api_key))
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "since"

@@ -330,10 +330,22 @@ def list_responses(
     _who: Reader,
     flagged: bool | None = Query(None, description="Only answers flagged for follow-up."),
     kind: str | None = None,
+    survey: str | None = Query(None, description="One survey (id or name)."),
+    since: str | None = Query(None, description="First day, YYYY-MM-DD (UTC)."),
+    until: str | None = Query(None, description="Last day, YYYY-MM-DD (UTC)."),
+    department: str | None = None,
+    channel: str | None = None,
+    touchpoint: str | None = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    """The newest answers with a why (flagged ones need a follow-up)."""
-    return {"items": report.latest_answers(conn, limit=limit, flagged=flagged, kind=kind)}
+    """The newest answers with a why, newest first (flagged ones need a follow-up)."""
+    chosen = service.find(conn, survey)["id"] if survey else None
+    items = report.latest_answers(
+        conn, limit=limit, flagged=flagged, kind=kind, survey_id=chosen,
+        since=_day(since, "since"), until=_day(until, "until"), department=department,
+        channel=channel, touchpoint=touchpoint,
+    )  # fmt: skip
+    return {"items": items}
 
 
 @router.get("/api/themes")
