@@ -41,7 +41,7 @@ test: $(STAMP) system-deps lint $(REVIEWS)
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP) system-deps $(REVIEWS)
-	@status=0; for b in ingest pulse segments themes; do \
+	@status=0; for b in ingest pulse segments nps themes; do \
 	  $(BIN)/python bench/$$b.py || status=1; echo; done; exit $$status
 
 clean:
