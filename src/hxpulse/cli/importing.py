@@ -17,7 +17,7 @@ from rich.progress import (
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.errors import Invalid
-from hxpulse.events.importer import import_events
+from hxpulse.events.importer import ImportSummary, import_events
 
 app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 
@@ -30,10 +30,7 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import events; bad rows go to FILE.rejects.csv with their line number and reason."""
-    if not file.is_file():
-        raise Invalid(f"{file}: no such file")
-    if file.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
-        raise Invalid(f"{file}: use a .csv, .jsonl or .ndjson file")
+    check_file(file)
     built = engine(ctx)
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -51,6 +48,19 @@ def events(
             bar.update(task, completed=done_bytes, rows=rows, rate=rows / elapsed)
 
         summary = import_events(built, file, live=settings(ctx).live, progress=advance)
+    finish(summary, as_json)
+
+
+def check_file(file: Path) -> None:
+    """Refuse a missing file or one that is neither CSV nor JSONL."""
+    if not file.is_file():
+        raise Invalid(f"{file}: no such file")
+    if file.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
+        raise Invalid(f"{file}: use a .csv, .jsonl or .ndjson file")
+
+
+def finish(summary: ImportSummary, as_json: bool) -> None:
+    """Print an import's summary; exit 2 when every row was refused."""
     data = {
         "rows": summary.rows,
         "stored": summary.stored,

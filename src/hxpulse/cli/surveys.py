@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from hxpulse.auth import service as auth
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
+from hxpulse.cli.importing import check_file, finish
 from hxpulse.db.engine import run_write
-from hxpulse.errors import Invalid
 from hxpulse.surveys import api, sending, service, themes
 from hxpulse.surveys.importer import import_responses
 
@@ -359,27 +359,6 @@ def responses(
     as_json: JsonOption = False,
 ) -> None:
     """Import answers to surveys run elsewhere; bad rows go to FILE.rejects.csv."""
-    if not file.is_file():
-        raise Invalid(f"{file}: no such file")
-    if file.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
-        raise Invalid(f"{file}: use a .csv, .jsonl or .ndjson file")
+    check_file(file)
     summary = import_responses(engine(ctx), settings(ctx), file, create_kind=create_survey)
-    data = {
-        "rows": summary.rows,
-        "stored": summary.stored,
-        "duplicates": summary.duplicates,
-        "rejected": summary.rejected,
-        "rejects_file": str(summary.rejects_path) if summary.rejects_path else None,
-    }
-    if as_json:
-        print_json(data)
-    else:
-        line = (
-            f"{summary.rows:,} rows: {summary.stored:,} stored, "
-            f"{summary.duplicates:,} already there, {summary.rejected:,} rejected"
-        )
-        if summary.rejects_path:
-            line += f" (see {summary.rejects_path})"
-        console.print(line, highlight=False)
-    if summary.rejected:
-        raise typer.Exit(2 if summary.stored + summary.duplicates == 0 else 0)
+    finish(summary, as_json)
