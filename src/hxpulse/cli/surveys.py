@@ -15,7 +15,7 @@ from hxpulse.auth import service as auth
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.cli.importing import check_file, finish
 from hxpulse.db.engine import run_write
-from hxpulse.surveys import api, sending, service, themes
+from hxpulse.surveys import insights, sending, service, themes
 from hxpulse.surveys.importer import import_responses
 
 out = Console(highlight=False)
@@ -64,7 +64,7 @@ def nps(
     """NPS (or CSAT/CES) with its 95% margin of error, overall and by group and period."""
     config = settings(ctx)
     with _engine(ctx).connect() as conn:
-        result = api.nps_report(
+        result = insights.nps_report(
             conn,
             config,
             by=by,

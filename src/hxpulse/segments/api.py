@@ -21,16 +21,14 @@ from hxpulse.deps import (
 )
 from hxpulse.errors import Invalid
 from hxpulse.segments import service
-from hxpulse.web.body import read_json
+from hxpulse.web.body import read_object
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 MAX_BODY = 256 * 1024
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    body = await read_json(request, MAX_BODY)
-    if not isinstance(body, dict):
-        raise Invalid(f"body must be a JSON object, got {type(body).__name__}")
+    body = await read_object(request, MAX_BODY)
     unknown = sorted(set(body) - {"name", "description", "definition"})
     if unknown:
         raise Invalid(

@@ -52,3 +52,11 @@ async def read_json(request: Request, limit: int) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise Invalid(f"body is not valid JSON: {exc}") from None
+
+
+async def read_object(request: Request, limit: int) -> dict[str, Any]:
+    """Return the JSON body, which must be an object."""
+    body = await read_json(request, limit)
+    if not isinstance(body, dict):
+        raise Invalid(f"body must be a JSON object, got {type(body).__name__}")
+    return body
