@@ -22,18 +22,21 @@ def test_a_link_reads_back_its_invitation() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "token",
-    [
-        "not-a-token",
-        "",
-        links.token_for("another secret that is long enough!!", 42),  # another server's link
-        URLSafeTimedSerializer(SECRET, salt="cookie-session").dumps(42),  # same key, other use
-        URLSafeTimedSerializer(SECRET, salt=links.SALT).dumps("42; DROP TABLE"),  # not an id
-        URLSafeTimedSerializer(SECRET, salt=links.SALT).dumps(True),
-    ],
-)
-def test_forged_tokens_are_refused(token: str) -> None:
+FORGED = {
+    "junk": lambda: "not-a-token",
+    "empty": lambda: "",
+    "another server's link": lambda: links.token_for("another secret that is long enough!!", 42),
+    "same key, other use": lambda: URLSafeTimedSerializer(SECRET, salt="cookie-session").dumps(42),
+    "not an id": lambda: URLSafeTimedSerializer(SECRET, salt=links.SALT).dumps("42; DROP TABLE"),
+    "a boolean": lambda: URLSafeTimedSerializer(SECRET, salt=links.SALT).dumps(True),
+}
+
+
+# tokens are made in the test, not at collection: their timestamps would make the test ids
+# differ between the pytest-xdist workers
+@pytest.mark.parametrize("kind", list(FORGED))
+def test_forged_tokens_are_refused(kind: str) -> None:
+    token = FORGED[kind]()
     with pytest.raises(links.LinkError) as caught:
         links.read(SECRET, token, max_age_seconds=3600)
     assert caught.value.problem == "forged"
