@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from hxpulse.analytics import nps as stats
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, EngineDep, Reader, SettingsDep, check_writer
 from hxpulse.errors import Invalid
+from hxpulse.segments import service as segments
 from hxpulse.surveys import report, service, themes
 from hxpulse.web.body import read_object
 
@@ -76,8 +78,6 @@ def get_nps(
 
 def nps_report(conn: Any, settings: Any, **q: Any) -> dict[str, Any]:
     """The report for the API's and the CLI's query parameters."""
-    from hxpulse.segments import service as segments
-
     now = datetime.now(UTC)
     chosen = service.find(conn, q["survey"]) if q.get("survey") else None
     seg = segments.find(conn, q["segment"]) if q.get("segment") else None
@@ -121,8 +121,6 @@ def _compare(result: dict[str, Any], pair: str) -> dict[str, Any]:
             f"compare: no answers in group(s) {', '.join(missing)}",
             errors=[{"field": "compare", "message": "unknown group"}],
         )
-    from hxpulse.analytics import nps as stats
-
     a, b = (stats.nps_of(*totals[n][:3]) for n in names)
     return {
         "a": {by: names[0], **a.to_dict()},

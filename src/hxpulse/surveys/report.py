@@ -4,7 +4,7 @@ channel, touchpoint, segment and period, read from the counts rolled up as answe
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, func, literal, select
@@ -13,6 +13,8 @@ from hxpulse.analytics import nps as stats
 from hxpulse.config import Live
 from hxpulse.customers.models import Customer
 from hxpulse.errors import Invalid
+from hxpulse.segments import service as segments
+from hxpulse.segments.models import Segment
 from hxpulse.surveys import kinds
 from hxpulse.surveys.models import COUNT_COLUMNS, Response, ScoreCount, Survey
 
@@ -156,6 +158,30 @@ def report(
     return result
 
 
+def _of_surveys(
+    column: ColumnElement[int], kind: str, survey: dict[str, Any] | None
+) -> ColumnElement[bool]:
+    """One survey's answers, or those of every survey of `kind` (NPS over time combines all)."""
+    if survey is not None:
+        return column == int(survey["id"])
+    return column.in_(select(surveys_t.c.id).where(surveys_t.c.kind == kind))
+
+
+def _answer_filters(
+    since: date | None, until: date | None, dimensions: dict[str, str | None]
+) -> list[ColumnElement[bool]]:
+    """Answers from `since` to `until` (UTC days, both included; bounds on the indexed moment)
+    with the department, channel and touchpoint given."""
+    r = responses_t
+    where: list[ColumnElement[bool]] = []
+    if since is not None:
+        where.append(r.c.answered_at >= datetime.combine(since, time(), UTC))
+    if until is not None:
+        where.append(r.c.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    where += [r.c[name] == value for name, value in dimensions.items() if value is not None]
+    return where
+
+
 def _where_counts(
     kind: str,
     survey: dict[str, Any] | None,
@@ -163,13 +189,7 @@ def _where_counts(
     until: date | None,
     filters: dict[str, str | None],
 ) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if survey is not None:
-        where.append(counts_t.c.survey_id == survey["id"])
-    else:
-        where.append(
-            counts_t.c.survey_id.in_(select(surveys_t.c.id).where(surveys_t.c.kind == kind))
-        )
+    where = [_of_surveys(counts_t.c.survey_id, kind, survey)]
     if since:
         where.append(counts_t.c.day >= since)
     if until:
@@ -239,26 +259,13 @@ def _from_answers(
     now: datetime,
 ) -> list[tuple[tuple[Any, ...], list[int]]]:
     """Score counts from the answers themselves: for segment filters and breakdowns."""
-    from hxpulse.segments import service as segments
-
     r = responses_t
-    where: list[ColumnElement[bool]] = []
-    if survey is not None:
-        where.append(r.c.survey_id == survey["id"])
-    else:
-        where.append(r.c.survey_id.in_(select(surveys_t.c.id).where(surveys_t.c.kind == kind)))
+    where = [_of_surveys(r.c.survey_id, kind, survey), *_answer_filters(since, until, filters)]
     day = (
         func.date(r.c.answered_at)
         if conn.dialect.name == "sqlite"
         else func.date(func.timezone("UTC", r.c.answered_at))
     )
-    if since:
-        where.append(day >= (since.isoformat() if conn.dialect.name == "sqlite" else since))
-    if until:
-        where.append(day <= (until.isoformat() if conn.dialect.name == "sqlite" else until))
-    for name, value in filters.items():
-        if value is not None:
-            where.append(r.c[name] == value)
     if segment is not None:
         where.append(
             r.c.customer_id.in_(
@@ -313,8 +320,6 @@ def _from_answers(
 
 
 def _all_segments(conn: Connection) -> list[dict[str, Any]]:
-    from hxpulse.segments.models import Segment
-
     t = cast(Table, Segment.__table__)
     return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.name))]
 
@@ -335,8 +340,6 @@ def latest_answers(
     """The newest answers with a why (untrusted text: render escaped), optionally only one
     survey's, those answered from `since` to `until` (UTC days, both included), and those with
     the department, channel and touchpoint given."""
-    from datetime import UTC, time, timedelta
-
     r = responses_t
     query = (
         select(
@@ -365,13 +368,6 @@ def latest_answers(
         query = query.where(surveys_t.c.kind == kind)
     if survey_id is not None:
         query = query.where(r.c.survey_id == survey_id)
-    if since is not None:
-        query = query.where(r.c.answered_at >= datetime.combine(since, time(), UTC))
-    if until is not None:
-        day_after = datetime.combine(until + timedelta(days=1), time(), UTC)
-        query = query.where(r.c.answered_at < day_after)
     dimensions = {"department": department, "channel": channel, "touchpoint": touchpoint}
-    for name, value in dimensions.items():
-        if value is not None:
-            query = query.where(r.c[name] == value)
+    query = query.where(*_answer_filters(since, until, dimensions))
     return [dict(row._mapping) for row in conn.execute(query)]

@@ -15,6 +15,7 @@ from hxpulse.customers import queries as customer_queries
 from hxpulse.customers.models import Customer
 from hxpulse.db.engine import run_write
 from hxpulse.errors import Invalid
+from hxpulse.segments import service as segments
 from hxpulse.surveys import links, mail, service
 from hxpulse.surveys.service import InviteResult, events_t, surveys_t
 
@@ -23,8 +24,6 @@ customers_t = cast(Table, Customer.__table__)
 
 
 def segment_members(conn: Connection, settings: Settings, segment: Any, now: datetime) -> list[int]:
-    from hxpulse.segments import service as segments
-
     found = segments.find(conn, segment)
     where = segments.condition(conn, settings.live, found["definition"], now)
     rows = conn.execute(select(customers_t.c.id).where(where).order_by(customers_t.c.id))
@@ -133,8 +132,9 @@ def due(conn: Connection, settings: Settings, survey: dict[str, Any], now: datet
             for cid in segment_members(conn, settings, survey["segment_id"], now)
             if cid % every == turn
         ]
-    live = {cid: customer_queries.live_id(conn, cid) for cid in dict.fromkeys(ids)}
-    return [v for v in dict.fromkeys(live.values()) if v is not None]
+    # a merge moves events to the survivor and segments match live customers only: these
+    # ids are live already (and `invite` skips any that are not)
+    return list(dict.fromkeys(ids))
 
 
 def run_due(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from hxpulse.analytics import sentiment
@@ -21,8 +21,9 @@ from hxpulse.errors import Conflict, Invalid, NotFound
 from hxpulse.events import service as events
 from hxpulse.events.intake import describe
 from hxpulse.events.models import Event
-from hxpulse.events.schemas import EventIn, IdentityKey, as_utc, stable_message_id
-from hxpulse.surveys import kinds
+from hxpulse.events.schemas import EventCreate, EventIn, IdentityKey, as_utc, stable_message_id
+from hxpulse.segments import service as segments
+from hxpulse.surveys import kinds, themes
 from hxpulse.surveys.models import (
     COUNT_COLUMNS,
     Invitation,
@@ -125,8 +126,6 @@ def _errors(exc: ValidationError) -> list[dict[str, Any]]:
 
 def _values(conn: Connection, data: SurveyIn, settings: SurveySettings) -> dict[str, Any]:
     if data.segment_id is not None:
-        from hxpulse.segments import service as segments
-
         segments.get(conn, data.segment_id)
     values = data.model_dump()
     values["question"] = data.question or kinds.default_question(data.kind, settings.brand)
@@ -252,8 +251,6 @@ def answer_from(
     cache: dict[str, dict[str, Any]] | None = None,
 ) -> Answer:
     """Turn one posted or imported answer into an `Answer` (raises Invalid with the field)."""
-    from hxpulse.events.schemas import EventCreate
-
     cache = {} if cache is None else cache
     survey = cache.get(data.survey)
     if survey is None:
@@ -413,8 +410,6 @@ def record(
         conn.execute(
             update(invitations_t).where(invitations_t.c.id.in_(invited)).values(answered_at=now)
         )
-    from hxpulse.surveys import themes
-
     themes.assign_new(conn, list(ids), [a.why for a in fresh])
     result.stored = len(fresh)
     result.response_ids = list(ids)
@@ -450,8 +445,6 @@ def add_counts(
         "ON CONFLICT (survey_id, day, department, channel, touchpoint) "
         f"DO UPDATE SET {adds}"
     )
-    from sqlalchemy import text
-
     params = []
     for (survey_id, day, department, channel, touchpoint), counter in sorted(cells.items()):
         row: dict[str, Any] = {
@@ -468,8 +461,6 @@ def add_counts(
 
 def rebuild_counts(conn: Connection) -> int:
     """Recompute the rolled-up counts from the answers (after a restore, say); returns rows."""
-    from sqlalchemy import text
-
     conn.execute(counts_t.delete())
     day = (
         "date(answered_at)"
@@ -690,8 +681,6 @@ def sync_definitions(conn: Connection, settings: SurveySettings, *, now: datetim
         where = f"surveys.definitions[{index}]"
         entry = dict(raw)
         if "segment" in entry:
-            from hxpulse.segments import service as segments
-
             try:
                 entry["segment_id"] = segments.find(conn, entry.pop("segment"))["id"]
             except NotFound as exc:
