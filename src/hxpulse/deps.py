@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
+from hxpulse.audit.service import Who
 from hxpulse.auth import service as auth
+from hxpulse.auth.permissions import Actor, describe
 from hxpulse.config import Settings
 from hxpulse.errors import Forbidden, HXError, Unauthorized
 from hxpulse.web import csrf
@@ -134,6 +136,62 @@ def check_writer(request: Request) -> None:
     if current_user(request) is None:
         raise Unauthorized("sign in, or send an API key with the 'write' scope as Bearer")
     csrf.check(request, request.headers.get("x-csrf-token"))
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def actor_of(request: Request) -> Actor | None:
+    """Return who is asking: the key sent as Bearer (it wins), else the signed-in person."""
+    token = bearer_token(request)
+    if token is not None:
+        info = lookup_key(request, token)
+        if info is None:
+            raise Unauthorized("the key is not valid (unknown or revoked)")
+        return Actor("key", info.id, info.name, scopes=info.scopes)
+    user = current_user(request)
+    if user is None:
+        return None
+    return Actor("user", int(user["id"]), str(user["email"]), role=str(user["role"]))
+
+
+def allow(permission: str) -> Callable[[Request], Actor]:
+    """A dependency that lets through only actors with `permission` (see auth.permissions).
+
+    Not signed in: 401 (pages redirect to the sign-in form). Without the permission: 403 that
+    names the role or key and what it may not do. A signed-in person changing data through the
+    JSON API must also send the page's CSRF token in `X-CSRF-Token` (a cookie alone is not
+    enough); HTML forms check their own token field.
+    """
+    action = describe(permission)
+
+    def check(request: Request) -> Actor:
+        actor = actor_of(request)
+        if actor is None:
+            raise LoginRequired("sign in, or send an API key as 'Authorization: Bearer KEY'")
+        if not actor.can(permission):
+            who = (
+                f"your role ({actor.role})"
+                if actor.kind == "user"
+                else f"the key {actor.name!r} (scopes: {', '.join(actor.scopes)})"
+            )
+            raise Forbidden(f"{who} may not {action} ({permission})")
+        if (
+            actor.kind == "user"
+            and request.method not in SAFE_METHODS
+            and request.url.path.startswith("/api/")
+        ):
+            csrf.check(request, request.headers.get("x-csrf-token"))
+        return actor
+
+    check.__name__ = f"allow_{permission.replace(':', '_')}"
+    return check
+
+
+def who(request: Request, actor: Actor) -> Who:
+    """The audit log's name for `actor`, with the client's address."""
+    address = request.client.host if request.client else None
+    return Who(actor.kind, actor.id, actor.label, address)
 
 
 Reader = Annotated[dict[str, Any], Depends(reader)]

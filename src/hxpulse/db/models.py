@@ -1,5 +1,6 @@
 """Import every domain's tables so that `Base.metadata` knows them all (for Alembic)."""
 
+from hxpulse.audit import models as audit_models
 from hxpulse.auth import models as auth_models
 from hxpulse.customers import models as customer_models
 from hxpulse.db.base import Base
@@ -11,6 +12,7 @@ from hxpulse.surveys import models as survey_models
 
 __all__ = [
     "Base",
+    "audit_models",
     "auth_models",
     "customer_models",
     "event_models",

@@ -1,0 +1,55 @@
+"""The one table of who may do what."""
+
+from __future__ import annotations
+
+import pytest
+
+from hxpulse.auth import service as auth
+from hxpulse.auth.permissions import PERMISSIONS, ROLES, SCOPES, Actor, role_can
+
+
+def test_roles_and_scopes_name_only_known_things() -> None:
+    assert ROLES == auth.ROLES
+    assert set(SCOPES) == set(auth.SCOPES)
+    for _what, roles in PERMISSIONS.values():
+        assert set(roles) <= set(ROLES)
+    for granted in SCOPES.values():
+        assert set(granted) <= set(PERMISSIONS)
+
+
+def test_admin_may_do_everything_people_may_do() -> None:
+    for permission, (_what, roles) in PERMISSIONS.items():
+        if roles:
+            assert role_can("admin", permission)
+
+
+def test_agents_work_customers_but_build_nothing() -> None:
+    agent = Actor("user", 1, "a@example.com", role="agent")
+    assert agent.can("customers:read") and agent.can("consent:write")
+    for permission in ("segments:write", "segments:export", "surveys:write", "users:manage",
+                       "keys:manage", "customers:erase", "audit:read"):  # fmt: skip
+        assert not agent.can(permission)
+
+
+def test_analysts_read_everything_and_build_segments_and_surveys() -> None:
+    analyst = Actor("user", 2, "b@example.com", role="analyst")
+    for permission in PERMISSIONS:
+        if permission.endswith(":read") and permission != "audit:read":
+            assert analyst.can(permission), permission
+    assert analyst.can("segments:write") and analyst.can("surveys:write")
+    assert not analyst.can("users:manage") and not analyst.can("customers:erase")
+
+
+def test_keys_carry_their_scopes() -> None:
+    reader = Actor("key", 3, "bi", scopes=("read",))
+    assert reader.can("segments:read") and not reader.can("segments:write")
+    tracker = Actor("key", 4, "web", scopes=("track",))
+    assert not any(tracker.can(p) for p in PERMISSIONS)
+    admin = Actor("key", 5, "ops", scopes=("admin",))
+    assert all(admin.can(p) for p in PERMISSIONS)
+    assert not Actor("user", 6, "x@example.com", role=None).can("customers:read")
+
+
+def test_an_unknown_permission_is_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        Actor("user", 1, "a@example.com", role="admin").can("customers:delete")
