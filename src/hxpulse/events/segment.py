@@ -155,7 +155,9 @@ def _channel(
 
 
 def _value(properties: dict[str, Any]) -> float | None:
-    for key in ("revenue", "value", "total"):
+    # Segment's spec: `revenue` is what the order earns (without shipping and tax), `total` the
+    # whole order, `value` an abstract worth of events without revenue; the first one set counts
+    for key in ("revenue", "total", "value"):
         raw = properties.get(key)
         if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
             return float(raw)

@@ -65,9 +65,9 @@ def tally(
     multiplier = settings.negative_multiplier
     result = Tally()
     changes = result.changes
-    weights, reference = settings.weights, settings.value_reference
+    weight_of, reference = settings.weight_of, settings.value_reference
     for event, customer_id in zip(events, owners, strict=True):
-        mapped = weights.get(event.type)
+        mapped = weight_of(event.type)
         if mapped is None or mapped.weight == 0:
             continue
         weight = mapped.weight
