@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -79,7 +80,6 @@ class PulseSettings(BaseModel):
         default_factory=dict,
         description="Other names of event types ('Bestellung' = 'purchase'); '' drops one.",
     )
-    _canonical: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -90,42 +90,34 @@ class PulseSettings(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _resolve_aliases(self) -> Self:
-        """One table of names: the standard ones (less those given a weight of their own),
-        then `aliases` on top; a name that is given a weight cannot also be an alias."""
-        table = {n: t for n, t in STANDARD_NAMES.items() if n not in self.weights}
-        table = table if self.standard_names else {}
-        for name, target in self.aliases.items():
-            if not target:
-                table.pop(name, None)
-            elif name in self.weights:
-                raise ValueError(f"aliases: {name!r} has a weight of its own in [pulse.weights];"
-                                 " give it a weight or make it an alias, not both")  # fmt: skip
-            else:
-                table[name] = target
-        for name, target in table.items():
-            if target == name:
-                raise ValueError(f"aliases: {name!r} is an alias of itself; map it to '' to"
-                                 " read it as it is")  # fmt: skip
-            if target in table:
-                raise ValueError(f"aliases: {name!r} = {target!r}, which is itself an alias;"
-                                 " name the event type it means")  # fmt: skip
-        self._canonical = table
+    def _check_aliases(self) -> Self:
+        _alias_table(self.weights, self.standard_names, self.aliases)  # raises on a bad one
         return self
+
+    @cached_property
+    def alias_table(self) -> dict[str, str]:
+        """Every other name of an event type, and the type it means."""
+        return _alias_table(self.weights, self.standard_names, self.aliases)
+
+    @cached_property
+    def weight_by_name(self) -> dict[str, EventWeight]:
+        """Every name an event can have, with its weight: one dict lookup per event ingested."""
+        named = {n: self.weights[t] for n, t in self.alias_table.items() if t in self.weights}
+        return {**self.weights, **named}
 
     def canonical(self, name: str) -> str:
         """The event type an event called `name` counts as: itself, or what it is an alias of."""
-        return self._canonical.get(name, name)
+        return self.alias_table.get(name, name)
 
     def names_of(self, types: Iterable[str]) -> list[str]:
         """`types` and every alias of them: the names stored events may have for these types."""
         wanted = set(types)
-        return sorted(wanted | {n for n, t in self._canonical.items() if t in wanted})
+        return sorted(wanted | {n for n, t in self.alias_table.items() if t in wanted})
 
     def weight_of(self, event_type: str) -> EventWeight | None:
         """The weight of `event_type` (or of the type it is an alias of), or None when it is
         unmapped (and so counts zero)."""
-        return self.weights.get(self._canonical.get(event_type, event_type))
+        return self.weight_by_name.get(event_type)
 
     def weigh(self, event_type: str, value: float | None) -> tuple[EventWeight, float] | None:
         """(weight setting, weight) of one event, or None when it counts zero; a purchase's
@@ -136,6 +128,30 @@ class PulseSettings(BaseModel):
         if mapped.per_value:
             return mapped, purchase_weight(mapped.weight, value, self.value_reference)
         return mapped, mapped.weight
+
+
+def _alias_table(
+    weights: dict[str, EventWeight], standard: bool, aliases: dict[str, str]
+) -> dict[str, str]:
+    """One table of names: the standard ones (less those given a weight of their own), then
+    `aliases` on top ('' drops one); a name given a weight cannot also be an alias."""
+    table = {n: t for n, t in STANDARD_NAMES.items() if n not in weights} if standard else {}
+    for name, target in aliases.items():
+        if not target:
+            table.pop(name, None)
+        elif name in weights:
+            raise ValueError(f"aliases: {name!r} has a weight of its own in [pulse.weights];"
+                             " give it a weight or make it an alias, not both")  # fmt: skip
+        else:
+            table[name] = target
+    for name, target in table.items():
+        if target == name:
+            raise ValueError(f"aliases: {name!r} is an alias of itself; map it to '' to read it"
+                             " as it is")  # fmt: skip
+        if target in table:
+            raise ValueError(f"aliases: {name!r} = {target!r}, which is itself an alias; name"
+                             " the event type it means")  # fmt: skip
+    return table
 
 
 class StageCondition(BaseModel):
