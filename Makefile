@@ -4,11 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint install system-deps clean
+.PHONY: demo test bench lint install system-deps browser-sdks clean
 
 # Labelled review sentences and the AFINN-165 lexicon (npm package sentiment 5.0.2, MIT) that the
 # text-analysis quality tests and bench/themes.py measure against; not shipped with the product.
 REVIEWS := .cache/reviews/node_modules/sentiment/package.json
+# The browser SDKs a website pastes (Segment's analytics.js, RudderStack's JavaScript SDK), at
+# pinned versions, that the website tests load in chromium; not shipped with the product.
+SEGMENT_JS := @segment/analytics-next@1.84.3
+RUDDER_JS := @rudderstack/analytics-js@3.34.1
+BROWSER_SDKS := .cache/browser-sdks/installed-$(subst /,_,$(SEGMENT_JS))-$(subst /,_,$(RUDDER_JS))
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,23 +26,31 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hxpulse demo
 
-# Debian packages the tests use: PostgreSQL server binaries and chromium for the browser tests.
+# Debian packages the tests use: PostgreSQL server binaries, chromium for the browser tests and
+# npm for the test data and browser SDKs below.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
-		echo "Installing PostgreSQL and chromium (Debian packages)"; \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 \
+	    || ! command -v npm >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL, chromium and npm (Debian packages)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql chromium npm >/dev/null; \
 	fi
 
-$(REVIEWS):
+$(REVIEWS): | system-deps
 	npm install --prefix .cache/reviews --no-save --no-audit --no-fund sentiment@5.0.2
+
+$(BROWSER_SDKS): | system-deps
+	npm install --prefix .cache/browser-sdks --no-save --no-audit --no-fund $(SEGMENT_JS) $(RUDDER_JS)
+	touch $@
+
+browser-sdks: $(BROWSER_SDKS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps lint $(REVIEWS)
+test: $(STAMP) system-deps lint $(REVIEWS) $(BROWSER_SDKS)
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP) system-deps $(REVIEWS)

@@ -53,3 +53,48 @@ def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         Settings()
     with pytest.raises(ValidationError, match="not supported"):
         Settings(database_url="mysql://x/y")
+
+
+def test_standard_names_and_aliases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hxpulse.toml").write_text(
+        '[pulse.aliases]\n"Bestellung abgeschlossen" = "purchase"\n"Order Completed" = ""\n'
+        '"Product Viewed" = "product_view"\n'
+        '[pulse.weights."Signed Up"]\ncomponent = "return"\nweight = 7\n'
+    )
+    pulse = Settings().pulse
+    assert pulse.canonical("Bestellung abgeschlossen") == "purchase"
+    assert pulse.canonical("Order Completed") == "Order Completed"  # dropped: read as it is
+    assert pulse.weight_of("Order Completed") is None
+    assert pulse.weight_of("order_completed") is pulse.weights["purchase"]  # the others stay
+    assert pulse.canonical("Product Viewed") == "product_view"  # redirected to an unweighted type
+    assert pulse.weight_of("Product Viewed") is None
+    # a standard name given a weight of its own is its own type
+    assert pulse.canonical("Signed Up") == "Signed Up"
+    assert pulse.weight_of("Signed Up") == pulse.weights["Signed Up"]
+    assert pulse.names_of(["purchase"]) == sorted(
+        ["purchase", "Bestellung abgeschlossen", "Completed Order", "Subscription Started",
+         "completed_order", "order_completed", "subscription_started"]
+    )  # fmt: skip
+
+
+def test_standard_names_can_be_switched_off() -> None:
+    pulse = Settings(pulse={"standard_names": False, "aliases": {"Kauf": "purchase"}}).pulse
+    assert pulse.names_of(["purchase"]) == ["Kauf", "purchase"]
+    assert pulse.weight_of("Order Completed") is None
+
+
+@pytest.mark.parametrize(
+    ("aliases", "weights", "message"),
+    [
+        ({"Kauf": "Order Completed"}, {}, "'Kauf' = 'Order Completed', which is itself an alias"),
+        ({"Kauf": "Kauf"}, {}, "'Kauf' is an alias of itself"),
+        ({"webinar": "purchase"}, {"webinar": {"component": "investment", "weight": 1}},
+         "'webinar' has a weight of its own"),
+    ],
+)  # fmt: skip
+def test_bad_aliases_name_the_alias(
+    aliases: dict[str, str], weights: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(pulse={"aliases": aliases, "weights": weights})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,6 +17,7 @@ from pydantic_settings import (
 )
 
 from hxpulse.analytics.pulse import purchase_weight
+from hxpulse.events.names import STANDARD_NAMES
 
 DEFAULT_DATABASE_URL = "sqlite:///hxpulse.db"
 Component = Literal["investment", "return", "experience"]
@@ -40,10 +43,13 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
     "email_sent": _w("investment", 0.5), "exclusive_access": _w("investment", 4),
     "early_access": _w("investment", 4), "reward": _w("investment", 3),
     "incentive": _w("investment", 2),
-    # returns: what the customer gives back
-    "purchase": _w("return", 10, per_value=True), "repeat_use": _w("return", 1),
+    # returns: what the customer gives back (a refund takes back a purchase of the same value)
+    "purchase": _w("return", 10, per_value=True), "refund": _w("return", -10, per_value=True),
+    "add_to_cart": _w("return", 1), "checkout_started": _w("return", 2),
+    "signup": _w("return", 2), "trial_start": _w("return", 3), "repeat_use": _w("return", 1),
     "app_open": _w("return", 1), "page_view": _w("return", 0.2), "page": _w("return", 0.2),
     "screen": _w("return", 0.2), "email_opened": _w("return", 0.5),
+    "email_clicked": _w("return", 1),
     "store_visit": _w("return", 1), "content_share": _w("return", 4),
     "social_mention": _w("return", 2), "referral": _w("return", 8), "review": _w("return", 6),
     "survey_response": _w("return", 2),
@@ -52,7 +58,8 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
     "failed_delivery": _w("experience", -4, negative=True),
     "detractor": _w("experience", -4, negative=True), "passive": _w("experience", 0),
     "promoter": _w("experience", 4), "resolution": _w("experience", 2, resolves=True),
-    "support_contact": _w("experience", 0),
+    "support_contact": _w("experience", 0), "unsubscribe": _w("experience", -2),
+    "cancellation": _w("experience", -4),
 }  # fmt: skip
 
 
@@ -66,6 +73,13 @@ class PulseSettings(BaseModel):
         default_factory=lambda: {"thriving": 40.0, "steady": 12.0, "cooling": 3.0}
     )
     weights: dict[str, EventWeight] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    standard_names: bool = Field(
+        True, description="Read Segment's spec event names (Order Completed, …) as their types."
+    )
+    aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other names of event types ('Bestellung' = 'purchase'); '' drops one.",
+    )
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -75,19 +89,69 @@ class PulseSettings(BaseModel):
             return {**DEFAULT_WEIGHTS, **value}
         return value
 
+    @model_validator(mode="after")
+    def _check_aliases(self) -> Self:
+        _alias_table(self.weights, self.standard_names, self.aliases)  # raises on a bad one
+        return self
+
+    @cached_property
+    def alias_table(self) -> dict[str, str]:
+        """Every other name of an event type, and the type it means."""
+        return _alias_table(self.weights, self.standard_names, self.aliases)
+
+    @cached_property
+    def weight_by_name(self) -> dict[str, EventWeight]:
+        """Every name an event can have, with its weight: one dict lookup per event ingested."""
+        named = {n: self.weights[t] for n, t in self.alias_table.items() if t in self.weights}
+        return {**self.weights, **named}
+
+    def canonical(self, name: str) -> str:
+        """The event type an event called `name` counts as: itself, or what it is an alias of."""
+        return self.alias_table.get(name, name)
+
+    def names_of(self, types: Iterable[str]) -> list[str]:
+        """`types` and every alias of them: the names stored events may have for these types."""
+        wanted = set(types)
+        return sorted(wanted | {n for n, t in self.alias_table.items() if t in wanted})
+
     def weight_of(self, event_type: str) -> EventWeight | None:
-        """The weight of `event_type`, or None when it is unmapped (and so counts zero)."""
-        return self.weights.get(event_type)
+        """The weight of `event_type` (or of the type it is an alias of), or None when it is
+        unmapped (and so counts zero)."""
+        return self.weight_by_name.get(event_type)
 
     def weigh(self, event_type: str, value: float | None) -> tuple[EventWeight, float] | None:
         """(weight setting, weight) of one event, or None when it counts zero; a purchase's
         weight grows with its value."""
-        mapped = self.weights.get(event_type)
+        mapped = self.weight_of(event_type)
         if mapped is None or mapped.weight == 0:
             return None
         if mapped.per_value:
             return mapped, purchase_weight(mapped.weight, value, self.value_reference)
         return mapped, mapped.weight
+
+
+def _alias_table(
+    weights: dict[str, EventWeight], standard: bool, aliases: dict[str, str]
+) -> dict[str, str]:
+    """One table of names: the standard ones (less those given a weight of their own), then
+    `aliases` on top ('' drops one); a name given a weight cannot also be an alias."""
+    table = {n: t for n, t in STANDARD_NAMES.items() if n not in weights} if standard else {}
+    for name, target in aliases.items():
+        if not target:
+            table.pop(name, None)
+        elif name in weights:
+            raise ValueError(f"aliases: {name!r} has a weight of its own in [pulse.weights];"
+                             " give it a weight or make it an alias, not both")  # fmt: skip
+        else:
+            table[name] = target
+    for name, target in table.items():
+        if target == name:
+            raise ValueError(f"aliases: {name!r} is an alias of itself; map it to '' to read it"
+                             " as it is")  # fmt: skip
+        if target in table:
+            raise ValueError(f"aliases: {name!r} = {target!r}, which is itself an alias; name"
+                             " the event type it means")  # fmt: skip
+    return table
 
 
 class StageCondition(BaseModel):

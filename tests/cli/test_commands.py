@@ -76,6 +76,21 @@ def test_keys_create_prints_the_key_alone_on_the_last_line(database_url: str) ->
     assert bad.exit_code == 1 and "unknown scope" in bad.output  # type: ignore[attr-defined]
 
 
+def test_keys_create_with_origins_makes_a_browser_key(database_url: str) -> None:
+    result = run(database_url, "keys", "create", "--name", "shop", "--scope", "track",
+                 "--origin", "https://Shop.Example", "--origin", "http://localhost:3000")  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "https://shop.example, http://localhost:3000" in result.output  # type: ignore[attr-defined]
+    listed = run(database_url, "keys", "list").output  # type: ignore[attr-defined]
+    assert "from https://shop.example http://localhost:3000" in listed
+    rows = orjson.loads(run(database_url, "keys", "list", "--json").stdout)  # type: ignore[attr-defined]
+    assert rows[0]["origins"] == ["https://shop.example", "http://localhost:3000"]
+    for args in (["--scope", "write", "--origin", "https://a.example"], ["--origin", "a.example"]):
+        bad = run(database_url, "keys", "create", "--name", "x", *args)
+        assert bad.exit_code == 1 and "Error" in bad.output, args  # type: ignore[attr-defined]
+        assert "track scope" in bad.output or "not a web origin" in bad.output  # type: ignore[attr-defined]
+
+
 def test_users_create_refuses_a_duplicate_and_a_bad_role(database_url: str) -> None:
     ok = run(
         database_url,

@@ -1,4 +1,5 @@
-"""Segment's own Python library sends 10,000 calls to a real `hxpulse serve`; all land once."""
+"""Segment's own Python library sends 10,000 calls to a real `hxpulse serve`; all land once; the
+README's example makes a customer with the purchase counted."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+import pytest
 from segment.analytics import Client
 from sqlalchemy import text
 
+from hxpulse.config import PulseSettings
+from hxpulse.pulse import service as pulse
 from tests.e2e.conftest import RunningServer
 
 PEOPLE = 1000
@@ -141,3 +146,28 @@ def test_ten_thousand_segment_calls_are_stored_once_and_linked(server: RunningSe
     after = stored_message_ids(server)
     assert after == stored + Counter({"seg-e2e-sentinel": 1})
     assert sum(after.values()) == PEOPLE * ROUNDS + 1
+
+
+def test_the_readme_example_makes_a_customer(server: RunningServer) -> None:
+    client = Client(server.write_key, host=server.url)  # the README's lines, as they are
+    client.track(
+        user_id="42", event="Order Completed", properties={"revenue": 19.9, "currency": "EUR"}
+    )
+    client.flush()
+    client.shutdown()
+
+    got = httpx.get(f"{server.url}/api/customers/user_id:42/pulse",
+                    headers={"authorization": f"Bearer {server.api_key}"}, timeout=30)  # fmt: skip
+    assert got.status_code == 200, got.text
+    found = got.json()
+    settings = PulseSettings()
+    counted = settings.weigh("purchase", 19.9)
+    assert counted is not None
+    assert found["stage"] == "customer"
+    assert found["returns"] == pytest.approx(counted[1])  # 10 × (1 + ln(1 + 19.9 / 50))
+    assert found["pulse"] == pytest.approx(counted[1], rel=1e-3)  # just now: nothing decayed
+    assert [(e["type"], e["component"]) for e in found["top_events"]] == [
+        ("Order Completed", "return")
+    ]
+    with server.engine.connect() as conn:
+        assert pulse.unmapped(conn, settings) == []

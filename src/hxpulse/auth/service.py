@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,44 +31,95 @@ class KeyInfo:
     id: int
     name: str
     scopes: tuple[str, ...]
+    origins: tuple[str, ...] = ()  # the web origins a browser key accepts
+
+    def accepts_origin(self, origin: str) -> bool:
+        """Whether a browser on `origin` (the request's Origin header) may use this key."""
+        try:
+            return normalise_origin(origin) in self.origins
+        except Invalid:
+            return False
 
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(conn: Connection, *, name: str, scopes: list[str]) -> tuple[KeyInfo, str]:
-    """Create a key and return it with its secret, which is shown this once and never stored."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]*:[0-9a-f:.]*")  # name or IPv6
+
+
+def normalise_origin(raw: str) -> str:
+    """Return `raw` as a browser writes an origin (`https://shop.example`, lower case, no default
+    port), or raise Invalid naming it."""
+    problem = (f"origin {raw[:200]!r} is not a web origin: give the scheme and host, and the"
+               " port if it is not the default, like https://shop.example or"
+               " http://localhost:3000")  # fmt: skip
+    text = raw.strip()
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise Invalid(problem)
+    parts = urlsplit(text)
+    try:
+        port, host = parts.port, parts.hostname
+        host = host.encode("idna").decode("ascii") if host else ""  # as browsers send it
+    except (ValueError, UnicodeError):
+        raise Invalid(problem) from None
+    scheme = parts.scheme.lower()
+    if (scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host) or parts.username is not None
+            or parts.path not in ("", "/") or parts.query or parts.fragment):  # fmt: skip
+        raise Invalid(problem)
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + ("" if port in (None, _DEFAULT_PORTS[scheme]) else f":{port}")
+
+
+def create_key(
+    conn: Connection, *, name: str, scopes: list[str], origins: list[str] | None = None
+) -> tuple[KeyInfo, str]:
+    """Create a key and return it with its secret, which is shown this once and never stored.
+
+    A key with `origins` is a browser key: it is visible in the page, so it may only track."""
     name = name.strip()
     if not name:
         raise Invalid("key name is empty")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise Invalid(f"unknown scope {', '.join(unknown) or '(none)'}: use {', '.join(SCOPES)}")
+    accepted = tuple(dict.fromkeys(normalise_origin(o) for o in origins or ()))
+    if accepted and set(scopes) != {"track"}:
+        raise Invalid("a key with origins is a browser key, visible in the page: it may only"
+                      f" have the track scope, not {', '.join(sorted(set(scopes)))}")  # fmt: skip
     prefix = "hxw" if scopes == ["track"] else "hxk"
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"
     key_id = conn.execute(
         insert(keys_t).returning(keys_t.c.id),
         {"name": name, "prefix": secret[:10], "key_hash": _digest(secret),
-         "scopes": ",".join(sorted(set(scopes))), "created_at": datetime.now(UTC)},
+         "scopes": ",".join(sorted(set(scopes))), "origins": " ".join(accepted) or None,
+         "created_at": datetime.now(UTC)},
     ).scalar_one()  # fmt: skip
-    return KeyInfo(key_id, name, tuple(sorted(set(scopes)))), secret
+    return KeyInfo(key_id, name, tuple(sorted(set(scopes))), accepted), secret
 
 
 def check_key(conn: Connection, secret: str) -> KeyInfo | None:
     """Return the key behind `secret`, or None when it is unknown or revoked."""
     row = conn.execute(
-        select(keys_t.c.id, keys_t.c.name, keys_t.c.scopes).where(
+        select(keys_t.c.id, keys_t.c.name, keys_t.c.scopes, keys_t.c.origins).where(
             keys_t.c.key_hash == _digest(secret), keys_t.c.revoked_at.is_(None)
         )
     ).first()
-    return KeyInfo(row.id, row.name, tuple(row.scopes.split(","))) if row else None
+    if row is None:
+        return None
+    return KeyInfo(row.id, row.name, tuple(row.scopes.split(",")), _origins(row.origins))
+
+
+def _origins(stored: str | None) -> tuple[str, ...]:
+    return tuple(stored.split()) if stored else ()
 
 
 def list_keys(conn: Connection) -> list[dict[str, object]]:
-    """Return every key without its secret: name, scopes, prefix, dates."""
+    """Return every key without its secret: name, scopes, origins, prefix, dates."""
     rows = conn.execute(select(keys_t).order_by(keys_t.c.id))
-    return [{k: v for k, v in row._mapping.items() if k != "key_hash"} for row in rows]
+    return [{k: list(_origins(v)) if k == "origins" else v
+             for k, v in row._mapping.items() if k != "key_hash"} for row in rows]  # fmt: skip
 
 
 def revoke_key(conn: Connection, *, key_id: int) -> bool:

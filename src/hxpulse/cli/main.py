@@ -112,11 +112,23 @@ def keys_create(
             "--scope", help="track (write key, the default), read, write or admin; repeatable."
         ),
     ] = None,
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--origin",
+            help="A website allowed to send with this key from the browser"
+            " (https://shop.example); repeatable; the key may then only track.",
+        ),
+    ] = None,
 ) -> None:
     """Create a key; the key itself is printed once, alone on the last line."""
     with engine(ctx).begin() as conn:
-        info, secret = auth.create_key(conn, name=name, scopes=scope or ["track"])
+        info, secret = auth.create_key(
+            conn, name=name, scopes=scope or ["track"], origins=origin or []
+        )
     console.print(f"Created key {info.id} {info.name!r} with scopes {', '.join(info.scopes)}.")
+    if info.origins:
+        console.print(f"Browsers may send with it from {', '.join(info.origins)}.")
     console.print("Store it now: it is not shown again.")
     print(secret)
 
@@ -134,7 +146,9 @@ def keys_list(
         return
     for row in rows:
         state = "revoked" if row["revoked_at"] else "active"
-        console.print(f"{row['id']:>4}  {row['prefix']}…  {row['name']}  [{row['scopes']}] {state}")
+        origins = f"  from {' '.join(row['origins'])}" if row["origins"] else ""  # type: ignore[arg-type]
+        console.print(f"{row['id']:>4}  {row['prefix']}…  {row['name']}  [{row['scopes']}] {state}"
+                      f"{origins}", markup=False, soft_wrap=True)  # fmt: skip
 
 
 @keys.command("revoke")

@@ -5,18 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.deps import SettingsDep, basic_user, bearer_token, require_scope
 from hxpulse.errors import Invalid
 from hxpulse.events import intake, segment
+from hxpulse.events.browser import SHORT_PATHS, allowed_origin
 from hxpulse.events.schemas import EventCreate, IngestResult
 from hxpulse.web.body import read_json
 
 _OPTIONAL_MOMENT: TypeAdapter[datetime | None] = TypeAdapter(datetime | None)
-tracking = APIRouter(prefix="/v1", tags=["tracking (Segment-compatible)"])
+tracking = APIRouter(
+    prefix="/v1",
+    tags=["tracking (Segment-compatible)"],
+    dependencies=[Depends(allowed_origin)],  # a web page's origin must be one its key lists
+)
 router = APIRouter(prefix="/api", tags=["events"])
 
 
@@ -90,12 +95,18 @@ def _single(kind: str) -> Any:
 
 for _kind in ("track", "identify", "alias", "page", "screen", "group"):
     tracking.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"])
+# analytics.js (in browsers) posts the same calls to /v1/t, /v1/i, … and batches to /v1/b
+for _letter, _kind in SHORT_PATHS.items():
+    tracking.add_api_route(f"/{_letter}", _single(_kind), methods=["POST"], include_in_schema=False)
 
 
 @tracking.post("/batch")
 async def segment_batch(request: Request, settings: SettingsDep) -> Any:
     """Record a Segment batch (up to 500 KB, 32 KB a message); a 200 means it is committed."""
     return await _track_calls(request, settings, None)
+
+
+tracking.add_api_route("/b", segment_batch, methods=["POST"], include_in_schema=False)
 
 
 @router.post("/events")

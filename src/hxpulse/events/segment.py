@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,7 +54,7 @@ def to_event(
         raise Invalid("event: a track call needs the event name")
     traits = _traits(msg, kind, context)
     if kind == "identify":
-        properties = dict(msg.traits or {})
+        properties = dict(_identify_traits(msg, context))
     elif kind == "group":
         if msg.groupId is None:
             raise Invalid("groupId: a group call needs groupId")
@@ -88,9 +88,9 @@ def _identities(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> list
         if msg.previousId is None or msg.userId is None:
             raise Invalid("previousId, userId: an alias call needs both")
         keys.append(("previous_id", _plain("previousId", msg.previousId)))
-    if msg.userId is not None:
+    if _given(msg.userId):  # RudderStack's JavaScript SDK sends "" before identify
         keys.append(("user_id", _plain("userId", msg.userId)))
-    if msg.anonymousId is not None:
+    if _given(msg.anonymousId):
         keys.append(("anonymous_id", _plain("anonymousId", msg.anonymousId)))
     if not keys:
         raise Invalid("userId, anonymousId: every call needs userId or anonymousId")
@@ -105,6 +105,10 @@ def _identities(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> list
     return list(dict.fromkeys(keys))
 
 
+def _given(value: Id | None) -> TypeGuard[Id]:
+    return value is not None and value != ""
+
+
 def _plain(field: str, value: Id) -> str:
     return _checked(field, "user_id", value)
 
@@ -117,11 +121,20 @@ def _checked(field: str, kind: str, value: object) -> str:
 
 
 def _traits(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> dict[str, Any] | None:
-    traits = dict(msg.traits or {}) if kind == "identify" else {}
+    traits = dict(_identify_traits(msg, context)) if kind == "identify" else {}
     consent = context.get("consent")
     if isinstance(consent, dict) and isinstance(consent.get("categoryPreferences"), dict):
         traits.setdefault("consent", consent["categoryPreferences"])
     return traits or None
+
+
+def _identify_traits(msg: SegmentMessage, context: dict[str, Any]) -> dict[str, Any]:
+    """An identify call's traits: Segment sends them as `traits`, RudderStack's JavaScript SDK
+    as `context.traits`."""
+    if msg.traits is not None:
+        return msg.traits
+    found = context.get("traits")
+    return found if isinstance(found, dict) else {}
 
 
 def _occurred_at(msg: SegmentMessage, received: datetime, batch_sent: datetime | None) -> datetime:
@@ -155,7 +168,9 @@ def _channel(
 
 
 def _value(properties: dict[str, Any]) -> float | None:
-    for key in ("revenue", "value", "total"):
+    # Segment's spec: `revenue` is what the order earns (without shipping and tax), `total` the
+    # whole order, `value` an abstract worth of events without revenue; the first one set counts
+    for key in ("revenue", "total", "value"):
         raw = properties.get(key)
         if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
             return float(raw)

@@ -4,8 +4,9 @@ A customer's stage at a moment is the highest stage (in `[journey] stages` order
 conditions all hold over the events up to that moment (and, for a `satisfied` stage, with no
 unresolved negative experience and a last NPS answer that is not a detractor's). Stages are
 evaluated at the moments of the customer's *stage-relevant* events (types named in a condition,
-NPS and detractor types, negative and resolving types of `[pulse] weights`), plus the
-customer's first event, which is their entry into the journey.
+NPS and detractor types, negative and resolving types of `[pulse] weights`, and the aliases of
+all of them in `[pulse] aliases`), plus the customer's first event, which is their entry into
+the journey.
 
 `stage_timeline` replays one customer's events in time order and is the definition; the live
 path (`update`, in the ingest transaction) and `rebuild` both write what it returns, so late
@@ -24,7 +25,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection, Table, case, delete, func, select
 from sqlalchemy.sql import ColumnElement
 
-from hxpulse.config import JourneySettings, Live
+from hxpulse.config import JourneySettings, Live, PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
 from hxpulse.errors import Invalid, NotFound
@@ -96,7 +97,9 @@ class Rules:
     index: dict[str, int]  # stage name -> its place
 
     @classmethod
-    def of(cls, journey: JourneySettings) -> Rules:
+    def of(cls, journey: JourneySettings, pulse: PulseSettings | None = None) -> Rules:
+        """Compile `journey`; with `pulse`, a condition on a type also counts its aliases."""
+        names = pulse.names_of if pulse is not None else sorted
         keys: dict[tuple[frozenset[str], float | None], int] = {}
         for rule in journey.stages:
             for condition in rule.when:
@@ -106,7 +109,7 @@ class Rules:
         plain = sum(1 for _, days in ordered if days is None)
         by_type: dict[str, list[int]] = {}
         for (types, _), n in counter.items():
-            for event_type in types:
+            for event_type in names(types):
                 by_type.setdefault(event_type, []).append(n)
         stages = []
         for index, rule in enumerate(journey.stages):
@@ -118,7 +121,8 @@ class Rules:
             windows=tuple(timedelta(days=days) for _, days in ordered if days is not None),
             descending=tuple(reversed(stages[1:])),
             by_type={t: tuple(ids) for t, ids in by_type.items()},
-            nps=frozenset(journey.nps_events), detractors=frozenset(journey.detractor_events),
+            nps=frozenset(names(journey.nps_events)),
+            detractors=frozenset(names(journey.detractor_events)),
             index={name: n for n, name in enumerate(journey.stage_names)},
         )  # fmt: skip
 
@@ -254,12 +258,12 @@ def plan_of(live: Live) -> Plan:
         return found[1]
     if len(_PLANS) > 64:
         _PLANS.clear()
-    rules = rules_of(live.journey)
-    weights = live.pulse.weights
-    negative = frozenset(t for t, w in weights.items() if w.negative)
+    rules = Rules.of(live.journey, live.pulse)  # the types named and their aliases
+    weights, names = live.pulse.weights, live.pulse.names_of
+    negative = frozenset(names(t for t, w in weights.items() if w.negative))
     relevant = frozenset(
         set(rules.by_type) | rules.nps | rules.detractors | negative
-        | {t for t, w in weights.items() if w.resolves}
+        | set(names(t for t, w in weights.items() if w.resolves))
     )  # fmt: skip
     literals = ", ".join(_literal(t) for t in sorted(relevant)) or "''"
     plan = Plan(rules, relevant, negative, literals)

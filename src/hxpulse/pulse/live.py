@@ -65,9 +65,9 @@ def tally(
     multiplier = settings.negative_multiplier
     result = Tally()
     changes = result.changes
-    weights, reference = settings.weights, settings.value_reference
+    by_name, reference = settings.weight_by_name, settings.value_reference  # aliases included
     for event, customer_id in zip(events, owners, strict=True):
-        mapped = weights.get(event.type)
+        mapped = by_name.get(event.type)
         if mapped is None or mapped.weight == 0:
             continue
         weight = mapped.weight

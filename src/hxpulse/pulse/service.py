@@ -40,7 +40,8 @@ def event_weight(settings: PulseSettings, event: EventIn) -> tuple[EventWeight, 
 
 
 def resolving_types(settings: PulseSettings) -> list[str]:
-    return sorted(t for t, w in settings.weights.items() if w.resolves)
+    """The names of events that resolve a negative experience (their aliases included)."""
+    return settings.names_of(t for t, w in settings.weights.items() if w.resolves)
 
 
 def log_query(settings: PulseSettings) -> Select[Any]:

@@ -193,7 +193,8 @@ class Compiler:
         spec = node.event
         wheres: list[ColumnElement[bool]] = []
         if (types := spec.types()) is not None:
-            wheres.append(e.type == types[0] if len(types) == 1 else e.type.in_(types))
+            names = self.live.pulse.names_of(types)  # "purchase" is also "Order Completed"
+            wheres.append(e.type == names[0] if len(names) == 1 else e.type.in_(names))
         if spec.within_days is not None:
             wheres.append(e.occurred_at >= self.now - timedelta(days=spec.within_days))
         if (channels := spec.channels()) is not None:

@@ -112,7 +112,8 @@ def due(conn: Connection, settings: Settings, survey: dict[str, Any], now: datet
     ids: list[int] = []
     if survey["trigger_event"]:
         query = select(events_t.c.id, events_t.c.customer_id).where(
-            events_t.c.id > survey["trigger_cursor"], events_t.c.type == survey["trigger_event"]
+            events_t.c.id > survey["trigger_cursor"],
+            events_t.c.type.in_(settings.pulse.names_of([survey["trigger_event"]])),
         )
         if survey["department"]:
             query = query.where(events_t.c.department == survey["department"])

@@ -28,6 +28,7 @@ from hxpulse.db.migrate import ensure_current
 from hxpulse.deps import LoginRequired
 from hxpulse.errors import HXError
 from hxpulse.events import api as events_api
+from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
@@ -38,6 +39,7 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
+from hxpulse.web.cors import TrackingCORS
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -75,11 +77,12 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.environment == "production",
     )
+    app.add_middleware(TrackingCORS, prefixes=events_browser.CORS_PREFIXES)  # tracking only
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
-    routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router,
-               segments_api.router, surveys_api.router)  # fmt: skip
+    routers = (events_api.tracking, events_browser.router, events_api.router, pulse_api.router,
+               customers_api.router, segments_api.router, surveys_api.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
     pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router,
