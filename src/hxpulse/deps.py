@@ -8,11 +8,12 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Connection, Engine
 
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
+from hxpulse.db.base import MAX_ID
 from hxpulse.errors import Forbidden, HXError, Unauthorized
 from hxpulse.web import csrf
 
@@ -35,6 +36,7 @@ def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connect
         yield conn
 
 
+DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id, 1 to 2^63 - 1.")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnDep = Annotated[Connection, Depends(get_conn)]

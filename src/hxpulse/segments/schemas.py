@@ -37,6 +37,7 @@ from pydantic import (
 from hxpulse.config import Live
 from hxpulse.errors import Invalid
 from hxpulse.events.models import CHANNELS
+from hxpulse.events.moments import to_utc
 
 Op = Literal["eq", "ne", "in", "lt", "lte", "gt", "gte", "contains", "exists"]
 ORDER_OPS = ("lt", "lte", "gt", "gte")
@@ -123,9 +124,10 @@ def _moment(value: object) -> str | dict[str, float]:
         return {"days_ago": days}
     if isinstance(value, str):
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date or time") from None
+        to_utc(parsed)  # raises OutOfRange (a ValueError) past what UTC can hold
         return value
     raise ValueError('expected an ISO 8601 time or {"days_ago": N}')
 

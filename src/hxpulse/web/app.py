@@ -10,7 +10,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -38,6 +38,7 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
+from hxpulse.web.text import plain_request
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         title="HX Pulse",
         summary="Customer-experience platform: profiles, pulse, surveys, closed loops.",
+        dependencies=[Depends(plain_request)],  # no NUL in the path, query or declared forms
     )
     app.state.settings = settings
     app.state.secret = secret  # signs session cookies and (salted apart) survey links
@@ -145,4 +147,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         body = {"success": False, "code": "internal", "message": "internal error; see the log"}
-        return _render_error(request, 500, body)
+        response = _render_error(request, 500, body)
+        # the server drops the connection after an unexpected error: say so, so that a
+        # keep-alive client opens a new one instead of writing into a closed socket
+        response.headers["connection"] = "close"
+        return response
