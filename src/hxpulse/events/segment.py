@@ -92,7 +92,7 @@ def _identities(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> list
     if msg.userId is not None:
         keys.append(("user_id", _plain("userId", msg.userId)))
     if msg.anonymousId is not None:
-        keys.append(("anonymous_id", _plain("anonymousId", msg.anonymousId)))
+        keys.append(("anonymous_id", _checked("anonymousId", "anonymous_id", msg.anonymousId)))
     if not keys:
         raise Invalid("userId, anonymousId: every call needs userId or anonymousId")
     for source in (msg.traits if kind == "identify" else None, context.get("traits")):
