@@ -187,7 +187,7 @@ def test_json_nested_within_the_limit_is_stored(
     # the body, the batch list, the message and its properties are 4 levels
     nested: Any = "deep"
     for _ in range(60):
-        nested = {"a": nested, "s": "[{\\\"}]"}  # brackets inside strings do not count
+        nested = {"a": nested, "s": '[{\\"}]'}  # brackets inside strings do not count
     answer = segment(client, write_key, {"batch": [bad(properties=nested)]})
     assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text
     assert stored_events(client, api_key, "b") == 1

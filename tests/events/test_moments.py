@@ -37,9 +37,13 @@ def test_offsets_at_the_ends_of_the_calendar_do_not_overflow() -> None:
 
 
 def test_bounds_are_1970_and_a_day_after_receipt() -> None:
-    assert check_moment(datetime(1970, 1, 1, tzinfo=UTC), "t", NOW) == datetime(1970, 1, 1, tzinfo=UTC)
+    assert check_moment(datetime(1970, 1, 1, tzinfo=UTC), "t", NOW) == datetime(
+        1970, 1, 1, tzinfo=UTC
+    )
     assert check_moment(NOW + timedelta(days=1), "t", NOW) == NOW + timedelta(days=1)
-    with pytest.raises(Invalid, match="^t: 1969-12-31T23:59:59Z is before 1970-01-01, the earliest"):
+    with pytest.raises(
+        Invalid, match="^t: 1969-12-31T23:59:59Z is before 1970-01-01, the earliest"
+    ):
         check_moment(datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), "t", NOW)
     with pytest.raises(Invalid, match="more than a day after it was received"):
         check_moment(NOW + timedelta(days=1, seconds=1), "t", NOW)
