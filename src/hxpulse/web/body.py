@@ -66,7 +66,8 @@ def nests_deeper(text: bytes, limit: int = MAX_DEPTH) -> bool:
     for _ in range(limit):
         if not brackets:
             return False
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        # one level a pass: every innermost pair, marked first so none forms a new pair
+        brackets = brackets.replace(b"[]", b"-").replace(b"{}", b"-").replace(b"-", b"")
     return bool(brackets)
 
 
