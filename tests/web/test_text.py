@@ -4,14 +4,22 @@ naming where it is, on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from hxpulse.auth import service as auth
+from hxpulse.config import Settings
+from hxpulse.web.app import create_app
 from hxpulse.web.text import nul_path
 
 HTML = {"accept": "text/html"}
+
+
+class Note(BaseModel):
+    text: str
 
 
 def test_nul_path_names_the_first_place() -> None:
@@ -70,3 +78,17 @@ def test_nul_in_forms_is_400_naming_the_field(client: TestClient, engine: Engine
     listing = client.get("/customers?q=%00", headers=HTML)
     assert listing.status_code == 400 and "q: text contains a NUL character" in listing.text
     assert client.get("/api/segments", headers=HTML).status_code == 200  # still signed in
+
+
+def test_nul_in_a_body_fastapi_parses_itself(tmp_path: Path) -> None:
+    """Routes that declare a model take their body from FastAPI: the rule holds for them too."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 't.db'}", environment="test"))
+
+    @app.post("/api/test-only-note")
+    def note(body: Note) -> dict[str, str]:
+        return {"text": body.text}
+
+    with TestClient(app) as client:
+        assert client.post("/api/test-only-note", json={"text": "ok"}).json() == {"text": "ok"}
+        refused = client.post("/api/test-only-note", json={"text": "a\u0000"})
+        assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "text"

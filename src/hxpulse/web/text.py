@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import Request, params
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
@@ -59,8 +60,9 @@ def checked_form(form: FormData) -> FormData:
 
 
 async def plain_request(request: Request) -> None:
-    """Refuse a NUL in the path, a query parameter, or a form the route declares (`Form()`);
-    FastAPI has parsed such a form already, so this reads nothing the route would not."""
+    """Refuse a NUL in the path, a query parameter, or a body the route declares (`Form()` or
+    a model); FastAPI has read such a body already, so this reads nothing the route would not
+    (bodies the routes read themselves are checked where they read them)."""
     for name, value in request.path_params.items():
         refuse_nul({name: value})
     if NUL in request.scope.get("path", ""):
@@ -68,9 +70,16 @@ async def plain_request(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         refuse_nul({name: value})
     route = request.scope.get("route")
-    if isinstance(route, APIRoute) and route.body_field is not None:
-        if isinstance(route.body_field.field_info, params.Form):
-            checked_form(await request.form())
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return
+    if isinstance(route.body_field.field_info, params.Form):
+        checked_form(await request.form())
+    elif b"\\u0000" in (raw := await request.body()):  # JSON writes a NUL as \u0000
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return  # not JSON: FastAPI has answered it already
+        refuse_nul(body)
 
 
 def _join(where: str, key: str) -> str:
