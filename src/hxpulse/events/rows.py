@@ -113,12 +113,14 @@ def _csv_row(
     header: list[str], first: Line, take: Callable[[], Line | None], pending: deque[Line]
 ) -> Row:
     """The row starting at `first`, reading more lines while a quoted cell is open."""
-    number = first[0]
     record = [first]
+    if b'"' not in first[1]:  # the usual row: one line, no quoted cell, cells split at commas
+        text = _text(first[1])
+        return _checked_row(header, record, pending, text, _line_end(text).split(","))
     while True:
         text = "".join(_text(data) for _, data in record)
         try:
-            cells = next(csv.reader(io.StringIO(text, newline=""), strict=True), [])
+            cells = next(csv.reader(io.StringIO(text, newline="\n"), strict=True), [])
             break
         except csv.Error as exc:
             if "unexpected end of data" not in str(exc):
@@ -129,17 +131,25 @@ def _csv_row(
                 f"within {MAX_ROW_LINES} lines")  # fmt: skip
             return _set_aside_first(record, pending, f"the quote does not close {reach}")
         record.append(more)
-    shown = _shown(text)
+    return _checked_row(header, record, pending, text, cells)
+
+
+def _checked_row(
+    header: list[str], record: list[Line], pending: deque[Line], text: str, cells: list[str]
+) -> Row:
+    """The row of `record` (its `text`, split into `cells`), or what is wrong with it."""
+    number = record[0][0]
     if len(cells) != len(header):
         problem = f"{len(cells)} cells where the header has {len(header)} columns"
         if len(record) > 1:  # most likely a quote that does not close where it should
             return _set_aside_first(record, pending, problem)
-        return Row(number, shown, problem=problem)
-    for column, cell in zip(header, cells, strict=True):
-        undecodable = _not_utf8(cell)
-        if undecodable is not None:
-            return Row(number, shown, problem=f"{column}: the cell is {undecodable}")
-    return Row(number, shown, fields=csv_fields(dict(zip(header, cells, strict=True))))
+        return Row(number, _shown(text), problem=problem)
+    if _not_utf8(text) is not None:  # name the first column holding the bytes
+        for column, cell in zip(header, cells, strict=True):
+            undecodable = _not_utf8(cell)
+            if undecodable is not None:
+                return Row(number, _shown(text), problem=f"{column}: the cell is {undecodable}")
+    return Row(number, _line_end(text), fields=csv_fields(dict(zip(header, cells, strict=True))))
 
 
 def _set_aside_first(record: list[Line], pending: deque[Line], problem: str) -> Row:
@@ -170,7 +180,12 @@ def _not_utf8(text: str) -> str | None:
     return None
 
 
+def _line_end(text: str) -> str:
+    """`text` without its line break."""
+    return text.removesuffix("\n").removesuffix("\r")
+
+
 def _shown(text: str) -> str:
     """The text as in the file for the rejects file: bytes that are not UTF-8 as `\\xNN`."""
-    raw = text.removesuffix("\n").removesuffix("\r").encode("utf-8", errors="surrogateescape")
+    raw = _line_end(text).encode("utf-8", errors="surrogateescape")
     return raw.decode("utf-8", errors="backslashreplace")
