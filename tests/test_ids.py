@@ -89,6 +89,10 @@ def test_pages_and_forms_with_ids_out_of_range(
         got = client.post(path.format(ref), data={"csrf_token": token, "name": "x", "into": ref},
                           headers=HTML)  # fmt: skip
         assert got.status_code in (400, 404, 422), (path, got.status_code)
+    into = "²" if ref == "%C2%B2" else ref
+    merge = client.post("/nps/themes/1/merge", data={"csrf_token": token, "into": into},
+                        headers=HTML)  # fmt: skip
+    assert merge.status_code == 400 and "into: choose the theme" in merge.text
     form = {"csrf_token": token, "name": "Recurring", "kind": "nps", "segment_id": HUGE,
             "every_days": "7"}  # fmt: skip
     made = client.post("/surveys/new", data=form, headers=HTML)

@@ -290,11 +290,11 @@ def rename_theme(theme_id: DbId, engine: EngineDep, _user: CurrentUser, form: Fo
 
 @router.post("/nps/themes/{theme_id}/merge")
 def merge_theme(theme_id: DbId, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
-    into = text(form, "into")
-    if not into.isdigit():
+    into = parse_id(text(form, "into"))
+    if into is None:
         raise Invalid(
             "into: choose the theme to merge into",
             errors=[{"field": "into", "message": "choose a theme"}],
         )
-    run_write(engine, lambda conn: themes.merge(conn, theme_id, int(into)))
+    run_write(engine, lambda conn: themes.merge(conn, theme_id, into))
     return _back(form)
