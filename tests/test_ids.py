@@ -97,3 +97,17 @@ def test_pages_and_forms_with_ids_out_of_range(
             "every_days": "7"}  # fmt: skip
     made = client.post("/surveys/new", data=form, headers=HTML)
     assert made.status_code == 400 and "9223372036854775807" in made.text
+
+
+def test_numbers_past_64_bits_in_segment_conditions(client: TestClient, api_key: str) -> None:
+    headers = {"authorization": f"Bearer {api_key}"}
+
+    def count(condition: dict[str, object]) -> int:
+        got = client.post("/api/segments/count", json={"definition": condition}, headers=headers)
+        assert got.status_code in (200, 400), got.text
+        return got.status_code
+
+    assert count({"trait": "age", "op": "gt", "value": 2**63}) == 200
+    assert count({"trait": "age", "op": "lt", "value": -(2**63) - 1}) == 200
+    assert count({"field": "pulse", "op": "gt", "value": 10**23}) == 200
+    assert count({"field": "open_negatives", "op": "gt", "value": 2**63}) == 400

@@ -106,11 +106,16 @@ def _as_list(value: object) -> list[Any]:
 def _number(value: object, *, integer: bool = False) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
-    if integer and not float(value).is_integer():
-        raise ValueError(f"expected a whole number, got {value!r}")
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError("expected a finite number")
-    return int(value) if integer else value
+    if integer and not float(value).is_integer():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    number = int(value) if integer else value
+    if isinstance(number, int) and not -(2**63) <= number < 2**63:  # no database holds it
+        if integer:
+            raise ValueError(f"{number} is beyond the whole numbers a database holds (±2^63)")
+        return float(number)
+    return number
 
 
 def _moment(value: object) -> str | dict[str, float]:
