@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Connection, Engine
 
 from hxpulse.audit.service import Who
 from hxpulse.auth import service as auth
 from hxpulse.auth.permissions import Actor, describe
 from hxpulse.config import Settings
+from hxpulse.db.base import MAX_ID
 from hxpulse.errors import Forbidden, HXError, Unauthorized
 from hxpulse.web import csrf
 
@@ -37,6 +38,7 @@ def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connect
         yield conn
 
 
+DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id, 1 to 2^63 - 1.")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnDep = Annotated[Connection, Depends(get_conn)]

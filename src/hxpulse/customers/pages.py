@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
+from hxpulse.deps import ConnDep, CurrentUser, DbId, SettingsDep
 from hxpulse.journey import service as journey
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.pulse import service as pulse_service
@@ -34,7 +34,7 @@ def customer_list(
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
-    request: Request, customer_id: int, conn: ConnDep, settings: SettingsDep, user: CurrentUser
+    request: Request, customer_id: DbId, conn: ConnDep, settings: SettingsDep, user: CurrentUser
 ) -> Response:
     live = queries.live_id(conn, customer_id)
     if live is not None and live != customer_id:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, or_, select
 from hxpulse.customers.identity import normalise
 from hxpulse.customers.models import IDENTITY_KINDS
 from hxpulse.customers.service import customers_t, events_t, identities_t, merges_t
+from hxpulse.db.base import parse_id
 from hxpulse.errors import Invalid, NotFound
 
 
@@ -27,7 +28,7 @@ def live_id(conn: Connection, customer_id: int) -> int | None:
 def find(conn: Connection, ref: str) -> int:
     """Return the customer named by `ref`: an internal id or any identity (email, phone, …)."""
     ref = ref.strip()
-    if ref.isdigit() and (found := live_id(conn, int(ref))) is not None:
+    if (number := parse_id(ref)) is not None and (found := live_id(conn, number)) is not None:
         return found
     kind, sep, value = ref.partition(":")
     candidates = [(kind, value)] if sep and kind in IDENTITY_KINDS else []

@@ -20,6 +20,19 @@ NAMING = {
 
 # BIGINT primary keys on PostgreSQL; INTEGER on SQLite so that they stay rowid aliases.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+MAX_ID = 2**63 - 1  # the largest id either database can hold: ids are 1..MAX_ID
+
+
+def parse_id(text: str) -> int | None:
+    """The row id that `text` spells in ASCII digits, or None: other digits (`²`, `٣`) and
+    numbers outside 1..MAX_ID name no row."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 JSONData = JSON().with_variant(JSONB(), "postgresql")
 
 

@@ -10,13 +10,14 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.deps import SettingsDep, basic_user, bearer_token, require_scope
-from hxpulse.errors import Invalid
+from hxpulse.errors import HXError, Invalid
 from hxpulse.events import intake, segment
 from hxpulse.events.browser import SHORT_PATHS, allowed_origin
+from hxpulse.events.moments import UtcMoment
 from hxpulse.events.schemas import EventCreate, IngestResult
 from hxpulse.web.body import read_json
 
-_OPTIONAL_MOMENT: TypeAdapter[datetime | None] = TypeAdapter(datetime | None)
+_OPTIONAL_MOMENT: TypeAdapter[datetime | None] = TypeAdapter(UtcMoment | None)
 tracking = APIRouter(
     prefix="/v1",
     tags=["tracking (Segment-compatible)"],
@@ -31,18 +32,27 @@ def _as_object(body: Any) -> dict[str, Any]:
     return body
 
 
-def _write_key(request: Request, body: dict[str, Any]) -> None:
+async def _authorised_body(request: Request, limit: int) -> dict[str, Any]:
+    """The body of a tracking call whose write key is good: a key in the Authorization header
+    is checked before the body is read; without one, the body must name a `writeKey`."""
     key = basic_user(request) or bearer_token(request)
-    if key is None and isinstance(body.get("writeKey"), str):
-        key = body["writeKey"]
-    require_scope(request, key, "track")
+    if key is not None:
+        require_scope(request, key, "track")
+        return _as_object(await read_json(request, limit))
+    try:
+        body = _as_object(await read_json(request, limit))
+    except HXError:
+        body = {}
+    written = body.get("writeKey")
+    require_scope(request, written if isinstance(written, str) else None, "track")
+    return body
 
 
 def _sent_at(body: dict[str, Any]) -> datetime | None:
     try:
         return _OPTIONAL_MOMENT.validate_python(body.get("sentAt"))
-    except ValidationError:
-        raise Invalid("sentAt: not a valid ISO 8601 timestamp") from None
+    except ValidationError as exc:
+        raise Invalid(f"sentAt: {exc.errors()[0]['msg']}") from None
 
 
 async def _answer(request: Request, checked: intake.Checked, total: int) -> dict[str, Any]:
@@ -62,8 +72,7 @@ async def _answer(request: Request, checked: intake.Checked, total: int) -> dict
 
 async def _track_calls(request: Request, settings: Any, kind: str | None) -> dict[str, Any]:
     limit = settings.max_batch_bytes if kind is None else settings.max_message_bytes
-    body = _as_object(await read_json(request, limit))
-    _write_key(request, body)
+    body = await _authorised_body(request, limit)
     received = datetime.now(UTC)
     sent_at = _sent_at(body)
     if kind is None:
@@ -79,7 +88,7 @@ async def _track_calls(request: Request, settings: Any, kind: str | None) -> dic
         return segment.to_event(msg, kind=msg.type, received_at=received, sent_at=sent_at)
 
     checked = intake.check_all(
-        items, segment.SegmentMessage, convert, max_bytes=settings.max_message_bytes
+        items, segment.SegmentMessage, convert, max_bytes=settings.max_message_bytes, now=received
     )
     return await _answer(request, checked, len(items))
 
@@ -122,5 +131,6 @@ async def create_events(request: Request, settings: SettingsDep) -> Any:
         EventCreate,
         lambda e: e.to_event(source="api"),
         max_bytes=settings.max_message_bytes,
+        now=datetime.now(UTC),
     )
     return await _answer(request, checked, len(items))

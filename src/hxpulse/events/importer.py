@@ -8,18 +8,20 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from hxpulse.config import Live
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
+from hxpulse.events.rows import Row, csv_rows, jsonl_rows
 from hxpulse.events.schemas import EventCreate, EventIn, stable_message_id
 from hxpulse.events.service import DEFAULT_LIVE, ingest
+from hxpulse.web.text import refuse_nul
 
 BATCH = 5000
 IDENTITY_COLUMNS = ("user_id", "email", "phone", "anonymous_id")
@@ -57,66 +59,22 @@ def check_header(header: list[str]) -> None:
         )
 
 
-def csv_fields(row: dict[str, str]) -> dict[str, Any]:
-    """Return the event fields of one CSV row (empty cells are absent)."""
-    fields: dict[str, Any] = {}
-    properties: dict[str, str] = {}
-    for column, cell in row.items():
-        if cell is None or cell == "":
-            continue
-        if column.startswith("properties."):
-            properties[column[11:]] = cell
-        else:
-            fields[column] = cell
-    if properties:
-        fields["properties"] = properties
-    return fields
-
-
-def csv_rows(
-    handle: io.TextIOWrapper, check: Callable[[list[str]], None] = check_header
-) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line, fields) of each CSV row, or (line, reason) for a malformed one; `check` refuses
-    a bad header (line 1)."""
-    reader = csv.DictReader(handle, strict=True)
-    check(list(reader.fieldnames or []))
-    line = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield reader.line_num, f"not valid CSV: {exc}"
-            continue
-        line = reader.line_num
-        if None in row:
-            yield line, f"{len(row[None])} more cells than the header has columns"
-            continue
-        yield line, csv_fields(row)
-
-
-def jsonl_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    for line, text in enumerate(handle, start=1):
-        if not text.strip():
-            continue
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            yield line, f"not valid JSON: {exc}"
-            continue
-        yield line, value if isinstance(value, dict) else "each line must be a JSON object"
-
-
-def to_event(fields: dict[str, Any]) -> EventIn:
-    """Validate one row's fields; without a message id, one is derived from the row."""
+def to_event(fields: dict[str, Any], *, now: datetime | None = None) -> EventIn:
+    """Validate one row's fields (moments against `now`, the start of the import); without a
+    message id, one is derived from the row."""
+    refuse_nul(fields)
     if "message_id" not in fields:
         fields = {**fields, "message_id": stable_message_id("row", fields)}
     try:
-        event = EventCreate.model_validate(fields)
+        event = EventCreate.model_validate(fields, context={"now": now or datetime.now(UTC)})
     except ValidationError as exc:
         raise Invalid(describe(exc)) from None
     return event.to_event(source="import", id_prefix="row")
+
+
+def rows_of(raw: IO[bytes], path: Path, check: Callable[[list[str]], None]) -> Iterator[Row]:
+    """The rows of `path`, read as CSV (its header checked by `check`) or as JSONL."""
+    return csv_rows(raw, check) if path.suffix.lower() == ".csv" else jsonl_rows(raw)
 
 
 def import_events(
@@ -177,19 +135,18 @@ def _read(
 ) -> None:
     """Parse `path` into batches of valid events, setting bad rows aside (runs in a thread)."""
     try:
+        now = datetime.now(UTC)
         with path.open("rb") as raw:
-            handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            rows = csv_rows(handle) if path.suffix.lower() == ".csv" else jsonl_rows(handle)
             batch: list[EventIn] = []
             count = 0
-            for line, fields in rows:
+            for row in rows_of(raw, path, check_header):
                 count += 1
                 try:
-                    if isinstance(fields, str):
-                        raise Invalid(fields)
-                    batch.append(to_event(fields))
+                    if row.fields is None:
+                        raise Invalid(row.problem or "not a row")
+                    batch.append(to_event(row.fields, now=now))
                 except HXError as exc:
-                    rejected.add(line, exc.message, fields)
+                    rejected.add(row.line, exc.message, row.text)
                 if len(batch) >= batch_size:
                     if stop.is_set():
                         return  # the importing thread gave up
@@ -211,7 +168,8 @@ def _drain(parsed: queue.Queue[_Parsed | BaseException | None], reader: threadin
 
 
 class Rejects:
-    """FILE.rejects.csv, opened on the first bad row: line, reason, and the row's data."""
+    """FILE.rejects.csv, opened on the first bad row: the line the row starts on, the reason
+    (naming the column), and the row's text as in the file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -222,13 +180,13 @@ class Rejects:
     def __enter__(self) -> Rejects:
         return self
 
-    def add(self, line: int, reason: str, fields: dict[str, Any] | str) -> None:
+    def add(self, line: int, reason: str, text: str) -> None:
+        """Set aside the row starting on `line`, why, and its text as in the file."""
         if self._writer is None:
             self._file = self.path.open("w", newline="", encoding="utf-8")
             self._writer = csv.writer(self._file)
             self._writer.writerow(["line", "reason", "data"])
-        data = fields if isinstance(fields, str) else orjson.dumps(fields).decode()
-        self._writer.writerow([line, reason, data])
+        self._writer.writerow([line, reason, text])
         self.count += 1
 
     def __exit__(self, *exc: object) -> None:

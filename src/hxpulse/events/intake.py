@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from hxpulse.errors import HXError
 from hxpulse.events.schemas import EventIn
+from hxpulse.web.text import refuse_nul
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,14 +40,20 @@ def check_all(
     convert: Callable[[M], EventIn],
     *,
     max_bytes: int | None = None,
+    now: datetime | None = None,
 ) -> Checked:
-    """Validate each item with `model`, convert it, and report each failure by its index."""
+    """Validate each item with `model` (its moments checked against `now`, the moment of
+    receipt), convert it, and report each failure by its index."""
     checked = Checked()
+    context = {"now": now} if now is not None else None
     for index, item in enumerate(items):
         try:
-            if max_bytes is not None and len(orjson.dumps(item)) > max_bytes:
+            dumped = orjson.dumps(item)
+            if max_bytes is not None and len(dumped) > max_bytes:
                 raise HXError(f"message is larger than {max_bytes} bytes")
-            checked.events.append(convert(model.model_validate(item)))
+            if b"\\u0000" in dumped:  # orjson writes a NUL as \u0000: look closer
+                refuse_nul(item)
+            checked.events.append(convert(model.model_validate(item, context=context)))
         except ValidationError as exc:
             checked.rejected.append({"index": index, "message": describe(exc)})
         except HXError as exc:

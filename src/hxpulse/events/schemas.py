@@ -5,17 +5,40 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from hxpulse.customers.identity import normalise
 from hxpulse.errors import Invalid
+from hxpulse.events.moments import Moment, to_utc
 
 Channel = Literal["web", "app", "email", "social", "phone", "chat", "store", "other"]
 IdentityKey = tuple[str, str]
+MAX_AMOUNT = 1e12  # the largest absolute value (revenue, total, value) an event may carry
+
+
+def amount_problem(value: float) -> str | None:
+    """Why `value` cannot be an event's amount (not finite, or beyond ±MAX_AMOUNT), or None."""
+    if not math.isfinite(value):
+        return "must be a finite number"
+    if abs(value) > MAX_AMOUNT:
+        return f"{value:g} is beyond the largest amount accepted, ±{MAX_AMOUNT:g}"
+    return None
+
+
+def _amount(value: float) -> float:
+    problem = amount_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("amount", problem)
+    return value
+
+
+Amount = Annotated[float, AfterValidator(_amount)]
+"""An event's value: finite and at most MAX_AMOUNT either way."""
 
 
 @dataclass(slots=True)
@@ -31,7 +54,7 @@ class EventIn:
     source: str = "api"
     name: str | None = None
     department: str | None = None
-    value: float | None = None
+    value: Amount | None = None
     currency: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] | None = None
@@ -57,8 +80,9 @@ def stable_message_id(prefix: str, payload: dict[str, Any]) -> str:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """Return `moment` in UTC; a moment without a zone is taken to be UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """Return `moment` in UTC; a moment without a zone is taken to be UTC (raises
+    `moments.OutOfRange` for offsets that take it past what UTC can hold)."""
+    return to_utc(moment)
 
 
 class EventCreate(BaseModel):
@@ -67,7 +91,9 @@ class EventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     type: str = Field(min_length=1, max_length=200, description="What happened: `purchase`.")
-    occurred_at: datetime = Field(description="When it happened (ISO 8601; no zone means UTC).")
+    occurred_at: Moment = Field(
+        description="When it happened (ISO 8601; no zone means UTC), from 1970 to a day ahead."
+    )
     message_id: str | None = Field(None, min_length=1, max_length=200)
     user_id: str | None = Field(None, max_length=320)
     email: str | None = Field(None, max_length=320)
@@ -78,17 +104,10 @@ class EventCreate(BaseModel):
     channel: Channel = "other"
     department: str | None = Field(None, max_length=100)
     name: str | None = Field(None, max_length=200)
-    value: float | None = None
+    value: Amount | None = None
     currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
     properties: dict[str, Any] = Field(default_factory=dict)
     traits: dict[str, Any] | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("value must be a finite number")
-        return value
 
     def identity_keys(self) -> list[IdentityKey]:
         """Return the normalised identities this event names (raises Invalid on a bad one)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any, Literal, TypeGuard
 
@@ -11,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hxpulse.customers.identity import normalise
 from hxpulse.errors import Invalid
 from hxpulse.events.models import CHANNELS
-from hxpulse.events.schemas import EventIn, IdentityKey, as_utc, stable_message_id
+from hxpulse.events.moments import Moment, OutOfRange, UtcMoment, in_range
+from hxpulse.events.schemas import EventIn, IdentityKey, amount_problem, stable_message_id
 
 Kind = Literal["track", "identify", "alias", "page", "screen", "group"]
 Id = str | int
@@ -37,9 +37,10 @@ class SegmentMessage(BaseModel):
     traits: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     integrations: dict[str, Any] | None = None
-    timestamp: datetime | None = None
-    originalTimestamp: datetime | None = None  # noqa: N815
-    sentAt: datetime | None = None  # noqa: N815
+    timestamp: Moment | None = None
+    # clock readings of the sender: only their difference counts, so any moment UTC can hold
+    originalTimestamp: UtcMoment | None = None  # noqa: N815
+    sentAt: UtcMoment | None = None  # noqa: N815
     channel: str | None = None
 
 
@@ -91,7 +92,7 @@ def _identities(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> list
     if _given(msg.userId):  # RudderStack's JavaScript SDK sends "" before identify
         keys.append(("user_id", _plain("userId", msg.userId)))
     if _given(msg.anonymousId):
-        keys.append(("anonymous_id", _plain("anonymousId", msg.anonymousId)))
+        keys.append(("anonymous_id", _checked("anonymousId", "anonymous_id", msg.anonymousId)))
     if not keys:
         raise Invalid("userId, anonymousId: every call needs userId or anonymousId")
     for source in (msg.traits if kind == "identify" else None, context.get("traits")):
@@ -99,9 +100,13 @@ def _identities(msg: SegmentMessage, kind: str, context: dict[str, Any]) -> list
             for field, ident in (("email", "email"), ("phone", "phone")):
                 if source.get(field):
                     keys.append((ident, _checked(f"traits.{field}", ident, source[field])))
-    for item in context.get("externalIds") or []:
+    external = context.get("externalIds")
+    for n, item in enumerate(external if isinstance(external, list) else []):
         if isinstance(item, dict) and item.get("id") and item.get("type"):
-            keys.append(("external_id", f"{item['type']}:{item['id']}"))
+            where = f"context.externalIds[{n}]"
+            kind = _checked(f"{where}.type", "external_id", item["type"])
+            ident = _checked(f"{where}.id", "external_id", item["id"])
+            keys.append(("external_id", _checked(where, "external_id", f"{kind}:{ident}")))
     return list(dict.fromkeys(keys))
 
 
@@ -138,14 +143,44 @@ def _identify_traits(msg: SegmentMessage, context: dict[str, Any]) -> dict[str, 
 
 
 def _occurred_at(msg: SegmentMessage, received: datetime, batch_sent: datetime | None) -> datetime:
-    if msg.timestamp is not None:
-        return as_utc(msg.timestamp)
-    sent = msg.sentAt or batch_sent
-    if msg.originalTimestamp is not None and sent is not None:
-        return as_utc(received - (as_utc(sent) - as_utc(msg.originalTimestamp)))
-    if msg.originalTimestamp is not None:
-        return as_utc(msg.originalTimestamp)
-    return received
+    """`timestamp`; else `originalTimestamp` corrected for the sender's clock by `sentAt`
+    (received − (sentAt − originalTimestamp)); else the moment of receipt."""
+    original, sent = msg.originalTimestamp, msg.sentAt or batch_sent
+    if msg.timestamp is not None or original is None:
+        return msg.timestamp or received
+    if sent is None:
+        return _accepted("originalTimestamp", original, received)
+    try:
+        corrected = received - (sent - original)
+    except OverflowError:  # far apart: the result is outside what a datetime holds
+        corrected = None
+    if corrected is None or not _accepted_or_none(corrected, received):
+        raise Invalid(
+            f"originalTimestamp, sentAt: {_iso(original)} sent at {_iso(sent)} and received at "
+            f"{_iso(received)} puts the event at "
+            f"{_iso(corrected) if corrected else 'a date no calendar holds'}, outside the moments "
+            "accepted (1970-01-01T00:00:00Z to a day after receipt)"
+        )
+    return corrected
+
+
+def _accepted(field: str, moment: datetime, received: datetime) -> datetime:
+    try:
+        return in_range(moment, received)
+    except OutOfRange as exc:
+        raise Invalid(f"{field}: {exc}") from None
+
+
+def _accepted_or_none(moment: datetime, received: datetime) -> bool:
+    try:
+        in_range(moment, received)
+    except OutOfRange:
+        return False
+    return True
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _channel(
@@ -168,13 +203,18 @@ def _channel(
 
 
 def _value(properties: dict[str, Any]) -> float | None:
-    # Segment's spec: `revenue` is what the order earns (without shipping and tax), `total` the
-    # whole order, `value` an abstract worth of events without revenue; the first one set counts
+    """The first number among revenue, total and value (Segment's spec: `revenue` is what the
+    order earns, without shipping and tax; `total` the whole order; `value` an abstract worth of
+    events without revenue); any of them beyond the amount cap refuses the message."""
+    found: float | None = None
     for key in ("revenue", "total", "value"):
         raw = properties.get(key)
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-            return float(raw)
-    return None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            problem = amount_problem(float(raw))
+            if problem is not None:
+                raise Invalid(f"properties.{key}: {problem}")
+            found = float(raw) if found is None else found
+    return found
 
 
 def _currency(raw: object) -> str | None:

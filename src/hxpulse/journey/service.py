@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, cast
 
@@ -29,6 +29,7 @@ from hxpulse.config import JourneySettings, Live, PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
 from hxpulse.errors import Invalid, NotFound
+from hxpulse.events import moments
 from hxpulse.events.models import CHANNELS
 from hxpulse.events.schemas import EventIn
 from hxpulse.journey import overlays
@@ -746,14 +747,20 @@ def _parse_moment(
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(0), tzinfo=UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
         errors.append({"field": name, "message": f"{text[:40]!r} is not a date (YYYY-MM-DD)"
                                                  " or an ISO 8601 moment"})  # fmt: skip
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:  # the range every moment taken in has (events.moments)
+        if len(text) == 10:
+            moment = moments.start_of(moments.check_day(day, name))
+            return moment + timedelta(days=1) if end_of_day else moment
+        return moments.check_moment(parsed, name)
+    except Invalid as exc:
+        errors.extend(exc.errors)
+        return None
 
 
 def check_filters(channel: str | None, department: str | None) -> tuple[str | None, str | None]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, Reader, SettingsDep
-from hxpulse.events.schemas import as_utc
+from hxpulse.events.moments import Moment
 from hxpulse.pulse import service
 
 router = APIRouter(prefix="/api", tags=["pulse"])
@@ -29,14 +29,14 @@ def customer_pulse_history(
     conn: ConnDep,
     settings: SettingsDep,
     _who: Reader,
-    start: datetime | None = Query(None, description="Default: the customer's first event."),
-    end: datetime | None = Query(None, description="Default: now."),
+    start: Moment | None = Query(None, description="Default: the customer's first event."),
+    end: Moment | None = Query(None, description="Default: now."),
     points: int = Query(120, ge=2, le=2000),
 ) -> dict[str, Any]:
     """The pulse curve over a window, reconstructed from the customer's events."""
     customer_id = queries.find(conn, ref)
-    until = as_utc(end) if end else datetime.now(UTC)
-    since = as_utc(start) if start else None
+    until = end or datetime.now(UTC)
+    since = start
     curve = service.history(
         conn, settings.pulse, customer_id=customer_id, start=since, end=until, points=points
     )

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hxpulse.deps import (
     ConnDep,
+    DbId,
     EngineDep,
     Reader,
     SettingsDep,
@@ -95,7 +96,7 @@ def _reader(request: Request) -> None:
 
 @router.get("/{segment_id}")
 def get_segment(
-    segment_id: int, conn: ConnDep, settings: SettingsDep, _who: Reader
+    segment_id: DbId, conn: ConnDep, settings: SettingsDep, _who: Reader
 ) -> dict[str, Any]:
     """One segment with its live member count."""
     found = service.get(conn, segment_id)
@@ -105,7 +106,7 @@ def get_segment(
 
 @router.put("/{segment_id}")
 async def update_segment(
-    segment_id: int, request: Request, engine: EngineDep, settings: SettingsDep
+    segment_id: DbId, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> Any:
     """Replace a segment's name, description and definition."""
     await run_in_threadpool(check_writer, request)
@@ -126,7 +127,7 @@ async def update_segment(
 
 
 @router.delete("/{segment_id}", status_code=204)
-def delete_segment(segment_id: int, request: Request, engine: EngineDep) -> None:
+def delete_segment(segment_id: DbId, request: Request, engine: EngineDep) -> None:
     """Delete a segment (its customers are untouched)."""
     check_writer(request)
     with engine.begin() as conn:
@@ -135,7 +136,7 @@ def delete_segment(segment_id: int, request: Request, engine: EngineDep) -> None
 
 @router.get("/{segment_id}/members")
 def segment_members(
-    segment_id: int,
+    segment_id: DbId,
     conn: ConnDep,
     settings: SettingsDep,
     _who: Reader,
@@ -157,7 +158,7 @@ def segment_members(
 
 @router.get("/{segment_id}/export.csv")
 def export_segment(
-    segment_id: int, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _who: Reader
+    segment_id: DbId, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _who: Reader
 ) -> StreamingResponse:
     """Every member as CSV, streamed."""
     found = service.get(conn, segment_id)

@@ -10,13 +10,15 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hxpulse.config import Settings
-from hxpulse.deps import ConnDep, CurrentUser, EngineDep, SettingsDep
+from hxpulse.db.base import MAX_ID
+from hxpulse.deps import ConnDep, CurrentUser, DbId, EngineDep, SettingsDep
 from hxpulse.errors import HXError
 from hxpulse.events.models import CHANNELS
 from hxpulse.segments import forms, service
 from hxpulse.segments import schemas as s
 from hxpulse.web import csrf
 from hxpulse.web.render import page
+from hxpulse.web.text import checked_form
 
 router = APIRouter()
 PER_PAGE = 50
@@ -58,7 +60,7 @@ def segments_page(
     conn: ConnDep,
     settings: SettingsDep,
     _user: CurrentUser,
-    copy: int | None = Query(None, alias="from", ge=1),
+    copy: int | None = Query(None, alias="from", ge=1, le=MAX_ID),
 ) -> Response:
     builder = forms.Builder()
     if copy is not None:
@@ -72,7 +74,7 @@ def segments_page(
 async def save_segment(
     request: Request, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
 ) -> Response:
-    form = await request.form()
+    form = checked_form(await request.form())
     csrf.check(request, str(form.get("csrf_token", "")))
     builder = forms.read_form(form)
     definition = forms.check(builder, settings.live)
@@ -96,7 +98,7 @@ async def save_segment(
 @router.get("/segments/{segment_id}")
 def segment_page(
     request: Request,
-    segment_id: int,
+    segment_id: DbId,
     conn: ConnDep,
     settings: SettingsDep,
     _user: CurrentUser,
@@ -133,9 +135,9 @@ def segment_page(
 
 @router.post("/segments/{segment_id}/delete")
 async def delete_segment(
-    request: Request, segment_id: int, engine: EngineDep, _user: CurrentUser
+    request: Request, segment_id: DbId, engine: EngineDep, _user: CurrentUser
 ) -> Response:
-    form = await request.form()
+    form = checked_form(await request.form())
     csrf.check(request, str(form.get("csrf_token", "")))
     with engine.begin() as conn:
         service.remove(conn, segment_id)

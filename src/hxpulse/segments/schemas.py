@@ -37,6 +37,7 @@ from pydantic import (
 from hxpulse.config import Live
 from hxpulse.errors import Invalid
 from hxpulse.events.models import CHANNELS
+from hxpulse.events.moments import to_utc
 
 Op = Literal["eq", "ne", "in", "lt", "lte", "gt", "gte", "contains", "exists"]
 ORDER_OPS = ("lt", "lte", "gt", "gte")
@@ -105,11 +106,16 @@ def _as_list(value: object) -> list[Any]:
 def _number(value: object, *, integer: bool = False) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
-    if integer and not float(value).is_integer():
-        raise ValueError(f"expected a whole number, got {value!r}")
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError("expected a finite number")
-    return int(value) if integer else value
+    if integer and not float(value).is_integer():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    number = int(value) if integer else value
+    if isinstance(number, int) and not -(2**63) <= number < 2**63:  # no database holds it
+        if integer:
+            raise ValueError(f"{number} is beyond the whole numbers a database holds (±2^63)")
+        return float(number)
+    return number
 
 
 def _moment(value: object) -> str | dict[str, float]:
@@ -123,9 +129,10 @@ def _moment(value: object) -> str | dict[str, float]:
         return {"days_ago": days}
     if isinstance(value, str):
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date or time") from None
+        to_utc(parsed)  # raises OutOfRange (a ValueError) past what UTC can hold
         return value
     raise ValueError('expected an ISO 8601 time or {"days_ago": N}')
 

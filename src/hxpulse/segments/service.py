@@ -43,7 +43,9 @@ from hxpulse.analytics.pulse import band
 from hxpulse.config import Live
 from hxpulse.customers.identity import normalise
 from hxpulse.customers.service import customers_t, events_t, identities_t
+from hxpulse.db.base import parse_id
 from hxpulse.errors import Conflict, Invalid, NotFound
+from hxpulse.events.moments import to_utc
 from hxpulse.journey import overlays
 from hxpulse.pulse.service import model
 from hxpulse.segments import schemas as s
@@ -137,8 +139,7 @@ class Compiler:
     def moment(self, value: Any) -> datetime:
         if isinstance(value, dict):
             return self.now - timedelta(days=float(value["days_ago"]))
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return to_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
 
     def name(self, op: str, value: Any) -> ColumnElement[bool]:
         if op == "exists":
@@ -506,8 +507,8 @@ def find(conn: Connection, ref: str | int) -> dict[str, Any]:
     ).first()
     if row is not None:
         return _out(row)
-    if text.isdigit():
-        return get(conn, int(text))
+    if (number := parse_id(text)) is not None:
+        return get(conn, number)
     raise NotFound(f"no segment has the name or id {text!r}")
 
 

@@ -13,12 +13,13 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, EngineDep, Reader, SettingsDep, check_writer
+from hxpulse.deps import ConnDep, DbId, EngineDep, Reader, SettingsDep, check_writer
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
 from hxpulse.surveys import insights, kinds, sending, service
 from hxpulse.surveys.schemas import ResponseCreate
-from hxpulse.web.body import read_object
+from hxpulse.web.body import read_json, read_object
+from hxpulse.web.text import refuse_nul
 
 router = APIRouter(tags=["surveys"])
 MAX_BODY = 1024 * 1024
@@ -57,7 +58,7 @@ def get_survey(ref: str, conn: ConnDep, _who: Reader) -> dict[str, Any]:
 
 @router.put("/api/surveys/{survey_id}")
 async def update_survey(
-    survey_id: int, request: Request, engine: EngineDep, settings: SettingsDep
+    survey_id: DbId, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> Any:
     """Replace a survey's definition (same shape as creating it)."""
     await run_in_threadpool(check_writer, request)
@@ -72,7 +73,9 @@ async def update_survey(
 
 
 @router.post("/api/surveys/{survey_id}/invite")
-async def invite(survey_id: int, request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+async def invite(
+    survey_id: DbId, request: Request, engine: EngineDep, settings: SettingsDep
+) -> Any:
     """Invite `{"customer": ref}` or `{"customers": [ref, …]}` and/or `{"segment": id|name}`,
     `"via": "email"|"link"` (default: email when SMTP is configured). Returns who was invited
     with their links, and who the fatigue guard (or a missing address) skipped, and why."""
@@ -144,7 +147,9 @@ async def post_responses(
             f"create_survey: must be one of {', '.join(kinds.SPECS)}",
             errors=[{"field": "create_survey", "message": "unknown kind"}],
         )
-    body = await _object(request)
+    body = await read_json(request, MAX_BODY)  # text is checked answer by answer
+    if not isinstance(body, dict):
+        raise Invalid(f"body must be a JSON object, got {type(body).__name__}")
     many = "responses" in body
     items = body["responses"] if many else [body]
     if not isinstance(items, list) or not items:
@@ -180,7 +185,8 @@ def _store(engine: Any, settings: Any, items: list[Any], create_kind: str | None
                         "each answer must be a JSON object",
                         errors=[{"field": "", "message": "not an object"}],
                     )
-                data = ResponseCreate.model_validate(item)
+                refuse_nul(item)
+                data = ResponseCreate.model_validate(item, context={"now": now})
                 with conn.begin_nested():
                     answers.append(
                         service.answer_from(

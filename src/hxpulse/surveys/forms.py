@@ -19,6 +19,7 @@ from hxpulse.segments import service as segments
 from hxpulse.surveys import kinds, service
 from hxpulse.surveys.schemas import SurveyIn
 from hxpulse.web import csrf
+from hxpulse.web.text import checked_form
 
 FIELDS = (
     "name",
@@ -37,7 +38,7 @@ async def _form(request: Request) -> AsyncIterator[FormData]:
     """A signed-in person's form (closed, uploads and all, once the response is made)."""
     form = await request.form()
     try:
-        yield form
+        yield checked_form(form)
     finally:
         await form.close()
 

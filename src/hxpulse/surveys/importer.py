@@ -8,7 +8,6 @@ id is derived from its content unless given)."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +19,12 @@ from sqlalchemy import Connection, Engine
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.errors import HXError, Invalid
-from hxpulse.events.importer import ImportSummary, Rejects, csv_rows, jsonl_rows, rejects_path_for
+from hxpulse.events.importer import ImportSummary, Rejects, rejects_path_for, rows_of
 from hxpulse.events.intake import describe
+from hxpulse.events.rows import Row
 from hxpulse.surveys import kinds, service
 from hxpulse.surveys.schemas import ResponseCreate
+from hxpulse.web.text import refuse_nul
 
 BATCH = 2000
 IDENTITY_COLUMNS = ("user_id", "email", "phone", "anonymous_id", "external_id")
@@ -76,16 +77,13 @@ def import_responses(
     rejects.unlink(missing_ok=True)
     cache: dict[str, dict[str, Any]] = {}
     with Rejects(rejects) as rejected, path.open("rb") as raw:
-        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        is_csv = path.suffix.lower() == ".csv"
-        rows = csv_rows(handle, check_header) if is_csv else jsonl_rows(handle)
-        batch: list[tuple[int, dict[str, Any]]] = []
-        for line, fields in rows:
+        batch: list[Row] = []
+        for row in rows_of(raw, path, check_header):
             summary.rows += 1
-            if isinstance(fields, str):
-                rejected.add(line, fields, fields)
+            if row.fields is None:
+                rejected.add(row.line, row.problem or "not a row", row.text)
                 continue
-            batch.append((line, fields))
+            batch.append(row)
             if len(batch) >= batch_size:
                 _store(engine, settings, batch, create_kind, cache, rejected, summary)
                 batch = []
@@ -100,7 +98,7 @@ def import_responses(
 def _store(
     engine: Engine,
     settings: Settings,
-    batch: list[tuple[int, dict[str, Any]]],
+    batch: list[Row],
     create_kind: str | None,
     cache: dict[str, dict[str, Any]],
     rejected: Rejects,
@@ -110,15 +108,17 @@ def _store(
         return
     now = datetime.now(UTC)
 
-    Bad = list[tuple[int, str, dict[str, Any]]]
+    Bad = list[tuple[Row, str]]
 
     def work(conn: Connection) -> tuple[service.Recorded, Bad, dict[str, dict[str, Any]]]:
         known = dict(cache)  # a retried attempt must not see surveys a rolled-back one made
         answers: list[service.Answer] = []
         bad: Bad = []
-        for line, fields in batch:
+        for row in batch:
             try:
-                data = ResponseCreate.model_validate(_clean(fields))
+                fields = _clean(row.fields or {})
+                refuse_nul(fields)
+                data = ResponseCreate.model_validate(fields, context={"now": now})
                 with conn.begin_nested():
                     answers.append(
                         service.answer_from(
@@ -131,9 +131,9 @@ def _store(
                         )
                     )
             except ValidationError as exc:
-                bad.append((line, describe(exc), fields))
+                bad.append((row, describe(exc)))
             except HXError as exc:
-                bad.append((line, exc.message, fields))
+                bad.append((row, exc.message))
         stored = service.record(
             conn, answers, settings=settings.surveys, live=settings.live, now=now, source="import"
         )
@@ -141,7 +141,7 @@ def _store(
 
     stored, bad, known = run_write(engine, work)
     cache.update(known)
-    for line, reason, fields in bad:
-        rejected.add(line, reason, fields)
+    for row, reason in bad:
+        rejected.add(row.line, reason, row.text)
     summary.stored += stored.stored
     summary.duplicates += stored.duplicates

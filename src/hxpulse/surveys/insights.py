@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.analytics import nps as stats
+from hxpulse.db.base import MAX_ID
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, EngineDep, Reader, SettingsDep, check_writer
+from hxpulse.deps import ConnDep, DbId, EngineDep, Reader, SettingsDep, check_writer
 from hxpulse.errors import Invalid
+from hxpulse.events import moments
 from hxpulse.segments import service as segments
 from hxpulse.surveys import report, service, themes
 from hxpulse.web.body import read_object
@@ -26,15 +28,7 @@ async def _object(request: Request) -> dict[str, Any]:
 
 
 def _day(value: str | None, field: str) -> date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(
-            f"{field}: {value!r} is not a date (YYYY-MM-DD)",
-            errors=[{"field": field, "message": "YYYY-MM-DD"}],
-        ) from None
+    return moments.parse_day(value, field)
 
 
 @router.get("/api/nps")
@@ -169,7 +163,7 @@ async def fit_themes(request: Request, engine: EngineDep) -> Any:
 
 
 @router.patch("/api/themes/{theme_id}")
-async def rename_theme(theme_id: int, request: Request, engine: EngineDep) -> Any:
+async def rename_theme(theme_id: DbId, request: Request, engine: EngineDep) -> Any:
     """Rename a theme: `{"name": "Late deliveries"}`."""
     await run_in_threadpool(check_writer, request)
     body = await _object(request)
@@ -180,12 +174,12 @@ async def rename_theme(theme_id: int, request: Request, engine: EngineDep) -> An
 
 
 @router.post("/api/themes/{theme_id}/merge")
-async def merge_theme(theme_id: int, request: Request, engine: EngineDep) -> Any:
+async def merge_theme(theme_id: DbId, request: Request, engine: EngineDep) -> Any:
     """Fold this theme into another: `{"into": other_theme_id}`."""
     await run_in_threadpool(check_writer, request)
     body = await _object(request)
     into = body.get("into")
-    if not isinstance(into, int) or isinstance(into, bool):
+    if not isinstance(into, int) or isinstance(into, bool) or not 1 <= into <= MAX_ID:
         raise Invalid(
             "into: give the id of the theme to merge into",
             errors=[{"field": "into", "message": "a theme id"}],

@@ -16,9 +16,11 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from hxpulse.config import Settings
+from hxpulse.db.base import parse_id
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, CurrentUser, EngineDep, SettingsDep
+from hxpulse.deps import ConnDep, CurrentUser, DbId, EngineDep, SettingsDep
 from hxpulse.errors import Invalid, NotFound
+from hxpulse.events import moments
 from hxpulse.events.models import CHANNELS
 from hxpulse.segments import service as segments
 from hxpulse.surveys import report, service, themes
@@ -97,16 +99,16 @@ def _nps_filters(conn: Connection, form: dict[str, str]) -> NpsFilters:
             setattr(got, name, form[name])
     for name in ("since", "until"):
         try:
-            setattr(got, name, date.fromisoformat(form[name]) if form[name] else None)
-        except ValueError:
-            bad(name, "give a date as YYYY-MM-DD")
+            setattr(got, name, moments.parse_day(form[name], name))
+        except Invalid as exc:
+            bad(name, exc.errors[0]["message"])
     for name, getter in (("survey", service.get), ("segment", segments.get)):
         if not form[name]:
             continue
         try:
-            if not form[name].isdigit():
+            if (number := parse_id(form[name])) is None:
                 raise NotFound(f"no {name} with id {form[name]!r}")
-            setattr(got, name, getter(conn, int(form[name])))
+            setattr(got, name, getter(conn, number))
         except NotFound as exc:
             bad(name, exc.message)
     if got.survey is not None and form["kind"] and got.survey["kind"] != form["kind"]:
@@ -281,18 +283,18 @@ def fit_themes(engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response
 
 
 @router.post("/nps/themes/{theme_id}/rename")
-def rename_theme(theme_id: int, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
+def rename_theme(theme_id: DbId, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
     run_write(engine, lambda conn: themes.rename(conn, theme_id, text(form, "name")))
     return _back(form)
 
 
 @router.post("/nps/themes/{theme_id}/merge")
-def merge_theme(theme_id: int, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
-    into = text(form, "into")
-    if not into.isdigit():
+def merge_theme(theme_id: DbId, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
+    into = parse_id(text(form, "into"))
+    if into is None:
         raise Invalid(
             "into: choose the theme to merge into",
             errors=[{"field": "into", "message": "choose a theme"}],
         )
-    run_write(engine, lambda conn: themes.merge(conn, theme_id, int(into)))
+    run_write(engine, lambda conn: themes.merge(conn, theme_id, into))
     return _back(form)

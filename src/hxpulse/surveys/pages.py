@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, CurrentUser, EngineDep, SettingsDep
+from hxpulse.deps import ConnDep, CurrentUser, DbId, EngineDep, SettingsDep
 from hxpulse.errors import HXError, NotFound
 from hxpulse.surveys import forms, kinds, nps_page, public, sending, service
 from hxpulse.surveys.forms import FormDep, segment_names, text
@@ -114,7 +114,7 @@ def create_survey(
 
 @router.get("/surveys/{survey_id}")
 def survey_edit_page(
-    request: Request, survey_id: int, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
+    request: Request, survey_id: DbId, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
 ) -> Response:
     return _survey_page(request, engine, settings, survey_id)
 
@@ -122,7 +122,7 @@ def survey_edit_page(
 @router.post("/surveys/{survey_id}")
 def update_survey(
     request: Request,
-    survey_id: int,
+    survey_id: DbId,
     engine: EngineDep,
     settings: SettingsDep,
     _user: CurrentUser,
@@ -150,7 +150,7 @@ def update_survey(
 @router.post("/surveys/{survey_id}/invite")
 def invite(
     request: Request,
-    survey_id: int,
+    survey_id: DbId,
     engine: EngineDep,
     settings: SettingsDep,
     _user: CurrentUser,

@@ -30,6 +30,7 @@ from hxpulse.events.schemas import as_utc
 from hxpulse.surveys import kinds, links, service
 from hxpulse.surveys.forms import text
 from hxpulse.web.body import read_limited
+from hxpulse.web.text import checked_form
 
 router = APIRouter()
 MAX_WHY = 5000
@@ -63,7 +64,7 @@ async def _public_form(request: Request) -> FormData:
     body = await read_limited(request, MAX_PUBLIC_BODY)
     fields: list[tuple[str, str | UploadFile]] = []
     fields += parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return FormData(fields)
+    return checked_form(FormData(fields))
 
 
 PublicFormDep = Annotated[FormData, Depends(_public_form)]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hxpulse.db.base import MAX_ID
+from hxpulse.events.moments import Moment
 from hxpulse.events.schemas import Channel
 from hxpulse.surveys.kinds import SPECS, Kind
 
@@ -28,7 +28,9 @@ class SurveyIn(BaseModel):
     trigger_event: str | None = Field(
         None, max_length=200, description="Invite after each event of this type (a rule)."
     )
-    segment_id: int | None = Field(None, description="Recurring: invite this segment's members.")
+    segment_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Recurring: invite this segment's members."
+    )
     every_days: int | None = Field(None, ge=1, le=3650, description="Recurring: every N days.")
     active: bool = True
 
@@ -56,9 +58,10 @@ class ResponseCreate(BaseModel):
 
     survey: str = Field(min_length=1, max_length=200, description="The survey's name (or id).")
     score: int
-    answered_at: datetime
+    answered_at: Moment
     why: str | None = Field(None, max_length=5000)
-    message_id: str | None = Field(None, min_length=1, max_length=200)
+    # an NPS answer also stores an event `<message_id>:<band>`, which must fit in 200
+    message_id: str | None = Field(None, min_length=1, max_length=180)
     user_id: str | None = Field(None, max_length=320)
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=64)

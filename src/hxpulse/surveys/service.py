@@ -17,6 +17,7 @@ from hxpulse.analytics import sentiment
 from hxpulse.config import Live, SurveySettings
 from hxpulse.customers.models import Customer, Identity
 from hxpulse.customers.traits import consent_status
+from hxpulse.db.base import parse_id
 from hxpulse.errors import Conflict, Invalid, NotFound
 from hxpulse.events import service as events
 from hxpulse.events.intake import describe
@@ -67,8 +68,8 @@ def get(conn: Connection, survey_id: int) -> dict[str, Any]:
 def find(conn: Connection, ref: str | int) -> dict[str, Any]:
     """The survey named `ref`, or with id `ref`."""
     row = conn.execute(select(surveys_t).where(surveys_t.c.name == str(ref))).first()
-    if row is None and str(ref).isdigit():
-        row = conn.execute(select(surveys_t).where(surveys_t.c.id == int(ref))).first()
+    if row is None and (number := parse_id(str(ref))) is not None:
+        row = conn.execute(select(surveys_t).where(surveys_t.c.id == number)).first()
     if row is None:
         raise NotFound(f"no survey named {ref!r}")
     return _out(row)

@@ -10,7 +10,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +40,7 @@ from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
 from hxpulse.web.cors import TrackingCORS
+from hxpulse.web.text import plain_request
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         title="HX Pulse",
         summary="Customer-experience platform: profiles, pulse, surveys, closed loops.",
+        dependencies=[Depends(plain_request)],  # no NUL in the path, query or declared forms
     )
     app.state.settings = settings
     app.state.secret = secret  # signs session cookies and (salted apart) survey links
@@ -148,4 +150,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         body = {"success": False, "code": "internal", "message": "internal error; see the log"}
-        return _render_error(request, 500, body)
+        response = _render_error(request, 500, body)
+        # the server drops the connection after an unexpected error: say so, so that a
+        # keep-alive client opens a new one instead of writing into a closed socket
+        response.headers["connection"] = "close"
+        return response

@@ -1,0 +1,52 @@
+"""An unexpected error answers 500 with `Connection: close`, so that a keep-alive client's next
+request goes out on a new connection instead of into the one the server drops. Tested against
+a real uvicorn server (in a thread, with a route that fails added by the test) and a real
+keep-alive client."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from hxpulse.config import Settings
+from hxpulse.testing.postgres import free_port
+from hxpulse.web.app import create_app
+
+
+@pytest.fixture
+def failing_server(tmp_path: Path) -> Iterator[str]:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'e.db'}", environment="test"))
+
+    @app.get("/api/test-only-failure")
+    def fail() -> None:
+        raise RuntimeError("a bug, provoked by the test")
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_500_closes_the_connection_cleanly(failing_server: str) -> None:
+    with httpx.Client(base_url=failing_server, timeout=5) as client:
+        for page in range(30):
+            failed = client.get("/api/test-only-failure")
+            assert failed.status_code == 500
+            assert failed.headers["connection"] == "close"
+            assert failed.json()["message"] == "internal error; see the log"
+            # the very next request on the same client must not meet a dropped connection
+            assert client.get("/healthz").status_code == 200, page
+            assert client.post("/v1/batch", content=b"{}").status_code == 401
