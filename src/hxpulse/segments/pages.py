@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hxpulse.config import Settings
-from hxpulse.deps import ConnDep, CurrentUser, EngineDep, SettingsDep
+from hxpulse.deps import ConnDep, EngineDep, SegmentsRead, SegmentsWrite, SettingsDep
 from hxpulse.errors import HXError
 from hxpulse.events.models import CHANNELS
 from hxpulse.segments import forms, service
@@ -57,7 +57,7 @@ def segments_page(
     request: Request,
     conn: ConnDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    _actor: SegmentsRead,
     copy: int | None = Query(None, alias="from", ge=1),
 ) -> Response:
     builder = forms.Builder()
@@ -70,7 +70,11 @@ def segments_page(
 
 @router.post("/segments")
 async def save_segment(
-    request: Request, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
+    request: Request,
+    conn: ConnDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: SegmentsWrite,
 ) -> Response:
     form = await request.form()
     csrf.check(request, str(form.get("csrf_token", "")))
@@ -99,7 +103,7 @@ def segment_page(
     segment_id: int,
     conn: ConnDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    _actor: SegmentsRead,
     page_no: int = Query(1, ge=1, le=1_000_000, alias="page"),
 ) -> Response:
     found = service.get(conn, segment_id)
@@ -133,7 +137,7 @@ def segment_page(
 
 @router.post("/segments/{segment_id}/delete")
 async def delete_segment(
-    request: Request, segment_id: int, engine: EngineDep, _user: CurrentUser
+    request: Request, segment_id: int, engine: EngineDep, _actor: SegmentsWrite
 ) -> Response:
     form = await request.form()
     csrf.check(request, str(form.get("csrf_token", "")))

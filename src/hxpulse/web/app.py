@@ -18,15 +18,18 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from hxpulse.auth import admin as auth_admin
+from hxpulse.auth import api as auth_api
 from hxpulse.auth import pages as auth_pages
 from hxpulse.auth import service as auth
+from hxpulse.auth.keycache import KeyCache
 from hxpulse.config import Settings
 from hxpulse.customers import api as customers_api
 from hxpulse.customers import pages as customers_pages
 from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import ensure_current
 from hxpulse.deps import LoginRequired
-from hxpulse.errors import HXError
+from hxpulse.errors import HXError, TooManyRequests
 from hxpulse.events import api as events_api
 from hxpulse.events.group import GroupCommit
 from hxpulse.journey import api as journey_api
@@ -38,6 +41,10 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
+from hxpulse.web import docs
+from hxpulse.web.headers import SecurityHeaders
+from hxpulse.web.limits import RateLimits, TokenBucket
+from hxpulse.web.render import page
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(files("plotly") / "package_data"))
@@ -61,29 +68,45 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         title="HX Pulse",
         summary="Customer-experience platform: profiles, pulse, surveys, closed loops.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.secret = secret  # signs session cookies and (salted apart) survey links
     app.state.engine = engine
-    app.state.key_cache = {}
+    app.state.key_cache = KeyCache[auth.KeyInfo](ttl=1.0)
+    app.state.clock = lambda: datetime.now(UTC)  # tests freeze it
     app.state.committer = GroupCommit(engine, live=settings.live)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    # the cookie carries only the session's token (and, before sign-in, the sign-in form's
+    # CSRF token): the session itself is a row of user_sessions (auth/sessions.py)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie="hxpulse_session",
+        max_age=int(settings.session_days * 86400),
         same_site="lax",
         https_only=settings.environment == "production",
+    )
+    app.state.track_limit = TokenBucket(settings.track_requests_per_second, settings.track_burst)
+    app.state.survey_limit = TokenBucket(
+        settings.survey_posts_per_minute / 60, max(settings.survey_posts_per_minute, 1)
+    )
+    app.add_middleware(RateLimits, track=app.state.track_limit, survey=app.state.survey_limit)
+    app.add_middleware(
+        SecurityHeaders,
+        https=settings.public_url.lower().startswith("https://"),
+        docs=docs.install(app),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
     routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router,
-               segments_api.router, surveys_api.router)  # fmt: skip
+               segments_api.router, surveys_api.router, auth_api.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
-    pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router,
-             surveys_pages.router)  # fmt: skip
+    pages = (auth_pages.router, auth_admin.router, customers_pages.router, pulse_pages.router,
+             segments_pages.router, surveys_pages.router)  # fmt: skip
     for router in pages:
         app.include_router(router, include_in_schema=False)
     app.include_router(journey_api.router)
@@ -110,10 +133,7 @@ def _wants_json(request: Request) -> bool:
 def _render_error(request: Request, status: int, body: dict[str, Any]) -> Response:
     if _wants_json(request):
         return JSONResponse(body, status_code=status)
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": body["message"]}, status_code=status
-    )
+    return page(request, "error.html", status_code=status, status=status, message=body["message"])
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -125,7 +145,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HXError)
     async def hx_error(request: Request, exc: HXError) -> Response:
-        return _render_error(request, exc.status_code, exc.to_dict())
+        response = _render_error(request, exc.status_code, exc.to_dict())
+        if isinstance(exc, TooManyRequests):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
