@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,12 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
-from hxpulse.web import docs
+from hxpulse.web import docs, vendor
 from hxpulse.web.headers import SecurityHeaders
 from hxpulse.web.limits import RateLimits, TokenBucket
 from hxpulse.web.render import page
 
 HERE = Path(__file__).parent
-PLOTLY_JS = Path(str(files("plotly") / "package_data"))
 log = logging.getLogger("hxpulse")
 
 
@@ -78,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.clock = lambda: datetime.now(UTC)  # tests freeze it
     app.state.committer = GroupCommit(engine, live=settings.live)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.templates.env.globals["plotly_style_guard"] = vendor.style_guard_id()
     # the cookie carries only the session's token (and, before sign-in, the sign-in form's
     # CSRF token): the session itself is a row of user_sessions (auth/sessions.py)
     app.add_middleware(
@@ -100,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
-    app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
+    app.mount("/vendor/plotly", StaticFiles(directory=vendor.PLOTLY_JS), name="plotly")
     routers = (events_api.tracking, events_api.router, pulse_api.router, customers_api.router,
                segments_api.router, surveys_api.router, auth_api.router)  # fmt: skip
     for router in routers:

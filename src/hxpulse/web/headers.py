@@ -3,7 +3,8 @@
 - Pages (`text/html`): a Content-Security-Policy that allows scripts, styles, fonts and
   connections from this server only (no inline script or style anywhere in the templates; the
   data the charts draw travels in `<script type="application/json">` blocks, which are not
-  run), `frame-ancestors 'none'`, forms posting only back here. The API description pages
+  run; the one inline style allowed is the empty one Plotly fills, see web/vendor.py),
+  `frame-ancestors 'none'`, forms posting only back here. The API description pages
   (`/docs`, `/redoc`) get their own policy: Swagger UI is started by one inline script, allowed
   by its hash, and ReDoc styles itself with inline styles.
 - Everything else (JSON, CSV, …): `default-src 'none'; frame-ancestors 'none'`.
@@ -19,10 +20,12 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hxpulse.web.vendor import EMPTY_STYLE
+
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    f"default-src 'self'; script-src 'self'; style-src 'self' '{EMPTY_STYLE}'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 STATIC_PREFIXES = ("/static/", "/vendor/")
