@@ -54,7 +54,9 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(10_000)
     tab = context.new_page()
     refused: list[str] = []
-    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    tab.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     try:
         yield tab
     finally:
