@@ -179,7 +179,7 @@ def change_password(
         if any(e.get("field") == "current" for e in exc.errors):
             run_write(engine, lambda conn: throttle.record_failure(
                 conn, account=account, address=address, now=moment, policy=rules))  # fmt: skip
-        return _account(request, engine, settings, 400, errors=exc.errors)
+        return _account(request, engine, settings, 400, errors=[{"message": exc.message}])
     _start(request, token)
     notice = "Password changed: your other sessions ended."
     return _account(request, engine, settings, notice=notice)
