@@ -28,6 +28,7 @@ def _users(request: Request, engine: Engine, status_code: int = 200, **context: 
         items = users.list_users(conn, now=deps.now(request))
     context.setdefault("error", None)
     context.setdefault("notice", None)
+    context.setdefault("password", None)
     context.setdefault("form", {"email": "", "name": "", "role": "agent"})
     return page(request, "admin_users.html", status_code=status_code, items=items,
                 roles=auth.ROLES, **context)  # fmt: skip
@@ -71,8 +72,8 @@ def create_user(
         return _users(request, engine, exc.status_code, error=exc.message, form=form)
     notice = f"Added {email.strip().lower()} ({role})."
     if chosen is None:
-        notice += f" Their password, shown this once: {given}"
-    return _users(request, engine, 201, notice=notice)
+        notice += " Their password, shown this once:"
+    return _users(request, engine, 201, notice=notice, password=None if chosen else given)
 
 
 @router.post("/admin/users/{user_id}/role")
@@ -125,7 +126,8 @@ def reset_password(
             email = users.get(conn, user_id)["email"]
     except NotFound as exc:
         return _users(request, engine, 404, error=exc.message)
-    return _users(request, engine, notice=f"New password for {email}, shown this once: {chosen}")
+    notice = f"New password for {email}, shown this once:"
+    return _users(request, engine, notice=notice, password=chosen)
 
 
 @router.post("/admin/users/{user_id}/sign-out")
