@@ -64,7 +64,6 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/healthz"): Call(PUBLIC),
     ("GET", "/openapi.json"): Call(PUBLIC),
     ("GET", "/docs"): Call(PUBLIC),
-    ("GET", "/redoc"): Call(PUBLIC),
     ("MOUNT", "/static"): Call(PUBLIC, "/static/style.css"),
     ("MOUNT", "/vendor/plotly"): Call(PUBLIC, "/vendor/plotly/plotly.min.js"),
     ("MOUNT", "/vendor/docs"): Call(PUBLIC, "/vendor/docs/swagger-ui.css"),

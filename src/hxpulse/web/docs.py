@@ -1,6 +1,9 @@
-"""The API description pages, `/docs` (Swagger UI) and `/redoc` (ReDoc), working offline: their
-JavaScript and CSS come from the `fastapi-offline` package, served from `/vendor/docs`, never
-from a CDN."""
+"""The API description page `/docs` (Swagger UI), working offline: its JavaScript and CSS come
+from the `fastapi-offline` package, served from `/vendor/docs`, never from a CDN.
+
+There is no `/redoc`: ReDoc's bundle loads its logo from its own CDN, which the pages'
+Content-Security-Policy refuses (and which is not there offline); Swagger UI shows the same
+description and lets one try the calls."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -31,7 +34,7 @@ def _hashes(page: HTMLResponse) -> list[str]:
 
 
 def install(app: FastAPI) -> dict[str, str]:
-    """Add `/docs`, `/redoc` and their assets to `app`; return each page's CSP by path."""
+    """Add `/docs` and its assets to `app`; return the page's CSP by path."""
     title = f"{app.title} API"
     swagger = get_swagger_ui_html(
         openapi_url=app.openapi_url or "/openapi.json",
@@ -41,21 +44,10 @@ def install(app: FastAPI) -> dict[str, str]:
         swagger_favicon_url=f"{PREFIX}/favicon.png",
         oauth2_redirect_url=None,
     )
-    redoc = get_redoc_html(
-        openapi_url=app.openapi_url or "/openapi.json",
-        title=title,
-        redoc_js_url=f"{PREFIX}/redoc.standalone.js",
-        redoc_favicon_url=f"{PREFIX}/favicon.png",
-        with_google_fonts=False,
-    )
     app.mount(PREFIX, StaticFiles(directory=ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
         return swagger
 
-    @app.get("/redoc", include_in_schema=False)
-    def redoc_page() -> HTMLResponse:
-        return redoc
-
-    return {"/docs": docs_policy(_hashes(swagger)), "/redoc": docs_policy(_hashes(redoc))}
+    return {"/docs": docs_policy(_hashes(swagger))}

@@ -4,9 +4,9 @@
   connections from this server only (no inline script or style anywhere in the templates; the
   data the charts draw travels in `<script type="application/json">` blocks, which are not
   run; the one inline style allowed is the empty one Plotly fills, see web/vendor.py),
-  `frame-ancestors 'none'`, forms posting only back here. The API description pages
-  (`/docs`, `/redoc`) get their own policy: Swagger UI is started by one inline script, allowed
-  by its hash, and ReDoc styles itself with inline styles.
+  `frame-ancestors 'none'`, forms posting only back here. The API description page (`/docs`)
+  gets its own policy: Swagger UI is started by one inline script, allowed by its hash, and
+  styles parts of itself inline.
 - Everything else (JSON, CSV, …): `default-src 'none'; frame-ancestors 'none'`.
 - Always: `X-Content-Type-Options: nosniff`, `Referrer-Policy`, `X-Frame-Options: DENY` for
   older browsers; `Cache-Control: no-store` on everything but the static and vendored files
@@ -33,7 +33,7 @@ HSTS = "max-age=31536000"
 
 
 def docs_policy(script_hashes: Iterable[str]) -> str:
-    """The policy of the API description pages, allowing their inline scripts by hash."""
+    """The policy of the API description page, allowing its inline script by hash."""
     allowed = " ".join(f"'sha256-{h}'" for h in script_hashes)
     return (
         f"default-src 'self'; script-src 'self' {allowed}; style-src 'self' 'unsafe-inline'; "
