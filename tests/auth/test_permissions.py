@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hxpulse.auth import service as auth
-from hxpulse.auth.permissions import PEOPLE_ONLY, PERMISSIONS, ROLES, SCOPES, Actor, role_can
+from hxpulse.auth.permissions import (
+    PEOPLE_ONLY,
+    PERMISSIONS,
+    ROLES,
+    SCOPES,
+    Actor,
+    matrix_markdown,
+    role_can,
+)
 
 
 def test_roles_and_scopes_name_only_known_things() -> None:
@@ -55,3 +65,8 @@ def test_keys_carry_their_scopes() -> None:
 def test_an_unknown_permission_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         Actor("user", 1, "a@example.com", role="admin").can("customers:delete")
+
+
+def test_the_architecture_page_shows_the_table_the_code_has() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text()
+    assert matrix_markdown() in page, "paste auth.permissions.matrix_markdown() into the docs"

@@ -94,3 +94,16 @@ class Actor:
     def label(self) -> str:
         """How the audit log names this actor: `user 3 (ana@example.com)`, `key 2 (shop)`."""
         return f"{self.kind} {self.id} ({self.name})"
+
+
+def matrix_markdown() -> str:
+    """The table of permissions × roles and key scopes, as docs/architecture.md shows it."""
+    lines = [
+        f"| permission | what it allows | {' | '.join(ROLES)} | key scopes |",
+        f"|---|---|{'---|' * len(ROLES)}---|",
+    ]
+    for permission, (what, roles) in PERMISSIONS.items():
+        marks = " | ".join("yes" if role in roles else "—" for role in ROLES)
+        scopes = ", ".join(s for s, granted in SCOPES.items() if permission in granted)
+        lines.append(f"| `{permission}` | {what} | {marks} | {scopes or '—'} |")
+    return "\n".join(lines)
