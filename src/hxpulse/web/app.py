@@ -132,7 +132,14 @@ def _wants_json(request: Request) -> bool:
 def _render_error(request: Request, status: int, body: dict[str, Any]) -> Response:
     if _wants_json(request):
         return JSONResponse(body, status_code=status)
-    return page(request, "error.html", status_code=status, status=status, message=body["message"])
+    context = {"status": status, "message": body["message"]}
+    try:  # with the navigation the person may use
+        return page(request, "error.html", status_code=status, **context)
+    except Exception:  # noqa: BLE001 - the database may be what failed: a bare page then
+        log.exception("rendering the error page with the navigation failed")
+        templates: Jinja2Templates = request.app.state.templates
+        bare = {**context, "user": None, "can": lambda _permission: False, "csrf_token": ""}
+        return templates.TemplateResponse(request, "error.html", bare, status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
