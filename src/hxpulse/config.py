@@ -295,6 +295,28 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )
+    session_idle_minutes: int = Field(
+        480, ge=1, description="A session unused this long ends (sign in again)."
+    )
+    session_days: float = Field(
+        14.0, gt=0, allow_inf_nan=False, description="A session ends this long after sign-in."
+    )
+    signin_account_failures: int = Field(
+        10, ge=1, description="Failed sign-ins per account within the window before a lock."
+    )
+    signin_address_failures: int = Field(
+        50, ge=1, description="Failed sign-ins per client address within the window."
+    )
+    signin_window_minutes: int = Field(
+        15, ge=1, description="The window failed sign-ins are counted over (and the lock)."
+    )
+    track_requests_per_second: float = Field(
+        1000.0, ge=0, allow_inf_nan=False, description="Tracking requests per key and per address."
+    )
+    track_burst: int = Field(2000, ge=1, description="Tracking requests allowed at once.")
+    survey_posts_per_minute: int = Field(
+        30, ge=0, description="Public survey answers per client address (0: no limit)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
@@ -13,13 +13,20 @@ from sqlalchemy import Connection, Engine
 
 from hxpulse.audit.service import Who
 from hxpulse.auth import service as auth
+from hxpulse.auth import sessions
+from hxpulse.auth.keycache import KeyCache
 from hxpulse.auth.permissions import Actor, describe
 from hxpulse.config import Settings
 from hxpulse.db.base import MAX_ID
+from hxpulse.db.engine import run_write
 from hxpulse.errors import Forbidden, HXError, Unauthorized
 from hxpulse.web import csrf
 
-KEY_CACHE_SECONDS = 10.0
+
+def now(request: Request) -> datetime:
+    """The moment, from the application's clock (tests freeze it: `app.state.clock`)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,17 +52,19 @@ ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
 def lookup_key(request: Request, secret: str) -> auth.KeyInfo | None:
-    """Check a key, remembering answers for a few seconds so hot paths skip the database."""
-    cache: dict[str, tuple[float, auth.KeyInfo | None]] = request.app.state.key_cache
-    hit = cache.get(secret)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
-        return hit[1]
-    with request.app.state.engine.connect() as conn:
+    """Check a key, remembering the answer for a second so hot paths skip the database; write
+    the key's `last_used_at` at most once a minute."""
+    cache: KeyCache[auth.KeyInfo] = request.app.state.key_cache
+    found, info = cache.get(secret)
+    if found:
+        return info
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
         info = auth.check_key(conn, secret)
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[secret] = (now, info)
+    cache.put(secret, info, info.id if info else None)
+    moment = now(request)
+    if info is not None and info.needs_touch(moment):
+        run_write(engine, lambda conn: auth.touch_key(conn, key_id=info.id, now=moment))
     return info
 
 
@@ -93,17 +102,41 @@ def require_scope(request: Request, secret: str | None, scope: str) -> auth.KeyI
     return info
 
 
+def lifetimes(settings: Settings) -> sessions.Lifetimes:
+    """The session lifetimes the settings give."""
+    return sessions.Lifetimes(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(days=settings.session_days),
+    )
+
+
+def current_session(request: Request) -> sessions.Found | None:
+    """The live session the cookie names, if any: one primary-key read per request (cached on
+    the request); a cookie naming an ended session is dropped."""
+    if "hx_session" in request.scope:
+        cached: sessions.Found | None = request.scope["hx_session"]
+        return cached
+    token = request.session.get("sid")
+    found = None
+    if isinstance(token, str):
+        settings: Settings = request.app.state.settings
+        engine: Engine = request.app.state.engine
+        moment = now(request)
+        with engine.connect() as conn:
+            found = sessions.lookup(conn, token, now=moment, idle=lifetimes(settings).idle)
+        if found is None:
+            request.session.pop("sid", None)
+        elif found.needs_touch(moment):
+            session_id = found.session_id
+            run_write(engine, lambda conn: sessions.touch(conn, session_id, now=moment))
+    request.scope["hx_session"] = found
+    return found
+
+
 def current_user(request: Request) -> dict[str, Any] | None:
     """Return the signed-in person, if any, from the session cookie."""
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
-        return None
-    cached = request.scope.get("hx_user")
-    if cached is None:
-        with request.app.state.engine.connect() as conn:
-            cached = auth.get_user(conn, user_id=user_id) or {}
-        request.scope["hx_user"] = cached
-    return cached or None
+    found = current_session(request)
+    return found.user if found is not None else None
 
 
 class LoginRequired(HXError):
@@ -111,41 +144,13 @@ class LoginRequired(HXError):
     code = "login_required"
 
 
-def reader(request: Request) -> dict[str, Any]:
-    """Allow a signed-in person or an API key with the `read` scope."""
-    user = current_user(request)
-    if user is not None:
-        return user
-    info = require_scope(request, bearer_token(request), "read")
-    return {"key": info.name}
-
-
-def signed_in(request: Request) -> dict[str, Any]:
-    """Allow a signed-in person; pages redirect others to the login form."""
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired("sign in to see this page")
-    return user
-
-
-def check_writer(request: Request) -> None:
-    """Allow an API key with the `write` scope, or a signed-in person whose request carries
-    the page's CSRF token in `X-CSRF-Token` (a cookie alone is not enough to change data)."""
-    token = bearer_token(request)
-    if token is not None:
-        require_scope(request, token, "write")
-        return
-    if current_user(request) is None:
-        raise Unauthorized("sign in, or send an API key with the 'write' scope as Bearer")
-    csrf.check(request, request.headers.get("x-csrf-token"))
-
-
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def actor_of(request: Request) -> Actor | None:
-    """Return who is asking: the key sent as Bearer (it wins), else the signed-in person."""
-    token = bearer_token(request)
+    """Return who is asking: on the JSON API the key sent as Bearer (it wins), else the
+    signed-in person. Pages are for people: they ignore keys."""
+    token = bearer_token(request) if request.url.path.startswith("/api/") else None
     if token is not None:
         info = lookup_key(request, token)
         if info is None:
@@ -173,11 +178,11 @@ def allow(permission: str) -> Callable[[Request], Actor]:
             raise LoginRequired("sign in, or send an API key as 'Authorization: Bearer KEY'")
         if not actor.can(permission):
             who = (
-                f"your role ({actor.role})"
+                f"Your role ({actor.role})"
                 if actor.kind == "user"
-                else f"the key {actor.name!r} (scopes: {', '.join(actor.scopes)})"
+                else f"The key {actor.name!r} (scopes: {', '.join(actor.scopes)})"
             )
-            raise Forbidden(f"{who} may not {action} ({permission})")
+            raise Forbidden(f"{who} may not {action} ({permission}).")
         if (
             actor.kind == "user"
             and request.method not in SAFE_METHODS
@@ -196,5 +201,22 @@ def who(request: Request, actor: Actor) -> Who:
     return Who(actor.kind, actor.id, actor.label, address)
 
 
-Reader = Annotated[dict[str, Any], Depends(reader)]
-CurrentUser = Annotated[dict[str, Any], Depends(signed_in)]
+# One alias per permission, declared on the routes: `_actor: SegmentsWrite`.
+CustomersRead = Annotated[Actor, Depends(allow("customers:read"))]
+CustomersExport = Annotated[Actor, Depends(allow("customers:export"))]
+CustomersErase = Annotated[Actor, Depends(allow("customers:erase"))]
+ConsentWrite = Annotated[Actor, Depends(allow("consent:write"))]
+PulseRead = Annotated[Actor, Depends(allow("pulse:read"))]
+ReportsRead = Annotated[Actor, Depends(allow("reports:read"))]
+SegmentsRead = Annotated[Actor, Depends(allow("segments:read"))]
+SegmentsWrite = Annotated[Actor, Depends(allow("segments:write"))]
+SegmentsExport = Annotated[Actor, Depends(allow("segments:export"))]
+SurveysRead = Annotated[Actor, Depends(allow("surveys:read"))]
+SurveysWrite = Annotated[Actor, Depends(allow("surveys:write"))]
+SurveysInvite = Annotated[Actor, Depends(allow("surveys:invite"))]
+ResponsesWrite = Annotated[Actor, Depends(allow("responses:write"))]
+EventsWrite = Annotated[Actor, Depends(allow("events:write"))]
+AuditRead = Annotated[Actor, Depends(allow("audit:read"))]
+UsersManage = Annotated[Actor, Depends(allow("users:manage"))]
+KeysManage = Annotated[Actor, Depends(allow("keys:manage"))]
+AccountManage = Annotated[Actor, Depends(allow("account:manage"))]

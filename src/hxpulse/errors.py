@@ -51,3 +51,14 @@ class Conflict(HXError):
 class TooLarge(HXError):
     status_code = 413
     code = "too_large"
+
+
+class TooManyRequests(HXError):
+    """Refused for now: the client may retry after `retry_after` seconds (`Retry-After`)."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

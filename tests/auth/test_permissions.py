@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hxpulse.auth import service as auth
-from hxpulse.auth.permissions import PERMISSIONS, ROLES, SCOPES, Actor, role_can
+from hxpulse.auth.permissions import (
+    PEOPLE_ONLY,
+    PERMISSIONS,
+    ROLES,
+    SCOPES,
+    Actor,
+    matrix_markdown,
+    role_can,
+)
 
 
 def test_roles_and_scopes_name_only_known_things() -> None:
@@ -43,13 +53,20 @@ def test_analysts_read_everything_and_build_segments_and_surveys() -> None:
 def test_keys_carry_their_scopes() -> None:
     reader = Actor("key", 3, "bi", scopes=("read",))
     assert reader.can("segments:read") and not reader.can("segments:write")
+    assert not reader.can("audit:read")  # the audit log is for admins
     tracker = Actor("key", 4, "web", scopes=("track",))
-    assert not any(tracker.can(p) for p in PERMISSIONS)
+    assert [p for p in PERMISSIONS if tracker.can(p)] == ["events:track"]
     admin = Actor("key", 5, "ops", scopes=("admin",))
-    assert all(admin.can(p) for p in PERMISSIONS)
+    assert all(admin.can(p) for p in PERMISSIONS if p not in PEOPLE_ONLY)
+    assert not admin.can("account:manage")  # a key has no account of its own
     assert not Actor("user", 6, "x@example.com", role=None).can("customers:read")
 
 
 def test_an_unknown_permission_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         Actor("user", 1, "a@example.com", role="admin").can("customers:delete")
+
+
+def test_the_architecture_page_shows_the_table_the_code_has() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text()
+    assert matrix_markdown() in page, "paste auth.permissions.matrix_markdown() into the docs"

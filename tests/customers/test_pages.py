@@ -15,13 +15,15 @@ from tests.conftest import T0
 PASSWORD = "correct horse battery"
 
 
-def sign_in(client: TestClient, engine: Engine) -> None:
+def sign_in(client: TestClient, engine: Engine, role: str = "agent") -> None:
+    """Create a person with `role` (email `ROLE@example.com`) and sign `client` in as them."""
     with engine.begin() as conn:
-        auth.create_user(conn, email="agent@example.com", password=PASSWORD, role="agent")
+        auth.create_user(conn, email=f"{role}@example.com", password=PASSWORD, role=role)
     form = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-    answer = client.post("/login", data={"email": "Agent@Example.com", "password": PASSWORD,
-                                         "csrf_token": token, "next": "/customers"},
+    answer = client.post("/login", data={"email": f"{role.title()}@Example.com",
+                                         "password": PASSWORD, "csrf_token": token,
+                                         "next": "/customers"},
                          follow_redirects=False)  # fmt: skip
     assert answer.status_code == 303 and answer.headers["location"] == "/customers"
 
@@ -30,7 +32,7 @@ def test_pages_need_a_signed_in_person(client: TestClient) -> None:
     page = client.get("/customers", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     api = client.get("/api/customers")
-    assert api.status_code == 401 and "missing key" in api.json()["message"]
+    assert api.status_code == 401 and "sign in, or send an API key" in api.json()["message"]
 
 
 def test_wrong_password_and_missing_csrf_are_refused(client: TestClient, engine: Engine) -> None:

@@ -49,12 +49,19 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A browser tab; the test fails if any page it opened broke the Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    tab = context.new_page()
+    refused: list[str] = []
+    tab.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     try:
-        yield context.new_page()
+        yield tab
     finally:
         context.close()
+    assert refused == [], f"the CSP refused: {refused}"
 
 
 def post_events(server: RunningServer, events: list[dict[str, object]]) -> None:

@@ -72,7 +72,7 @@ def test_journey_page(client: TestClient, engine: Engine) -> None:
     ])  # fmt: skip
     page = client.get("/journey", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/journey"
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
     page = client.get("/journey")
     assert page.status_code == 200
     assert 'id="journey-funnel-data"' in page.text and 'aria-current="page">Journey' in page.text

@@ -139,15 +139,17 @@ def test_invalid_bodies_are_400_with_the_place(
 def test_session_writes_need_the_csrf_header(
     client: TestClient, engine: Engine, shoppers: None
 ) -> None:
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
     body = {"name": "From the page", "definition": APP_TWICE}
     assert client.post("/api/segments", json=body).status_code == 403
     html = client.get("/segments").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     made = client.post("/api/segments", json=body, headers={"x-csrf-token": token})
     assert made.status_code == 201
-    # counting a draft needs no token: it changes nothing
-    count = client.post("/api/segments/count", json={"definition": APP_TWICE})
+    # every session POST to the API carries the token, a count too (the page's script sends it)
+    assert client.post("/api/segments/count", json={"definition": APP_TWICE}).status_code == 403
+    count = client.post("/api/segments/count", json={"definition": APP_TWICE},
+                        headers={"x-csrf-token": token})  # fmt: skip
     assert count.json() == {"count": 2}
 
 
@@ -158,7 +160,7 @@ def form(token: str, **fields: str) -> dict[str, str]:
 def test_pages_save_without_javascript(client: TestClient, engine: Engine, shoppers: None) -> None:
     assert client.get("/segments", headers={"accept": "text/html"},
                       follow_redirects=False).status_code == 303  # fmt: skip
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
     html = client.get("/segments").text
     assert 'href="/segments" aria-current="page"' in html and "No saved segments yet" in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]

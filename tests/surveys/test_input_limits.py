@@ -100,7 +100,7 @@ def test_filters_outside_the_range_are_4xx_naming_them(
 
 
 def test_the_nps_page_refuses_days_outside_the_range(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
     early = client.get("/nps?since=0001-01-01", headers=HTML)
     assert early.status_code == 400 and "before 1970-01-01" in early.text
     late = client.get("/nps?until=9999-12-31", headers=HTML)

@@ -24,7 +24,7 @@ def test_the_why_is_shown_as_text_on_the_nps_page(
     url = link(client, invite(engine, settings))
     client.post(url, data={"score": "2", "step": "why", "why": XSS}, headers=HTML)
     assert [a.why for a in answers(engine)] == [XSS]
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
     page = client.get("/nps", headers=HTML)
     assert page.status_code == 200
     assert "&lt;script&gt;window.hacked = 1&lt;/script&gt;&lt;img src=x onerror=" in page.text
@@ -35,7 +35,7 @@ def test_the_why_is_shown_as_text_on_the_nps_page(
 def test_signed_in_pages_answer_junk_with_4xx(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
     for path in ("/nps?since=yesterday", "/nps?kind=sat", "/nps?survey=abc", "/nps?survey=999",
                  "/nps?segment=7", "/nps?period=year", "/nps?by=colour", "/nps?channel=fax",
                  "/nps?since=2026-02-02&until=2026-01-01", "/nps?department=" + "d" * 200,
@@ -96,7 +96,7 @@ def test_the_nps_pages_latest_answers_follow_its_filters(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
     surveys = _answers_with_whys(engine, settings)
-    sign_in(client, engine)
+    sign_in(client, engine, role="analyst")
 
     def shown(query: str) -> list[str]:
         page = client.get(f"/nps?{query}", headers=HTML)

@@ -30,16 +30,21 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "surveys:write": ("create and change surveys and themes", STAFF),
     "surveys:invite": ("invite customers to surveys", STAFF),
     "responses:write": ("import survey answers", STAFF),
+    "events:track": ("send tracking calls (the Segment API) with a write key", ()),
     "events:write": ("send events with an API key", ()),
     "audit:read": ("read the audit log", ADMIN),
     "users:manage": ("manage people and their roles", ADMIN),
     "keys:manage": ("create and revoke keys", ADMIN),
+    "account:manage": ("see your sessions, sign out everywhere and change your password", ALL),
 }
+PEOPLE_ONLY = ("account:manage",)  # a key has no account of its own
 
-# key scope -> the permissions it carries (`admin` carries every permission)
+# key scope -> the permissions it carries (`admin`: every permission but a person's own account;
+# `read` reads everything but the audit log, which is for admins)
 SCOPES: dict[str, tuple[str, ...]] = {
-    "track": (),
-    "read": tuple(p for p in PERMISSIONS if p.endswith(":read")) + ("segments:export",),
+    "track": ("events:track",),
+    "read": tuple(p for p in PERMISSIONS if p.endswith(":read") and p != "audit:read")
+    + ("segments:export",),
     "write": (
         "events:write",
         "responses:write",
@@ -48,7 +53,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "surveys:invite",
         "consent:write",
     ),  # fmt: skip
-    "admin": tuple(PERMISSIONS),
+    "admin": tuple(p for p in PERMISSIONS if p not in PEOPLE_ONLY),
 }
 
 
@@ -89,3 +94,16 @@ class Actor:
     def label(self) -> str:
         """How the audit log names this actor: `user 3 (ana@example.com)`, `key 2 (shop)`."""
         return f"{self.kind} {self.id} ({self.name})"
+
+
+def matrix_markdown() -> str:
+    """The table of permissions × roles and key scopes, as docs/architecture.md shows it."""
+    lines = [
+        f"| permission | what it allows | {' | '.join(ROLES)} | key scopes |",
+        f"|---|---|{'---|' * len(ROLES)}---|",
+    ]
+    for permission, (what, roles) in PERMISSIONS.items():
+        marks = " | ".join("yes" if role in roles else "—" for role in ROLES)
+        scopes = ", ".join(s for s, granted in SCOPES.items() if permission in granted)
+        lines.append(f"| `{permission}` | {what} | {marks} | {scopes or '—'} |")
+    return "\n".join(lines)

@@ -6,14 +6,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import cast
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Table, insert, select, update
 
+from hxpulse.audit import service as audit
+from hxpulse.audit.service import SYSTEM, Who
 from hxpulse.auth.models import ApiKey, Meta, User
 from hxpulse.customers.identity import normalise_email
 from hxpulse.errors import Conflict, Invalid
@@ -24,6 +26,8 @@ keys_t = cast(Table, ApiKey.__table__)
 users_t = cast(Table, User.__table__)
 meta_t = cast(Table, Meta.__table__)
 _hasher = PasswordHasher()
+MIN_PASSWORD = 8
+TOUCH_KEY_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,7 @@ class KeyInfo:
     name: str
     scopes: tuple[str, ...]
     origins: tuple[str, ...] = ()  # the web origins a browser key accepts
+    last_used_at: datetime | None = None
 
     def accepts_origin(self, origin: str) -> bool:
         """Whether a browser on `origin` (the request's Origin header) may use this key."""
@@ -39,6 +44,10 @@ class KeyInfo:
             return normalise_origin(origin) in self.origins
         except Invalid:
             return False
+
+    def needs_touch(self, now: datetime) -> bool:
+        """Whether `last_used_at` is old enough to be written again (once a minute at most)."""
+        return self.last_used_at is None or now - self.last_used_at >= TOUCH_KEY_EVERY
 
 
 def _digest(key: str) -> str:
@@ -73,7 +82,12 @@ def normalise_origin(raw: str) -> str:
 
 
 def create_key(
-    conn: Connection, *, name: str, scopes: list[str], origins: list[str] | None = None
+    conn: Connection,
+    *,
+    name: str,
+    scopes: list[str],
+    origins: list[str] | None = None,
+    who: Who = SYSTEM,
 ) -> tuple[KeyInfo, str]:
     """Create a key and return it with its secret, which is shown this once and never stored.
 
@@ -96,79 +110,144 @@ def create_key(
          "scopes": ",".join(sorted(set(scopes))), "origins": " ".join(accepted) or None,
          "created_at": datetime.now(UTC)},
     ).scalar_one()  # fmt: skip
-    return KeyInfo(key_id, name, tuple(sorted(set(scopes))), accepted), secret
+    info = KeyInfo(key_id, name, tuple(sorted(set(scopes))), accepted)
+    audit.record(conn, who=who, action="key.create", now=datetime.now(UTC), subject_kind="key",
+                 subject_id=key_id, detail={"name": name, "scopes": list(info.scopes),
+                                            "origins": list(accepted)})  # fmt: skip
+    return info, secret
 
 
 def check_key(conn: Connection, secret: str) -> KeyInfo | None:
     """Return the key behind `secret`, or None when it is unknown or revoked."""
     row = conn.execute(
-        select(keys_t.c.id, keys_t.c.name, keys_t.c.scopes, keys_t.c.origins).where(
+        select(
+            keys_t.c.id, keys_t.c.name, keys_t.c.scopes, keys_t.c.origins, keys_t.c.last_used_at
+        ).where(  # fmt: skip
             keys_t.c.key_hash == _digest(secret), keys_t.c.revoked_at.is_(None)
         )
     ).first()
     if row is None:
         return None
-    return KeyInfo(row.id, row.name, tuple(row.scopes.split(",")), _origins(row.origins))
+    return KeyInfo(row.id, row.name, tuple(row.scopes.split(",")), _origins(row.origins),
+                   row.last_used_at)  # fmt: skip
 
 
 def _origins(stored: str | None) -> tuple[str, ...]:
     return tuple(stored.split()) if stored else ()
 
 
-def list_keys(conn: Connection) -> list[dict[str, object]]:
+def touch_key(conn: Connection, *, key_id: int, now: datetime) -> None:
+    """Record that the key was used now (callers do it at most once a minute per key)."""
+    conn.execute(update(keys_t).where(keys_t.c.id == key_id).values(last_used_at=now))
+
+
+def list_keys(conn: Connection) -> list[dict[str, Any]]:
     """Return every key without its secret: name, scopes, origins, prefix, dates."""
     rows = conn.execute(select(keys_t).order_by(keys_t.c.id))
     return [{k: list(_origins(v)) if k == "origins" else v
              for k, v in row._mapping.items() if k != "key_hash"} for row in rows]  # fmt: skip
 
 
-def revoke_key(conn: Connection, *, key_id: int) -> bool:
-    """Revoke a key; return False when there is no such key."""
+def revoke_key(conn: Connection, *, key_id: int, who: Who = SYSTEM) -> bool:
+    """Revoke a key; return False when there is no such key or it was revoked already."""
+    now = datetime.now(UTC)
     done = conn.execute(
-        update(keys_t).where(keys_t.c.id == key_id).values(revoked_at=datetime.now(UTC))
+        update(keys_t)
+        .where(keys_t.c.id == key_id, keys_t.c.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
-    return done.rowcount > 0
+    if done.rowcount == 0:
+        return False
+    audit.record(conn, who=who, action="key.revoke", now=now, subject_kind="key",
+                 subject_id=key_id)  # fmt: skip
+    return True
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash of a password long enough to accept."""
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(
+            f"password must be at least {MIN_PASSWORD} characters long",
+            errors=[{"field": "password", "message": f"at least {MIN_PASSWORD} characters"}],
+        )
+    if len(password) > 1000:
+        raise Invalid(
+            "password must be at most 1000 characters long",
+            errors=[{"field": "password", "message": "at most 1000 characters"}],
+        )
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether `password` is the one `password_hash` was made from."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_role(role: str) -> str:
+    """`role` if it is one of ROLES, else a 400 naming the field."""
+    if role not in ROLES:
+        raise Invalid(
+            f"unknown role {role!r}: use {', '.join(ROLES)}",
+            errors=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}],
+        )
+    return role
 
 
 def create_user(
-    conn: Connection, *, email: str, password: str, role: str, name: str | None = None
+    conn: Connection,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    name: str | None = None,
+    who: Who = SYSTEM,
 ) -> int:
     """Create a person who signs in to the web pages; return the user id."""
-    if role not in ROLES:
-        raise Invalid(f"unknown role {role!r}: use {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise Invalid("password must be at least 8 characters long")
-    address = normalise_email(email)
+    check_role(role)
+    password_hash = hash_password(password)
+    try:
+        address = normalise_email(email)
+    except Invalid as exc:
+        raise Invalid(exc.message, errors=[{"field": "email", "message": exc.message}]) from None
     if conn.execute(select(users_t.c.id).where(users_t.c.email == address)).first():
         raise Conflict(f"a user with email {address} exists already")
+    now = datetime.now(UTC)
     user_id: int = conn.execute(
         insert(users_t).returning(users_t.c.id),
-        {"email": address, "name": name, "role": role, "password_hash": _hasher.hash(password),
-         "active": True, "created_at": datetime.now(UTC)},
+        {"email": address, "name": name, "role": role, "password_hash": password_hash,
+         "active": True, "created_at": now},
     ).scalar_one()  # fmt: skip
+    audit.record(conn, who=who, action="user.create", now=now, subject_kind="user",
+                 subject_id=user_id, detail={"email": address, "role": role})  # fmt: skip
     return user_id
 
 
-def authenticate(conn: Connection, *, email: str, password: str) -> dict[str, object] | None:
-    """Return the user when the password is right, else None (same answer for unknown email)."""
+def authenticate(conn: Connection, *, email: str, password: str) -> dict[str, Any] | None:
+    """Return the active user when the password is right, else None (the same answer, in the
+    same time, for an unknown email). Reads only: the caller records the sign-in."""
     try:
         address = normalise_email(email)
     except Invalid:
-        return None
-    row = conn.execute(
-        select(users_t).where(users_t.c.email == address, users_t.c.active.is_(True))
-    ).first()
+        address = None
+    row = None
+    if address is not None:
+        row = conn.execute(
+            select(users_t).where(users_t.c.email == address, users_t.c.active.is_(True))
+        ).first()
     if row is None:
         _hasher.hash(password)  # take the same time as a wrong password
         return None
-    try:
-        _hasher.verify(row.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not password_matches(row.password_hash, password):
         return None
-    conn.execute(
-        update(users_t).where(users_t.c.id == row.id).values(last_login_at=datetime.now(UTC))
-    )
     return {"id": row.id, "email": row.email, "role": row.role, "name": row.name}
+
+
+def signed_in(conn: Connection, *, user_id: int, now: datetime) -> None:
+    """Record the person's sign-in time."""
+    conn.execute(update(users_t).where(users_t.c.id == user_id).values(last_login_at=now))
 
 
 def get_user(conn: Connection, *, user_id: int) -> dict[str, object] | None:

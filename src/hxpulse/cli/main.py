@@ -6,16 +6,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from hxpulse.auth import service as auth
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
+from hxpulse.cli import people as people_cmd
 from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli import surveys as surveys_cmd
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
+from hxpulse.cli.people import CLI
 from hxpulse.customers import queries
+from hxpulse.db.engine import run_write
 from hxpulse.db.migrate import current_revision, upgrade
 from hxpulse.surveys import service as survey_service
 
@@ -25,9 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 keys = typer.Typer(help="Create, list and revoke write keys and API keys.", no_args_is_help=True)
-users = typer.Typer(help="Manage the people who sign in to the web pages.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
-app.add_typer(users, name="users")
+app.add_typer(people_cmd.app, name="users")
 app.add_typer(importing.app, name="import")
 app.add_typer(segments_cmd.app, name="segments")
 app.add_typer(surveys_cmd.app, name="surveys")
@@ -124,7 +127,7 @@ def keys_create(
     """Create a key; the key itself is printed once, alone on the last line."""
     with engine(ctx).begin() as conn:
         info, secret = auth.create_key(
-            conn, name=name, scopes=scope or ["track"], origins=origin or []
+            conn, name=name, scopes=scope or ["track"], origins=origin or [], who=CLI
         )
     console.print(f"Created key {info.id} {info.name!r} with scopes {', '.join(info.scopes)}.")
     if info.origins:
@@ -138,47 +141,34 @@ def keys_create(
 def keys_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
-    """List keys (never their secrets)."""
+    """List keys (never their secrets): name, prefix, scopes, web origins, created, last use,
+    state."""
     with engine(ctx).connect() as conn:
         rows = auth.list_keys(conn)
     if as_json:
         print_json(rows)
         return
+    web = any(row["origins"] for row in rows)  # browser keys' sites, when there are any
+    table = Table("id", "name", "key", "scopes", *(["origins"] if web else []), "created",
+                  "last used", "state")  # fmt: skip
     for row in rows:
-        state = "revoked" if row["revoked_at"] else "active"
-        origins = f"  from {' '.join(row['origins'])}" if row["origins"] else ""  # type: ignore[arg-type]
-        console.print(f"{row['id']:>4}  {row['prefix']}…  {row['name']}  [{row['scopes']}] {state}"
-                      f"{origins}", markup=False, soft_wrap=True)  # fmt: skip
+        used = row["last_used_at"].strftime("%Y-%m-%d %H:%M") if row["last_used_at"] else "never"
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        origins = [" ".join(row["origins"]) or "—"] if web else []
+        table.add_row(str(row["id"]), row["name"], f"{row['prefix']}…",
+                      row["scopes"].replace(",", ", "), *origins,
+                      f"{row['created_at']:%Y-%m-%d}", used, state)  # fmt: skip
+    console.print(table)
 
 
 @keys.command("revoke")
 @clean_errors
 def keys_revoke(ctx: typer.Context, key_id: Annotated[int, typer.Argument(help="Key id.")]) -> None:
-    """Revoke a key: requests with it are refused from now on."""
-    with engine(ctx).begin() as conn:
-        if not auth.revoke_key(conn, key_id=key_id):
-            console.print(f"[red]Error:[/red] there is no key {key_id}")
-            raise typer.Exit(1)
+    """Revoke a key: refused from now on (running servers stop accepting it within a second)."""
+    if not run_write(engine(ctx), lambda conn: auth.revoke_key(conn, key_id=key_id, who=CLI)):
+        console.print(f"[red]Error:[/red] there is no active key {key_id}")
+        raise typer.Exit(1)
     console.print(f"Revoked key {key_id}.")
-
-
-@users.command("create")
-@clean_errors
-def users_create(
-    ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The person's email, used to sign in.")],
-    role: Annotated[str, typer.Option("--role", help="admin, analyst or agent.")] = "agent",
-    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
-    password: Annotated[
-        str | None,
-        typer.Option("--password", help="Password (asked for when not given)."),
-    ] = None,
-) -> None:
-    """Create a person who signs in to the web pages."""
-    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with engine(ctx).begin() as conn:
-        user_id = auth.create_user(conn, email=email, password=secret, role=role, name=name)
-    console.print(f"Created user {user_id} {email} ({role}).")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, Reader, SettingsDep
+from hxpulse.deps import ConnDep, CustomersRead, SettingsDep
 from hxpulse.pulse import service as pulse_service
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/customers", tags=["customers"])
 def list_customers(
     conn: ConnDep,
     settings: SettingsDep,
-    _who: Reader,
+    _actor: CustomersRead,
     q: str = Query("", max_length=320, description="Part of any identity or the name."),
     page: int = Query(1, ge=1, le=100_000),
     per_page: int = Query(25, ge=1, le=200),
@@ -31,7 +31,7 @@ def list_customers(
 
 @router.get("/{ref}")
 def get_customer(
-    ref: str, conn: ConnDep, _who: Reader, limit: int = Query(100, ge=1, le=1000)
+    ref: str, conn: ConnDep, _actor: CustomersRead, limit: int = Query(100, ge=1, le=1000)
 ) -> dict[str, Any]:
     """Return one profile with identities and recent events; `ref` is an id or any identity."""
     return queries.profile(conn, customer_id=queries.find(conn, ref), limit=limit)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, CurrentUser, DbId, SettingsDep
+from hxpulse.deps import ConnDep, CustomersRead, DbId, SettingsDep
 from hxpulse.journey import service as journey
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.pulse import service as pulse_service
@@ -23,24 +23,24 @@ def customer_list(
     request: Request,
     conn: ConnDep,
     settings: SettingsDep,
-    user: CurrentUser,
+    _actor: CustomersRead,
     q: str = Query("", max_length=320),
     page_no: int = Query(1, ge=1, le=100_000, alias="page"),
 ) -> Response:
     result = queries.search(conn, q=q, page=page_no, per_page=25)
     pulse_service.with_pulse(result["items"], settings.pulse, datetime.now(UTC))
-    return page(request, "customers.html", result=result, user=user)
+    return page(request, "customers.html", result=result)
 
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
-    request: Request, customer_id: DbId, conn: ConnDep, settings: SettingsDep, user: CurrentUser
+    request: Request, customer_id: DbId, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
 ) -> Response:
     live = queries.live_id(conn, customer_id)
     if live is not None and live != customer_id:
         return RedirectResponse(f"/customers/{live}", status_code=303)
     profile = queries.profile(conn, customer_id=customer_id, limit=200)
     now = datetime.now(UTC)
-    return page(request, "customer.html", customer=profile, user=user,
+    return page(request, "customer.html", customer=profile,
                 pulse=pulse_pages.customer_panel(conn, settings, customer_id, now),
                 stages=journey.history(conn, customer_id))  # fmt: skip

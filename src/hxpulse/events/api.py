@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from hxpulse.deps import SettingsDep, basic_user, bearer_token, require_scope
+from hxpulse.deps import EventsWrite, SettingsDep, basic_user, bearer_token, require_scope
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events import intake, segment
 from hxpulse.events.browser import SHORT_PATHS, allowed_origin
@@ -119,9 +119,8 @@ tracking.add_api_route("/b", segment_batch, methods=["POST"], include_in_schema=
 
 
 @router.post("/events")
-async def create_events(request: Request, settings: SettingsDep) -> Any:
+async def create_events(request: Request, settings: SettingsDep, _actor: EventsWrite) -> Any:
     """Record events in HX Pulse's own shape: `{"events": [...]}` (API key with `write`)."""
-    require_scope(request, bearer_token(request), "write")
     body = _as_object(await read_json(request, settings.max_batch_bytes))
     items = body.get("events")
     if not isinstance(items, list) or not items:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, Reader, SettingsDep
+from hxpulse.deps import ConnDep, CustomersRead, ReportsRead, SettingsDep
 from hxpulse.journey import service
 
 router = APIRouter(prefix="/api", tags=["journey"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["journey"])
 def journey_funnel(
     conn: ConnDep,
     settings: SettingsDep,
-    _who: Reader,
+    _actor: ReportsRead,
     start: str | None = Query(
         None, max_length=40, description="First day (YYYY-MM-DD) or moment; default: all time."
     ),
@@ -38,7 +38,7 @@ def journey_funnel(
 
 @router.get("/customers/{ref}/journey")
 def customer_journey(
-    ref: str, conn: ConnDep, settings: SettingsDep, _who: Reader
+    ref: str, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
 ) -> dict[str, Any]:
     """One customer's stage, since when, the at-risk and lapsed overlays, and every change of
     stage with the event that caused it; `ref` is an id or any identity."""

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
+from hxpulse.deps import ConnDep, ReportsRead, SettingsDep
 from hxpulse.errors import Invalid
 from hxpulse.events.models import CHANNELS
 from hxpulse.journey import service
@@ -22,7 +22,7 @@ def journey_page(
     request: Request,
     conn: ConnDep,
     settings: SettingsDep,
-    user: CurrentUser,
+    _actor: ReportsRead,
     start: str | None = Query(None, max_length=40),
     end: str | None = Query(None, max_length=40),
     channel: str | None = Query(None, max_length=20),
@@ -30,7 +30,7 @@ def journey_page(
 ) -> Response:
     form = {"start": start or "", "end": end or "", "channel": channel or "",
             "department": department or ""}  # fmt: skip
-    context: dict[str, Any] = {"user": user, "form": form, "channels": CHANNELS,
+    context: dict[str, Any] = {"form": form, "channels": CHANNELS,
                                "funnel": None, "errors": []}  # fmt: skip
     try:
         query = service.funnel_query(start, end, channel, department)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, Reader, SettingsDep
+from hxpulse.deps import ConnDep, CustomersRead, PulseRead, SettingsDep
 from hxpulse.events.moments import Moment
 from hxpulse.pulse import service
 
@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api", tags=["pulse"])
 
 
 @router.get("/customers/{ref}/pulse")
-def customer_pulse(ref: str, conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str, Any]:
+def customer_pulse(
+    ref: str, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
+) -> dict[str, Any]:
     """One customer's pulse now: pulse = investments + returns − decay, with band, trend (change
     over 30 days), stage, overlays and the events that contribute most."""
     customer_id = queries.find(conn, ref)
@@ -28,7 +30,7 @@ def customer_pulse_history(
     ref: str,
     conn: ConnDep,
     settings: SettingsDep,
-    _who: Reader,
+    _actor: CustomersRead,
     start: Moment | None = Query(None, description="Default: the customer's first event."),
     end: Moment | None = Query(None, description="Default: now."),
     points: int = Query(120, ge=2, le=2000),
@@ -45,7 +47,10 @@ def customer_pulse_history(
 
 @router.get("/pulse/at-risk")
 def pulse_at_risk(
-    conn: ConnDep, settings: SettingsDep, _who: Reader, limit: int = Query(100, ge=1, le=10_000)
+    conn: ConnDep,
+    settings: SettingsDep,
+    _actor: PulseRead,
+    limit: int = Query(100, ge=1, le=10_000),
 ) -> dict[str, Any]:
     """The customers with the lowest pulse right now, lowest first (an index scan)."""
     now = datetime.now(UTC)
@@ -53,7 +58,7 @@ def pulse_at_risk(
 
 
 @router.get("/pulse/bands")
-def pulse_bands(conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str, Any]:
+def pulse_bands(conn: ConnDep, settings: SettingsDep, _actor: PulseRead) -> dict[str, Any]:
     """How many customers are in each band now, and the spread of pulse."""
     now = datetime.now(UTC)
     return {"as_of": now, "bands": service.bands(conn, settings.pulse, now),
@@ -64,7 +69,7 @@ def pulse_bands(conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str,
 def pulse_movers(
     conn: ConnDep,
     settings: SettingsDep,
-    _who: Reader,
+    _actor: PulseRead,
     days: int = Query(7, ge=1, le=365),
     limit: int = Query(10, ge=1, le=100),
 ) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hxpulse.analytics.pulse import band
 from hxpulse.config import Settings
-from hxpulse.deps import ConnDep, CurrentUser, SettingsDep
+from hxpulse.deps import ConnDep, PulseRead, SettingsDep
 from hxpulse.pulse import service
 from hxpulse.web.render import page
 
@@ -36,7 +36,7 @@ def customer_panel(
 
 @router.get("/pulse")
 def pulse_page(
-    request: Request, conn: ConnDep, settings: SettingsDep, user: CurrentUser
+    request: Request, conn: ConnDep, settings: SettingsDep, _actor: PulseRead
 ) -> Response:
     now = datetime.now(UTC)
     bands = service.bands(conn, settings.pulse, now)
@@ -45,7 +45,7 @@ def pulse_page(
     centres = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
     colours = [BAND_COLOURS.get(band(c, settings.pulse.bands), "#757575") for c in centres]
     return page(
-        request, "pulse.html", user=user, bands=bands, total=sum(bands.values()),
+        request, "pulse.html", bands=bands, total=sum(bands.values()),
         spread={"centres": [round(c, 2) for c in centres], "counts": spread["counts"],
                 "colours": colours},
         movers=service.movers(conn, settings.pulse, now, days=7, limit=10),

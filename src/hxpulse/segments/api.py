@@ -13,12 +13,10 @@ from hxpulse.deps import (
     ConnDep,
     DbId,
     EngineDep,
-    Reader,
+    SegmentsExport,
+    SegmentsRead,
+    SegmentsWrite,
     SettingsDep,
-    bearer_token,
-    check_writer,
-    current_user,
-    require_scope,
 )
 from hxpulse.errors import Invalid
 from hxpulse.segments import service
@@ -44,16 +42,17 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 @router.get("")
-def list_segments(conn: ConnDep, settings: SettingsDep, _who: Reader) -> dict[str, Any]:
+def list_segments(conn: ConnDep, settings: SettingsDep, _actor: SegmentsRead) -> dict[str, Any]:
     """Every saved segment with its live member count."""
     items = service.list_segments(conn, settings.live, datetime.now(UTC))
     return {"items": items}
 
 
 @router.post("", status_code=201)
-async def create_segment(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
-    """Save a segment: `{"name", "description"?, "definition"}` (write key or signed in)."""
-    await run_in_threadpool(check_writer, request)
+async def create_segment(
+    request: Request, engine: EngineDep, settings: SettingsDep, _actor: SegmentsWrite
+) -> Any:
+    """Save a segment: `{"name", "description"?, "definition"}`."""
     body = await _body(request)
 
     def work() -> dict[str, Any]:
@@ -75,9 +74,10 @@ async def create_segment(request: Request, engine: EngineDep, settings: Settings
 
 
 @router.post("/count")
-async def count_draft(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+async def count_draft(
+    request: Request, engine: EngineDep, settings: SettingsDep, _actor: SegmentsRead
+) -> Any:
     """Count the customers an unsaved definition matches now: `{"definition": ...}`."""
-    await run_in_threadpool(_reader, request)
     body = await _body(request)
 
     def work() -> dict[str, Any]:
@@ -89,14 +89,9 @@ async def count_draft(request: Request, engine: EngineDep, settings: SettingsDep
     return await run_in_threadpool(work)
 
 
-def _reader(request: Request) -> None:
-    if current_user(request) is None:
-        require_scope(request, bearer_token(request), "read")
-
-
 @router.get("/{segment_id}")
 def get_segment(
-    segment_id: DbId, conn: ConnDep, settings: SettingsDep, _who: Reader
+    segment_id: DbId, conn: ConnDep, settings: SettingsDep, _actor: SegmentsRead
 ) -> dict[str, Any]:
     """One segment with its live member count."""
     found = service.get(conn, segment_id)
@@ -106,10 +101,13 @@ def get_segment(
 
 @router.put("/{segment_id}")
 async def update_segment(
-    segment_id: DbId, request: Request, engine: EngineDep, settings: SettingsDep
+    segment_id: DbId,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: SegmentsWrite,
 ) -> Any:
     """Replace a segment's name, description and definition."""
-    await run_in_threadpool(check_writer, request)
     body = await _body(request)
 
     def work() -> dict[str, Any]:
@@ -127,9 +125,8 @@ async def update_segment(
 
 
 @router.delete("/{segment_id}", status_code=204)
-def delete_segment(segment_id: DbId, request: Request, engine: EngineDep) -> None:
+def delete_segment(segment_id: DbId, engine: EngineDep, _actor: SegmentsWrite) -> None:
     """Delete a segment (its customers are untouched)."""
-    check_writer(request)
     with engine.begin() as conn:
         service.remove(conn, segment_id)
 
@@ -139,7 +136,7 @@ def segment_members(
     segment_id: DbId,
     conn: ConnDep,
     settings: SettingsDep,
-    _who: Reader,
+    _actor: SegmentsRead,
     limit: int = Query(50, ge=1, le=service.MAX_MEMBERS_PAGE),
     offset: int = Query(0, ge=0, le=100_000_000),
 ) -> dict[str, Any]:
@@ -158,7 +155,11 @@ def segment_members(
 
 @router.get("/{segment_id}/export.csv")
 def export_segment(
-    segment_id: DbId, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _who: Reader
+    segment_id: DbId,
+    conn: ConnDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: SegmentsExport,
 ) -> StreamingResponse:
     """Every member as CSV, streamed."""
     found = service.get(conn, segment_id)

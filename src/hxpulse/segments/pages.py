@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hxpulse.config import Settings
 from hxpulse.db.base import MAX_ID
-from hxpulse.deps import ConnDep, CurrentUser, DbId, EngineDep, SettingsDep
+from hxpulse.deps import ConnDep, DbId, EngineDep, SegmentsRead, SegmentsWrite, SettingsDep
 from hxpulse.errors import HXError
 from hxpulse.events.models import CHANNELS
 from hxpulse.segments import forms, service
@@ -59,7 +59,7 @@ def segments_page(
     request: Request,
     conn: ConnDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    _actor: SegmentsRead,
     copy: int | None = Query(None, alias="from", ge=1, le=MAX_ID),
 ) -> Response:
     builder = forms.Builder()
@@ -72,7 +72,11 @@ def segments_page(
 
 @router.post("/segments")
 async def save_segment(
-    request: Request, conn: ConnDep, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
+    request: Request,
+    conn: ConnDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: SegmentsWrite,
 ) -> Response:
     form = checked_form(await request.form())
     csrf.check(request, str(form.get("csrf_token", "")))
@@ -101,7 +105,7 @@ def segment_page(
     segment_id: DbId,
     conn: ConnDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    _actor: SegmentsRead,
     page_no: int = Query(1, ge=1, le=1_000_000, alias="page"),
 ) -> Response:
     found = service.get(conn, segment_id)
@@ -135,7 +139,7 @@ def segment_page(
 
 @router.post("/segments/{segment_id}/delete")
 async def delete_segment(
-    request: Request, segment_id: DbId, engine: EngineDep, _user: CurrentUser
+    request: Request, segment_id: DbId, engine: EngineDep, _actor: SegmentsWrite
 ) -> Response:
     form = checked_form(await request.form())
     csrf.check(request, str(form.get("csrf_token", "")))

@@ -1,7 +1,7 @@
 """JSON routes: surveys, invitations and answers (reports and themes: `insights`).
 
-Reads need a signed-in person or an API key with `read`; writes a key with `write` (or a
-signed-in person with the page's CSRF token)."""
+Each route names its permission (auth.permissions): reads `surveys:read`, definitions
+`surveys:write`, invitations `surveys:invite`, imported answers `responses:write`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, DbId, EngineDep, Reader, SettingsDep, check_writer
+from hxpulse.deps import (
+    ConnDep,
+    DbId,
+    EngineDep,
+    ResponsesWrite,
+    SettingsDep,
+    SurveysInvite,
+    SurveysRead,
+    SurveysWrite,
+)
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
 from hxpulse.surveys import insights, kinds, sending, service
@@ -31,17 +40,18 @@ async def _object(request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/surveys")
-def list_surveys(conn: ConnDep, _who: Reader) -> dict[str, Any]:
+def list_surveys(conn: ConnDep, _actor: SurveysRead) -> dict[str, Any]:
     """Every survey with invitations sent, answers and response rate."""
     return {"items": service.list_surveys(conn)}
 
 
 @router.post("/api/surveys", status_code=201)
-async def create_survey(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+async def create_survey(
+    request: Request, engine: EngineDep, settings: SettingsDep, _actor: SurveysWrite
+) -> Any:
     """Define a survey: `{"name", "kind": "nps"|"csat"|"ces"|"custom", "question"?,
     "followups"?: {band: question}, "department"?, "touchpoint"?, "trigger_event"?,
     "segment_id"?, "every_days"?, "active"?}`."""
-    await run_in_threadpool(check_writer, request)
     data = service.parse_survey(await _object(request))
     return await run_in_threadpool(
         run_write,
@@ -51,17 +61,20 @@ async def create_survey(request: Request, engine: EngineDep, settings: SettingsD
 
 
 @router.get("/api/surveys/{ref}")
-def get_survey(ref: str, conn: ConnDep, _who: Reader) -> dict[str, Any]:
+def get_survey(ref: str, conn: ConnDep, _actor: SurveysRead) -> dict[str, Any]:
     """One survey, by id or name, with its question and follow-up questions per band."""
     return service.find(conn, ref)
 
 
 @router.put("/api/surveys/{survey_id}")
 async def update_survey(
-    survey_id: DbId, request: Request, engine: EngineDep, settings: SettingsDep
+    survey_id: DbId,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: SurveysWrite,
 ) -> Any:
     """Replace a survey's definition (same shape as creating it)."""
-    await run_in_threadpool(check_writer, request)
     data = service.parse_survey(await _object(request))
     return await run_in_threadpool(
         run_write,
@@ -74,12 +87,15 @@ async def update_survey(
 
 @router.post("/api/surveys/{survey_id}/invite")
 async def invite(
-    survey_id: DbId, request: Request, engine: EngineDep, settings: SettingsDep
+    survey_id: DbId,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: SurveysInvite,
 ) -> Any:
     """Invite `{"customer": ref}` or `{"customers": [ref, …]}` and/or `{"segment": id|name}`,
     `"via": "email"|"link"` (default: email when SMTP is configured). Returns who was invited
     with their links, and who the fatigue guard (or a missing address) skipped, and why."""
-    await run_in_threadpool(check_writer, request)
     body = await _object(request)
     unknown = sorted(set(body) - {"customer", "customers", "segment", "via"})
     if unknown:
@@ -120,9 +136,10 @@ async def invite(
 
 
 @router.post("/api/surveys/run")
-async def run_due(request: Request, engine: EngineDep, settings: SettingsDep) -> Any:
+async def run_due(
+    request: Request, engine: EngineDep, settings: SettingsDep, _actor: SurveysInvite
+) -> Any:
     """Send every active survey's rule-based invitations now (triggered and recurring)."""
-    await run_in_threadpool(check_writer, request)
     results = await run_in_threadpool(sending.run_due, engine, settings, request.app.state.secret)
     return {"surveys": {name: r.to_dict() for name, r in results.items()}}
 
@@ -132,6 +149,7 @@ async def post_responses(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
+    _actor: ResponsesWrite,
     create_survey: str | None = Query(
         None, description="Create an unknown survey of this kind (nps, csat, ces, custom)."
     ),
@@ -141,7 +159,6 @@ async def post_responses(
     `anonymous_id`, `external_id`), and optional `why`, `department`, `channel`, `touchpoint`,
     `message_id`. Good answers are stored even when others are refused; refused ones are
     listed with their index and field."""
-    await run_in_threadpool(check_writer, request)
     if create_survey is not None and create_survey not in kinds.SPECS:
         raise Invalid(
             f"create_survey: must be one of {', '.join(kinds.SPECS)}",

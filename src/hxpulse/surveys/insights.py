@@ -1,5 +1,6 @@
 """JSON routes for what the answers say: NPS/CSAT/CES reports, the latest (flagged) answers
-and the themes. Reads need a signed-in person or an API key with `read`; writes `write`."""
+and the themes. Reads need `surveys:read`; refitting, renaming and merging themes need
+`surveys:write`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from hxpulse.analytics import nps as stats
 from hxpulse.db.base import MAX_ID
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, DbId, EngineDep, Reader, SettingsDep, check_writer
+from hxpulse.deps import ConnDep, DbId, EngineDep, SettingsDep, SurveysRead, SurveysWrite
 from hxpulse.errors import Invalid
 from hxpulse.events import moments
 from hxpulse.segments import service as segments
@@ -35,7 +36,7 @@ def _day(value: str | None, field: str) -> date | None:
 def get_nps(
     conn: ConnDep,
     settings: SettingsDep,
-    _who: Reader,
+    _actor: SurveysRead,
     by: str | None = Query(None, description="department, channel, touchpoint, survey, segment"),
     period: str | None = Query(None, description="day, week or month"),
     kind: str = Query("nps", description="nps, csat, ces or custom (all surveys of the kind)"),
@@ -126,7 +127,7 @@ def _compare(result: dict[str, Any], pair: str) -> dict[str, Any]:
 @router.get("/api/responses")
 def list_responses(
     conn: ConnDep,
-    _who: Reader,
+    _actor: SurveysRead,
     flagged: bool | None = Query(None, description="Only answers flagged for follow-up."),
     kind: str | None = None,
     survey: str | None = Query(None, description="One survey (id or name)."),
@@ -148,24 +149,24 @@ def list_responses(
 
 
 @router.get("/api/themes")
-def list_themes(conn: ConnDep, _who: Reader) -> dict[str, Any]:
+def list_themes(conn: ConnDep, _actor: SurveysRead) -> dict[str, Any]:
     """Themes of the NPS answers: mentions, share, NPS, and impact on the overall NPS."""
     return themes.drivers(conn)
 
 
 @router.post("/api/themes/fit")
-async def fit_themes(request: Request, engine: EngineDep) -> Any:
+async def fit_themes(engine: EngineDep, _actor: SurveysWrite) -> Any:
     """Discover themes from the answers again (replaces earlier themes, names and merges)."""
-    await run_in_threadpool(check_writer, request)
     return await run_in_threadpool(
         run_write, engine, lambda conn: themes.fit(conn, now=datetime.now(UTC))
     )
 
 
 @router.patch("/api/themes/{theme_id}")
-async def rename_theme(theme_id: DbId, request: Request, engine: EngineDep) -> Any:
+async def rename_theme(
+    theme_id: DbId, request: Request, engine: EngineDep, _actor: SurveysWrite
+) -> Any:
     """Rename a theme: `{"name": "Late deliveries"}`."""
-    await run_in_threadpool(check_writer, request)
     body = await _object(request)
     name = body.get("name")
     if not isinstance(name, str):
@@ -174,9 +175,10 @@ async def rename_theme(theme_id: DbId, request: Request, engine: EngineDep) -> A
 
 
 @router.post("/api/themes/{theme_id}/merge")
-async def merge_theme(theme_id: DbId, request: Request, engine: EngineDep) -> Any:
+async def merge_theme(
+    theme_id: DbId, request: Request, engine: EngineDep, _actor: SurveysWrite
+) -> Any:
     """Fold this theme into another: `{"into": other_theme_id}`."""
-    await run_in_threadpool(check_writer, request)
     body = await _object(request)
     into = body.get("into")
     if not isinstance(into, int) or isinstance(into, bool) or not 1 <= into <= MAX_ID:

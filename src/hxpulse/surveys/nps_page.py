@@ -18,7 +18,7 @@ from starlette.responses import Response
 from hxpulse.config import Settings
 from hxpulse.db.base import parse_id
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, CurrentUser, DbId, EngineDep, SettingsDep
+from hxpulse.deps import ConnDep, DbId, EngineDep, SettingsDep, SurveysRead, SurveysWrite
 from hxpulse.errors import Invalid, NotFound
 from hxpulse.events import moments
 from hxpulse.events.models import CHANNELS
@@ -214,7 +214,7 @@ def nps_page(
     request: Request,
     conn: ConnDep,
     settings: SettingsDep,
-    user: CurrentUser,
+    _actor: SurveysRead,
     kind: str = Query("", max_length=10),
     survey: str = Query("", max_length=20),
     period: str = Query("", max_length=10),
@@ -231,7 +231,6 @@ def nps_page(
     got = _nps_filters(conn, form)
     now = datetime.now(UTC)
     context: dict[str, Any] = {
-        "user": user,
         "form": form,
         "got": got,
         "channels": CHANNELS,
@@ -275,7 +274,7 @@ def _back(form: FormData) -> RedirectResponse:
 
 
 @router.post("/nps/themes/fit")
-def fit_themes(engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
+def fit_themes(engine: EngineDep, _actor: SurveysWrite, form: FormDep) -> Response:
     """Discover themes again from every answer's why."""
     now = datetime.now(UTC)
     run_write(engine, lambda conn: themes.fit(conn, now=now))
@@ -283,13 +282,15 @@ def fit_themes(engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response
 
 
 @router.post("/nps/themes/{theme_id}/rename")
-def rename_theme(theme_id: DbId, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
+def rename_theme(
+    theme_id: DbId, engine: EngineDep, _actor: SurveysWrite, form: FormDep
+) -> Response:
     run_write(engine, lambda conn: themes.rename(conn, theme_id, text(form, "name")))
     return _back(form)
 
 
 @router.post("/nps/themes/{theme_id}/merge")
-def merge_theme(theme_id: DbId, engine: EngineDep, _user: CurrentUser, form: FormDep) -> Response:
+def merge_theme(theme_id: DbId, engine: EngineDep, _actor: SurveysWrite, form: FormDep) -> Response:
     into = parse_id(text(form, "into"))
     if into is None:
         raise Invalid(

@@ -17,7 +17,15 @@ from starlette.responses import Response
 
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, CurrentUser, DbId, EngineDep, SettingsDep
+from hxpulse.deps import (
+    ConnDep,
+    DbId,
+    EngineDep,
+    SettingsDep,
+    SurveysInvite,
+    SurveysRead,
+    SurveysWrite,
+)
 from hxpulse.errors import HXError, NotFound
 from hxpulse.surveys import forms, kinds, nps_page, public, sending, service
 from hxpulse.surveys.forms import FormDep, segment_names, text
@@ -45,13 +53,13 @@ def _target(survey: dict[str, Any], names: dict[int, str]) -> list[str]:
 
 @router.get("/surveys")
 def surveys_page(
-    request: Request, conn: ConnDep, settings: SettingsDep, user: CurrentUser
+    request: Request, conn: ConnDep, settings: SettingsDep, _actor: SurveysRead
 ) -> Response:
     items = service.list_surveys(conn)
     names = segment_names(conn, settings)
     for item in items:
         item["target"] = _target(item, names)
-    return page(request, "surveys.html", user=user, items=items)
+    return page(request, "surveys.html", items=items)
 
 
 def _survey_page(
@@ -89,14 +97,14 @@ def _survey_page(
 
 @router.get("/surveys/new")
 def new_survey_page(
-    request: Request, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
+    request: Request, engine: EngineDep, settings: SettingsDep, _actor: SurveysWrite
 ) -> Response:
     return _survey_page(request, engine, settings, None)
 
 
 @router.post("/surveys/new")
 def create_survey(
-    request: Request, engine: EngineDep, settings: SettingsDep, _user: CurrentUser, form: FormDep
+    request: Request, engine: EngineDep, settings: SettingsDep, _actor: SurveysWrite, form: FormDep
 ) -> Response:
     shown, data = forms.read_survey(form)
     if data is not None:
@@ -114,7 +122,7 @@ def create_survey(
 
 @router.get("/surveys/{survey_id}")
 def survey_edit_page(
-    request: Request, survey_id: DbId, engine: EngineDep, settings: SettingsDep, _user: CurrentUser
+    request: Request, survey_id: DbId, engine: EngineDep, settings: SettingsDep, _actor: SurveysRead
 ) -> Response:
     return _survey_page(request, engine, settings, survey_id)
 
@@ -125,7 +133,7 @@ def update_survey(
     survey_id: DbId,
     engine: EngineDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    _actor: SurveysWrite,
     form: FormDep,
 ) -> Response:
     with engine.connect() as conn:
@@ -153,7 +161,7 @@ def invite(
     survey_id: DbId,
     engine: EngineDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    _actor: SurveysInvite,
     form: FormDep,
 ) -> Response:
     """Invite one customer or a segment's members; show their links and who was held back."""

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,18 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from hxpulse.auth import admin as auth_admin
+from hxpulse.auth import api as auth_api
 from hxpulse.auth import pages as auth_pages
 from hxpulse.auth import service as auth
+from hxpulse.auth.keycache import KeyCache
 from hxpulse.config import Settings
 from hxpulse.customers import api as customers_api
 from hxpulse.customers import pages as customers_pages
 from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import ensure_current
 from hxpulse.deps import LoginRequired
-from hxpulse.errors import HXError
+from hxpulse.errors import HXError, TooManyRequests
 from hxpulse.events import api as events_api
 from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
@@ -39,11 +41,14 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
+from hxpulse.web import docs, vendor
 from hxpulse.web.cors import TrackingCORS
+from hxpulse.web.headers import SecurityHeaders
+from hxpulse.web.limits import RateLimits, TokenBucket
+from hxpulse.web.render import page
 from hxpulse.web.text import plain_request
 
 HERE = Path(__file__).parent
-PLOTLY_JS = Path(str(files("plotly") / "package_data"))
 log = logging.getLogger("hxpulse")
 
 
@@ -65,30 +70,49 @@ def create_app(settings: Settings) -> FastAPI:
         title="HX Pulse",
         summary="Customer-experience platform: profiles, pulse, surveys, closed loops.",
         dependencies=[Depends(plain_request)],  # no NUL in the path, query or declared forms
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.secret = secret  # signs session cookies and (salted apart) survey links
     app.state.engine = engine
-    app.state.key_cache = {}
+    app.state.key_cache = KeyCache[auth.KeyInfo](ttl=1.0)
+    app.state.clock = lambda: datetime.now(UTC)  # tests freeze it
     app.state.committer = GroupCommit(engine, live=settings.live)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.templates.env.globals["plotly_style_guard"] = vendor.style_guard_id()
+    # the cookie carries only the session's token (and, before sign-in, the sign-in form's
+    # CSRF token): the session itself is a row of user_sessions (auth/sessions.py)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie="hxpulse_session",
+        max_age=int(settings.session_days * 86400),
         same_site="lax",
         https_only=settings.environment == "production",
     )
+    app.state.track_limit = TokenBucket(settings.track_requests_per_second, settings.track_burst)
+    app.state.survey_limit = TokenBucket(
+        settings.survey_posts_per_minute / 60, max(settings.survey_posts_per_minute, 1)
+    )
+    app.add_middleware(RateLimits, track=app.state.track_limit, survey=app.state.survey_limit)
+    app.add_middleware(
+        SecurityHeaders,
+        https=settings.public_url.lower().startswith("https://"),
+        docs=docs.install(app),
+    )
+    # outermost: answers preflights before the limits, and lets pages read refusals
     app.add_middleware(TrackingCORS, prefixes=events_browser.CORS_PREFIXES)  # tracking only
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
-    app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_JS), name="plotly")
+    app.mount("/vendor/plotly", StaticFiles(directory=vendor.PLOTLY_JS), name="plotly")
     routers = (events_api.tracking, events_browser.router, events_api.router, pulse_api.router,
-               customers_api.router, segments_api.router, surveys_api.router)  # fmt: skip
+               customers_api.router, segments_api.router, surveys_api.router,
+               auth_api.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
-    pages = (auth_pages.router, customers_pages.router, pulse_pages.router, segments_pages.router,
-             surveys_pages.router)  # fmt: skip
+    pages = (auth_pages.router, auth_admin.router, customers_pages.router, pulse_pages.router,
+             segments_pages.router, surveys_pages.router)  # fmt: skip
     for router in pages:
         app.include_router(router, include_in_schema=False)
     app.include_router(journey_api.router)
@@ -115,10 +139,14 @@ def _wants_json(request: Request) -> bool:
 def _render_error(request: Request, status: int, body: dict[str, Any]) -> Response:
     if _wants_json(request):
         return JSONResponse(body, status_code=status)
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": body["message"]}, status_code=status
-    )
+    context = {"status": status, "message": body["message"]}
+    try:  # with the navigation the person may use
+        return page(request, "error.html", status_code=status, **context)
+    except Exception:  # noqa: BLE001 - the database may be what failed: a bare page then
+        log.exception("rendering the error page with the navigation failed")
+        templates: Jinja2Templates = request.app.state.templates
+        bare = {**context, "user": None, "can": lambda _permission: False, "csrf_token": ""}
+        return templates.TemplateResponse(request, "error.html", bare, status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -130,7 +158,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HXError)
     async def hx_error(request: Request, exc: HXError) -> Response:
-        return _render_error(request, exc.status_code, exc.to_dict())
+        response = _render_error(request, exc.status_code, exc.to_dict())
+        if isinstance(exc, TooManyRequests):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
