@@ -163,18 +163,23 @@ def lock_for_merge(conn: Connection, customer_ids: list[int]) -> None:
     """
     if is_sqlite(conn):
         return  # SQLite writers already hold the database write lock
-    sql = "SELECT id, merged_into_id FROM customers WHERE id {in} ORDER BY id FOR UPDATE"
-    if any(merged is not None for _, merged in raw.select_in(conn, sql, sorted(customer_ids))):
-        raise RetryTransaction("a customer was merged by a concurrent request")
+    sql = "SELECT id, merged_into_id, erased_at FROM customers WHERE id {in} ORDER BY id FOR UPDATE"
+    found = raw.select_in(conn, sql, sorted(customer_ids))
+    if any(merged is not None or erased is not None for _, merged, erased in found):
+        raise RetryTransaction("a customer was merged or erased by a concurrent request")
 
 
 def verify_live(conn: Connection, customer_ids: Sequence[int]) -> None:
-    """Retry if a concurrent merge took one of these customers after we resolved it."""
+    """Retry if a concurrent merge or erasure took one of these customers after we resolved
+    it (after an erasure the retry finds the identities tombstoned and drops the events)."""
     if is_sqlite(conn):
         return
-    sql = "SELECT id FROM customers WHERE merged_into_id IS NOT NULL AND id {in}"
+    sql = (
+        "SELECT id FROM customers WHERE (merged_into_id IS NOT NULL OR erased_at IS NOT NULL)"
+        " AND id {in}"
+    )
     if raw.select_in(conn, sql, list(customer_ids)):
-        raise RetryTransaction("a customer was merged by a concurrent request")
+        raise RetryTransaction("a customer was merged or erased by a concurrent request")
 
 
 def _create_customers(conn: Connection, count: int, *, now: datetime) -> list[int]:
