@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, insert, select, update
 
 from hxpulse.audit import service as audit
 from hxpulse.audit.service import Who
+from hxpulse.customers import queries
 from hxpulse.customers.models import Customer
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import Conflict, Invalid, NotFound
@@ -25,13 +26,34 @@ from hxpulse.privacy.export import document, export
 from hxpulse.privacy.models import ErasureRequest
 
 __all__ = [
-    "allowed", "allows", "consent_of", "document", "erase", "erasure_state", "export",
-    "pending_requests", "preview", "record_view", "request_erasure", "set_consent",
+    "allowed", "allows", "consent_of", "document", "erase", "erasure_state", "export", "find",
+    "is_erased", "panel", "pending_requests", "preview", "record_view", "request_erasure",
+    "set_consent",
 ]  # fmt: skip
 customers_t = cast(Table, Customer.__table__)
 requests_t = cast(Table, ErasureRequest.__table__)
 CUSTOMER = "customer"
+MAX_REF = 400
 VIEW_VIA = ("page", "api")
+
+
+def find(conn: Connection, ref: str) -> int:
+    """The customer `ref` names (see `customers.queries.find`), refusing control characters
+    and overlong references with a 400 that does not repeat them."""
+    if len(ref) > MAX_REF or any(ord(ch) < 32 for ch in ref):
+        raise Invalid(
+            f"ref: a customer reference is an id or an identity of at most {MAX_REF} printable"
+            " characters",
+            errors=[{"field": "ref", "message": "not a customer reference"}],
+        )
+    digits = ref[3:] if ref.startswith("id:") else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        # `id:42` names the internal id (the form customers.queries.find is taking on too)
+        found = queries.live_id(conn, int(digits))
+        if found is None:
+            raise NotFound(f"customer {int(digits)} does not exist")
+        return found
+    return queries.find(conn, ref)
 
 
 def _live_row(conn: Connection, customer_id: int, *, lock: bool = False) -> Any:
@@ -44,6 +66,11 @@ def _live_row(conn: Connection, customer_id: int, *, lock: bool = False) -> Any:
     if lock and not is_sqlite(conn):
         query = query.with_for_update()  # a concurrent identify must not lose this change
     return conn.execute(query).one()
+
+
+def is_erased(conn: Connection, customer_id: int) -> bool:
+    """Whether the customer's personal data was erased."""
+    return _live_row(conn, customer_id).erased_at is not None
 
 
 def consent_of(conn: Connection, customer_id: int) -> dict[str, Any]:
@@ -149,3 +176,15 @@ def pending_requests(conn: Connection, *, due_days: int, limit: int = 500) -> li
         {**dict(r._mapping), "due_at": r.requested_at + timedelta(days=due_days), "pending": True}
         for r in rows
     ]
+
+
+def panel(conn: Connection, customer_id: int, *, due_days: int) -> dict[str, Any]:
+    """What the customer page shows about the customer's data: consent per purpose, any
+    erasure request, and whether the profile was erased."""
+    row = _live_row(conn, customer_id)
+    return {
+        "consent": consent_view(row.consent),
+        "erasure": erasure_state(conn, row.id, due_days=due_days),
+        "erased_at": row.erased_at,
+        "purposes": PURPOSES,
+    }
