@@ -82,7 +82,9 @@ def aggregates(conn: Connection, settings: Settings, survey: dict[str, Any]) -> 
         for s in surveys.list_surveys(conn)
     ]
     funnel = journey.funnel(conn, settings.live, now=NOW)
-    counts = [tuple(r) for r in conn.execute(select(surveys.counts_t).order_by(*surveys.counts_t.c))]
+    counts = [
+        tuple(r) for r in conn.execute(select(surveys.counts_t).order_by(*surveys.counts_t.c))
+    ]
     return {"nps": nps, "surveys": listed, "funnel": funnel, "counts": counts,
             "bands": pulse.bands(conn, settings.pulse, NOW),
             "at_risk": [(r["customer_id"], round(r["pulse"], 9)) for r in

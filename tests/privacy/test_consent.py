@@ -131,7 +131,10 @@ def test_bad_changes_are_refused(engine: Engine, changes: dict[str, str], messag
 
 
 def test_a_merged_profile_answers_with_its_survivor(engine: Engine) -> None:
-    ingest(engine, [identify("a", ("user_id", "m1"), {}), identify("b", ("email", "m@example.com"), {})])
+    ingest(
+        engine,
+        [identify("a", ("user_id", "m1"), {}), identify("b", ("email", "m@example.com"), {})],
+    )
     ingest(engine, [EventIn(message_id="link", kind="identify", type="identify", occurred_at=T0,
                             identities=[("user_id", "m1"), ("email", "m@example.com")])])  # fmt: skip
     with engine.connect() as conn:
@@ -142,7 +145,10 @@ def test_a_merged_profile_answers_with_its_survivor(engine: Engine) -> None:
     with engine.connect() as conn:
         assert not service.allows(conn, survivor, "surveys")
         assert not service.allows(conn, merged, "surveys")
-        assert service.allowed(conn, [survivor, merged, 999], "personalisation") == {survivor, merged}
+        assert service.allowed(conn, [survivor, merged, 999], "personalisation") == {
+            survivor,
+            merged,
+        }
 
 
 def test_an_erased_customer_allows_nothing_and_keeps_no_consent_to_change(engine: Engine) -> None:

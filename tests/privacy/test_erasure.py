@@ -67,7 +67,11 @@ def test_erasure_removes_personal_data_and_keeps_the_aggregates(
                               .where(events_t.c.customer_id == ann)
                               .order_by(events_t.c.occurred_at)).all()  # fmt: skip
         assert [(e.type, e.value) for e in events][:4] == [
-            ("page", None), ("identify", None), ("purchase", 80.0), ("complaint", None)]
+            ("page", None),
+            ("identify", None),
+            ("purchase", 80.0),
+            ("complaint", None),
+        ]
         kept = {e.type: e.properties for e in events if e.properties}
         assert kept == {"resolution": {"resolves": "m4"}}  # what the pulse reads, nothing else
         assert all(e.context is None and e.name is None for e in events)
@@ -109,7 +113,9 @@ def test_erasing_twice_changes_nothing_more(engine: Engine, settings: Settings) 
         assert len(audit.entries(conn, action="customer.erase")) == 2
 
 
-def test_an_erased_customer_is_found_only_by_internal_id(engine: Engine, settings: Settings) -> None:
+def test_an_erased_customer_is_found_only_by_internal_id(
+    engine: Engine, settings: Settings
+) -> None:
     data = scenario.load(engine, settings)
     run_write(engine, lambda conn: service.erase(conn, data["ann"], who=ADMIN, now=NOW))
     with engine.connect() as conn:
