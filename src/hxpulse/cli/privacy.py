@@ -123,10 +123,14 @@ def _show(items: list[dict[str, Any]]) -> None:
     if not items:
         console.print("No entries match.")
         return
-    table = Table("when (UTC)", "who", "from", "action", "customer", "detail")
+    table = Table()
+    for title in ("when (UTC)", "action"):
+        table.add_column(title, no_wrap=True)
+    for title in ("who", "from", "customer", "detail"):
+        table.add_column(title)
     for e in items:
         detail = ", ".join(f"{k}: {v}" for k, v in (e["detail"] or {}).items())
         subject = e["subject_id"] if e["subject_kind"] == "customer" else (e["subject_id"] or "")
-        table.add_row(e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["actor_label"], e["address"] or "",
-                      e["action"], str(subject or ""), detail)  # fmt: skip
+        table.add_row(e["at"].strftime("%Y-%m-%d %H:%M"), e["action"], e["actor_label"],
+                      e["address"] or "", str(subject or ""), detail)  # fmt: skip
     out.print(table)

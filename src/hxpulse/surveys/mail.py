@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 from hxpulse.config import SmtpSettings
+
+# Lines up to RFC 5322's limit: with the default 78, a List-Unsubscribe URL (one long word) is
+# folded into RFC 2047 encoded words, which mail providers do not read as a URL.
+HEADERS_UNFOLDED = policy.SMTP.clone(max_line_length=998)
 
 
 def message(
@@ -16,7 +21,7 @@ def message(
     """The invitation email; `preferences` is the customer's preference-centre link, in the
     text and (its page for saying no to surveys) in the List-Unsubscribe header, with the
     one-click unsubscribe of RFC 8058."""
-    mail = EmailMessage()
+    mail = EmailMessage(policy=HEADERS_UNFOLDED)
     mail["From"] = sender
     mail["To"] = to
     mail["Subject"] = f"{brand}: one question, one minute"
