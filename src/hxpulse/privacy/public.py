@@ -100,11 +100,14 @@ def _as_customer(request: Request, customer_id: int) -> Who:
 
 
 def _same_site(request: Request) -> bool:
-    """False for a post another site made the browser send."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return False
+    """False for a post another site made the browser send: browsers say so in
+    `Sec-Fetch-Site`; older ones only in `Origin` (which is "null" from our own pages, since
+    they send no referrer, so only a real other origin counts against it)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     settings: Settings = request.app.state.settings
     public = urlsplit(settings.public_url)
