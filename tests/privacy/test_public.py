@@ -187,3 +187,5 @@ def test_bad_and_expired_links_get_friendly_pages(client: TestClient, engine: En
     got = client.get(f"/p/{expired}", headers=HTML)
     assert got.status_code == 410 and "This link has expired" in got.text
     assert EMAIL not in got.text
+    assert client.get(f"/api/preferences/{expired}").status_code == 410
+    assert client.get(f"/api/preferences/{token[:-2]}xx").status_code == 404

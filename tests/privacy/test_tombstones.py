@@ -3,6 +3,7 @@ identity (service, group commit, survey answers), counting it as erased."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -29,12 +30,26 @@ def ev(mid: str, *ids: tuple[str, str], kind: str = "track", type_: str = "page_
 
 def _erase_first(engine: Engine) -> None:
     ingest(engine, [ev("a1", ("email", "gone@example.com"), ("user_id", "g-1"))])
-    run_write(engine, lambda conn: service.erase(conn, 1, who=SYSTEM, now=T0))
+
+    def work(conn: Any) -> None:
+        service.erase(conn, service.find(conn, "gone@example.com"), who=SYSTEM, now=T0)
+
+    run_write(engine, work)
 
 
 def _count(engine: Engine, table: object) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", [b"", b"short", b"k" * 64, b"long" * 40])
+def test_the_fast_hmac_is_hmac(key: bytes) -> None:
+    keyed = tombstones.Keyed(key)
+    for kind, value in (("email", "a@x.io"), ("user_id", "Ünïcode-42"), ("phone", "+1")):
+        assert keyed(kind, value) == tombstones.digest(key, kind, value)
+        assert (
+            keyed(kind, value) == hmac.new(key, f"{kind}\x00{value}".encode(), "sha256").hexdigest()
+        )
 
 
 def test_the_digest_is_keyed_and_stores_no_value(engine: Engine) -> None:
@@ -104,7 +119,10 @@ def test_one_lookup_per_batch_and_none_before_any_erasure(
     lookups.clear()
     ingest(engine, [ev(f"d{i}", ("user_id", f"u{i}"), ("email", f"u{i}@example.com"))
                     for i in range(50)] * 2)  # fmt: skip
-    assert lookups == [100]  # one statement for the batch's distinct identities
+    assert lookups == []  # returning customers: their identities are stored, so not erased
+    ingest(engine, [ev(f"e{i}", ("user_id", f"u{i}"), ("anonymous_id", f"new-{i % 30}"))
+                    for i in range(50)])  # fmt: skip
+    assert lookups == [30]  # one statement for the batch's new identities
 
 
 def test_the_group_commit_gives_each_request_its_erased_count(

@@ -91,16 +91,19 @@ def resolve(
     *,
     now: datetime,
     message_ids: Sequence[str],
+    known: dict[IdentityKey, int] | None = None,
 ) -> Resolution:
     """Find or create the one customer behind each set of identities, merging where needed.
 
     `message_ids[i]` names the event that brought `key_sets[i]`; a merge is recorded with the
-    first event of its group that named identities of two existing customers.
+    first event of its group that named identities of two existing customers. `known` is the
+    result of `existing_identities` for (at least) these keys, when the caller has it already.
     """
     groups = _Groups()
     for keys in key_sets:
         groups.join(keys)
-    known = existing_identities(conn, groups.parent)
+    if known is None:
+        known = existing_identities(conn, groups.parent)
     members: dict[IdentityKey, list[IdentityKey]] = {}
     for key in groups.parent:
         members.setdefault(groups.find(key), []).append(key)

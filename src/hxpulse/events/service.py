@@ -56,13 +56,18 @@ def ingest_in(
     stored = _stored_message_ids(conn, list(unique))
     fresh = [e for mid, e in unique.items() if mid not in stored]
     result.duplicates = len(batch) - len(fresh)
-    fresh, erased = tombstones.drop_erased(conn, fresh)  # naming an erased person: dropped
+    known = customers.existing_identities(conn, tombstones.candidates(fresh))
+    fresh, erased = tombstones.drop_erased(conn, fresh, known=known)  # erased people: dropped
     result.erased, result.erased_message_ids = len(erased), set(erased)
     if not fresh:
         return result
     customers.settle_previous_ids(conn, [e.identities for e in fresh])
     resolution = customers.resolve(
-        conn, [e.identities for e in fresh], now=now, message_ids=[e.message_id for e in fresh]
+        conn,
+        [e.identities for e in fresh],
+        now=now,
+        message_ids=[e.message_id for e in fresh],
+        known=known,
     )
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
     _insert_events(conn, fresh, owner, now)

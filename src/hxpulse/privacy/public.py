@@ -25,7 +25,7 @@ from hxpulse.config import Settings
 from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, EngineDep
-from hxpulse.errors import NotFound
+from hxpulse.errors import HXError, NotFound
 from hxpulse.privacy import links, service
 from hxpulse.privacy.api import json_download
 from hxpulse.privacy.consent import PURPOSES
@@ -55,6 +55,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                   "We will erase your personal data and confirm it to you. Until then we send"
                   " you nothing."),
 }  # fmt: skip
+
+
+class LinkExpired(HXError):
+    status_code = 410
+    code = "expired"
 
 
 class _Closed(Exception):
@@ -172,6 +177,8 @@ def preferences_json(request: Request, token: str, conn: ConnDep) -> dict[str, A
         customer_id = _customer(request, conn, token)
     except _Closed as closed:
         status, title, _text = MESSAGES[closed.problem]
+        if status == 410:
+            raise LinkExpired(title) from None
         if status >= 400:
             raise NotFound(title) from None
         return {"erased": True}

@@ -8,9 +8,10 @@ table. It is not the session secret, so rotating `secret_key` (which signs cooki
 cannot resurrect anyone; and without the key a leaked tombstone table cannot be checked
 against a list of emails.
 
-On the hot path (every ingest batch) the cost is one primary-key lookup of `meta` while no one
-was ever erased; afterwards the key is cached on the database connection, and each batch
-hashes its distinct identities (about a microsecond each) and looks them up in one statement.
+On the hot path (every ingest batch) only identities that are not stored already can be
+erased ones: a batch of returning customers costs nothing; for the new identities of a batch,
+one primary-key lookup of `meta` while no one was ever erased, else (the key cached on the
+database connection) an HMAC of each (about 1.5 µs) and one lookup of them all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -37,33 +38,52 @@ _CACHE = "hxpulse.tombstone_key"
 _PREVIOUS = ("user_id", "anonymous_id")
 
 
-def _cached_key(conn: Connection) -> bytes | None:
+class Keyed:
+    """HMAC-SHA256 under one key, with the key's two pads hashed once (RFC 2104): the same
+    digests as `hmac.digest`, in a third of the time (it re-keys on every call)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __call__(self, kind: str, value: str) -> str:
+        inner = self._inner.copy()
+        inner.update(f"{kind}\x00{value}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+def _cached_key(conn: Connection) -> Keyed | None:
     """The tombstone key, or None while no one was ever erased (then nothing is tombstoned).
     Once found it is kept on the connection: it never changes."""
     info = conn.connection.info
-    key = info.get(_CACHE)
-    if key is None:
+    keyed = info.get(_CACHE)
+    if keyed is None:
         found = conn.execute(select(meta_t.c.value).where(meta_t.c.key == KEY_NAME)).scalar()
         if found is None:
             return None
-        key = info[_CACHE] = str(found).encode()
-    return cast(bytes, key)
+        keyed = info[_CACHE] = Keyed(str(found).encode())
+    return cast(Keyed, keyed)
 
 
-def ensure_key(conn: Connection) -> bytes:
+def ensure_key(conn: Connection) -> Keyed:
     """The tombstone key, generated and stored on the first erasure."""
-    key = _cached_key(conn)
-    if key is not None:
-        return key
+    keyed = _cached_key(conn)
+    if keyed is not None:
+        return keyed
     value = secrets.token_urlsafe(48)
     conn.execute(insert(meta_t), {"key": KEY_NAME, "value": value})
-    conn.connection.info[_CACHE] = value.encode()
-    return value.encode()
+    keyed = conn.connection.info[_CACHE] = Keyed(value.encode())
+    return keyed
 
 
 def digest(key: bytes, kind: str, value: str) -> str:
     """The keyed hash of one normalised identity (hex, 64 characters)."""
-    return hmac.digest(key, f"{kind}\x00{value}".encode(), hashlib.sha256).hex()
+    return hmac.digest(key, f"{kind}\x00{value}".encode(), "sha256").hex()
 
 
 def _candidates(keys: Iterable[IdentityKey]) -> Iterable[IdentityKey]:
@@ -74,25 +94,36 @@ def _candidates(keys: Iterable[IdentityKey]) -> Iterable[IdentityKey]:
             yield kind, value
 
 
-def drop_erased(conn: Connection, batch: Sequence[EventIn]) -> tuple[list[EventIn], list[str]]:
+def candidates(batch: Sequence[EventIn]) -> set[IdentityKey]:
+    """Every identity the batch names (a previous id both as user id and as anonymous id)."""
+    return {ident for item in batch for ident in _candidates(item.identities)}
+
+
+def drop_erased(
+    conn: Connection, batch: Sequence[EventIn], *, known: Mapping[IdentityKey, int]
+) -> tuple[list[EventIn], list[str]]:
     """Split `batch` into the events to store and the message ids of those that name an
-    erased identity (dropped: the caller counts them as `erased`, so SDKs do not retry)."""
-    key = _cached_key(conn)
-    if key is None or not batch:
+    erased identity (dropped: the caller counts them as `erased`, so SDKs do not retry).
+
+    `known` holds the identities already stored (`customers.service.existing_identities`):
+    those are not erased (erasure deletes identities, and tombstones keep them from coming
+    back), so only the batch's new identities are hashed and looked up; a batch of returning
+    customers costs nothing here."""
+    unknown = candidates(batch).difference(known)
+    if not unknown:
         return list(batch), []
-    hashes: dict[IdentityKey, str] = {}
-    for item in batch:
-        for ident in _candidates(item.identities):
-            if ident not in hashes:
-                hashes[ident] = digest(key, *ident)
+    keyed = _cached_key(conn)
+    if keyed is None:
+        return list(batch), []
+    hashes = {ident: keyed(*ident) for ident in unknown}
     sql = "SELECT digest FROM identity_tombstones WHERE digest {in}"
-    erased = {row[0] for row in raw.select_in(conn, sql, list(set(hashes.values())))}
+    erased = {row[0] for row in raw.select_in(conn, sql, sorted(set(hashes.values())))}
     if not erased:
         return list(batch), []
     kept: list[EventIn] = []
     dropped: list[str] = []
     for item in batch:
-        if any(hashes[ident] in erased for ident in _candidates(item.identities)):
+        if any(hashes.get(ident) in erased for ident in _candidates(item.identities)):
             dropped.append(item.message_id)
         else:
             kept.append(item)
@@ -101,11 +132,11 @@ def drop_erased(conn: Connection, batch: Sequence[EventIn]) -> tuple[list[EventI
 
 def is_erased(conn: Connection, kind: str, value: str) -> bool:
     """Whether the normalised identity (`kind`, `value`) belongs to an erased customer."""
-    key = _cached_key(conn)
-    if key is None:
+    keyed = _cached_key(conn)
+    if keyed is None:
         return False
     found = conn.execute(
-        select(tombstones_t.c.digest).where(tombstones_t.c.digest == digest(key, kind, value))
+        select(tombstones_t.c.digest).where(tombstones_t.c.digest == keyed(kind, value))
     ).first()
     return found is not None
 
@@ -115,10 +146,10 @@ def bury(conn: Connection, identities: Sequence[IdentityKey], *, now: datetime) 
     identities are now tombstoned."""
     if not identities:
         return 0
-    key = ensure_key(conn)
+    keyed = ensure_key(conn)
     rows: dict[str, dict[str, Any]] = {}
     for kind, value in identities:
-        rows[digest(key, kind, value)] = {"kind": kind, "erased_at": now}
+        rows[keyed(kind, value)] = {"kind": kind, "erased_at": now}
     known = {row[0] for row in raw.select_in(
         conn, "SELECT digest FROM identity_tombstones WHERE digest {in}", list(rows)
     )}  # fmt: skip
