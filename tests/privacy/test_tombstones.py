@@ -12,9 +12,10 @@ from sqlalchemy import Engine, event, func, select, text
 
 from hxpulse.audit.service import SYSTEM
 from hxpulse.config import Settings
+from hxpulse.customers import service as customers
 from hxpulse.customers.service import customers_t, identities_t
 from hxpulse.db import raw
-from hxpulse.db.engine import run_write
+from hxpulse.db.engine import RetryTransaction, run_write
 from hxpulse.events.group import GroupCommit, _Request
 from hxpulse.events.schemas import EventIn
 from hxpulse.events.service import ingest
@@ -151,3 +152,18 @@ def test_survey_answers_of_an_erased_person_are_not_recorded(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM survey_responses")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM survey_score_counts")).scalar_one() == 0
+
+
+def test_a_batch_that_raced_an_erasure_is_retried(engine: Engine) -> None:
+    """On PostgreSQL a batch that resolved the customer before the erasure committed finds
+    it erased after its insert (or when locking it for a merge), and is retried; the retry
+    then drops it. SQLite serialises writers, so no batch can race there."""
+    _erase_first(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            customers.verify_live(conn, [1])
+            return
+        with pytest.raises(RetryTransaction, match="erased"):
+            customers.verify_live(conn, [1])
+    with engine.begin() as conn, pytest.raises(RetryTransaction, match="erased"):
+        customers.lock_for_merge(conn, [1])

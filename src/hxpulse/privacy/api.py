@@ -44,7 +44,11 @@ def put_consent(
     return run_write(engine, work)
 
 
-@router.get("/customers/{ref}/export")
+@router.get(
+    "/customers/{ref}/export",
+    responses={200: {"description": "The customer's document (format hxpulse.customer-export)",
+                     "content": {"application/json": {"schema": {"type": "object"}}}}},
+)  # fmt: skip
 def export_customer(
     ref: Ref, request: Request, conn: ConnDep, engine: EngineDep, actor: Exporter
 ) -> Response:
