@@ -28,13 +28,14 @@ from sqlalchemy import Engine, text
 
 from hxpulse.auth.service import create_key
 from hxpulse.config import Live, Settings
-from hxpulse.db.engine import make_engine, sqlite_pragmas
+from hxpulse.db.engine import make_engine, run_write, sqlite_pragmas
 from hxpulse.db.migrate import upgrade
 from hxpulse.db.raw import sqlite_timestamp
 from hxpulse.events.importer import import_events
 from hxpulse.events.models import EVENT_COLUMNS
 from hxpulse.events.schemas import EventIn
 from hxpulse.events.service import _row, ingest
+from hxpulse.privacy import tombstones
 from hxpulse.testing.postgres import TemporaryPostgres
 from hxpulse.testing.server import ServerProcess
 
@@ -122,6 +123,14 @@ def bulk(engine: Engine, events: list[EventIn], live: Live | None) -> float:
             ingest(engine, events[s : s + BATCH], live=live) for s in range(0, len(events), BATCH)
         ]
     )
+
+
+def bulk_after_erasures(engine: Engine, events: list[EventIn], live: Live) -> float:
+    """`bulk` with 10,000 erased identities on file: every batch hashes its identities and
+    looks them up among the tombstones (before any erasure it only looks for the key)."""
+    gone = [("email", f"gone{i}@example.com") for i in range(10_000)]
+    run_write(engine, lambda conn: tombstones.bury(conn, gone, now=datetime.now(UTC)))
+    return bulk(engine, events, live)
 
 
 def csv_import(engine: Engine, events: list[EventIn], path: Path) -> float:
@@ -244,6 +253,8 @@ def run_database(db: str, n: int, customers: int, http_n: int) -> bool:
             r.measure("bulk import", n, lambda u, e: bulk(e, events("b"), None), "bulk")
             live = Live()
             r.measure("bulk import + live", n, lambda u, e: bulk(e, events("p"), live))
+            r.measure("  + 10k tombstones", n,
+                      lambda u, e: bulk_after_erasures(e, events("t"), live))  # fmt: skip
             r.measure("CSV import", n, lambda u, e: csv_import(e, events("c"), tmp / "e.csv"))
             http = lambda u, e: http_batch(u, e, http_n, tmp / "server.log")  # noqa: E731
             r.measure("HTTP /v1/batch", http_n, http, "" if pg else "http")

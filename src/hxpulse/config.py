@@ -253,6 +253,17 @@ class SmtpSettings(BaseModel):
     timeout: float = Field(10.0, gt=0)
 
 
+class PrivacySettings(BaseModel):
+    """The `[privacy]` section: the preference centre's links and erasure requests."""
+
+    link_days: int = Field(
+        90, ge=1, le=3650, description="How long a preference-centre link in an email works."
+    )
+    erasure_days: int = Field(
+        30, ge=1, le=365, description="Within how many days an asked-for erasure is due."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """What every event updates in its own transaction: the pulse and the journey stage."""
@@ -292,6 +303,7 @@ class Settings(BaseSettings):
     journey: JourneySettings = Field(default_factory=JourneySettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )

@@ -28,6 +28,7 @@ from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
 from hxpulse.events.service import ingest
+from hxpulse.privacy import links as preference_links
 from hxpulse.segments import service as segments
 from hxpulse.surveys import links
 from hxpulse.surveys import service as surveys
@@ -202,6 +203,45 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/s/{token}"): Call(PUBLIC, "/s/{token}"),
     ("POST", "/s/{token}"): Call(PUBLIC, "/s/{token}", form={"score": "9"}),
+    # privacy: consent, export, erasure, the preference centre, the audit log
+    ("GET", "/api/customers/{ref}/consent"): Call(
+        "customers:read", "/api/customers/ann@example.com/consent"
+    ),
+    ("PUT", "/api/customers/{ref}/consent"): Call(
+        "consent:write", "/api/customers/ann@example.com/consent", {"surveys": "granted"}
+    ),
+    ("GET", "/api/customers/{ref}/export"): Call(
+        "customers:export", "/api/customers/ann@example.com/export"
+    ),
+    ("POST", "/api/customers/{ref}/erase"): Call(
+        "customers:erase", "/api/customers/id:{gone}/erase"
+    ),
+    ("GET", "/api/privacy/requests"): Call("customers:erase"),
+    ("GET", "/api/audit"): Call("audit:read"),
+    ("POST", "/customers/{customer_id}/consent"): Call(
+        "consent:write", "/customers/{customer}/consent", form={"surveys": "granted"}
+    ),
+    ("POST", "/customers/{customer_id}/erase"): Call(
+        "customers:erase", "/customers/{gone_too}/erase", form={"confirm": "erase"}
+    ),
+    ("GET", "/admin/requests"): Call("customers:erase"),
+    ("GET", "/admin/audit"): Call("audit:read"),
+    ("GET", "/api/preferences/{token}"): Call(PUBLIC, "/api/preferences/{pref}"),
+    ("GET", "/p/{token}"): Call(PUBLIC, "/p/{pref}"),
+    ("POST", "/p/{token}/consent"): Call(
+        PUBLIC, "/p/{pref}/consent", form={"form_token": "{pref_form}", "surveys": "granted"}
+    ),
+    ("POST", "/p/{token}/export"): Call(
+        PUBLIC, "/p/{pref}/export", form={"form_token": "{pref_form}"}
+    ),
+    ("GET", "/p/{token}/erase"): Call(PUBLIC, "/p/{pref}/erase"),
+    ("POST", "/p/{token}/erase"): Call(
+        PUBLIC, "/p/{pref}/erase", form={"form_token": "{pref_form}"}
+    ),
+    ("GET", "/p/{token}/unsubscribe/{purpose}"): Call(PUBLIC, "/p/{pref}/unsubscribe/surveys"),
+    ("POST", "/p/{token}/unsubscribe/{purpose}"): Call(
+        PUBLIC, "/p/{pref}/unsubscribe/surveys", form={"form_token": "{pref_form}"}
+    ),
     # people, keys, your account
     ("GET", "/api/users"): Call("users:manage"),
     ("POST", "/api/users"): Call("users:manage", json={"email": "new@example.com"}),
@@ -309,7 +349,8 @@ class World:
             headers["accept"] = "text/html"
         kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
         if call.form is not None:
-            kwargs["data"] = {**call.form, "csrf_token": self.csrf.get(actor, "")}
+            form = {name: value.format(**self.ids) for name, value in call.form.items()}
+            kwargs["data"] = {**form, "csrf_token": self.csrf.get(actor, "")}
         elif call.json is not None:
             kwargs["json"] = call.json
         if method not in ("GET", "HEAD") and path.startswith("/api/") and actor in ROLES:
@@ -334,6 +375,10 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
     ingest(engine, [EventIn(message_id="m-1", kind="track", type="purchase", value=20.0,
                             occurred_at=now - timedelta(days=3), channel="store",
                             identities=[("email", "ann@example.com")])])  # fmt: skip
+    for n, email in enumerate(("gone@example.com", "gone.too@example.com")):  # to be erased
+        ingest(engine, [EventIn(message_id=f"m-gone-{n}", kind="track", type="page_view",
+                                occurred_at=now - timedelta(days=2),
+                                identities=[("email", email)])])  # fmt: skip
     app = create_app(settings)
     ids: dict[str, str] = {}
     keys: dict[str, str] = {}
@@ -351,7 +396,8 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
             made = segments.create(conn, settings.live, name=name, description=None,
                                    definition=DEFINITION, now=now)  # fmt: skip
             ids[name] = str(made["id"])
-        ids["customer"] = str(conn.execute(text("SELECT min(id) FROM customers")).scalar_one())
+        found = conn.execute(text("SELECT id FROM customers ORDER BY id")).scalars().all()
+        ids["customer"], ids["gone"], ids["gone_too"] = (str(i) for i in found)
 
     run_write(engine, work)
     survey = make_survey(engine, settings, now)
@@ -363,6 +409,8 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
         return made.invited[0].invitation_id
 
     ids["token"] = links.token_for(app.state.secret, run_write(engine, invite))
+    ids["pref"] = preference_links.token_for(app.state.secret, int(ids["customer"]))
+    ids["pref_form"] = preference_links.form_token(app.state.secret, ids["pref"])
     with TestClient(app) as first:
         built = World(app, engine, ids, keys=keys)
         for actor in ACTORS:

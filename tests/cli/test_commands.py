@@ -31,7 +31,7 @@ def test_import_csv_keeps_good_rows_and_rejects_bad_ones(database_url: str, tmp_
     result = run(database_url, "import", "events", str(source), "--json")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     summary = orjson.loads(result.stdout)  # type: ignore[attr-defined]
-    assert summary == {"rows": 6, "stored": 3, "duplicates": 0, "rejected": 3,
+    assert summary == {"rows": 6, "stored": 3, "duplicates": 0, "erased": 0, "rejected": 3,
                        "rejects_file": str(tmp_path / "events.csv.rejects.csv")}  # fmt: skip
     rejects = (tmp_path / "events.csv.rejects.csv").read_text().splitlines()
     assert rejects[0] == "line,reason,data"

@@ -65,6 +65,7 @@ def finish(summary: ImportSummary, as_json: bool) -> None:
         "rows": summary.rows,
         "stored": summary.stored,
         "duplicates": summary.duplicates,
+        "erased": summary.erased,
         "rejected": summary.rejected,
         "rejects_file": str(summary.rejects_path) if summary.rejects_path else None,
     }
@@ -75,6 +76,8 @@ def finish(summary: ImportSummary, as_json: bool) -> None:
             f"{summary.rows:,} rows: {summary.stored:,} stored, "
             f"{summary.duplicates:,} already there, {summary.rejected:,} rejected"
         )
+        if summary.erased:
+            line += f", {summary.erased:,} dropped (they name erased customers)"
         if summary.rejects_path:
             line += f" (see {summary.rejects_path})"
         console.print(line, highlight=False)

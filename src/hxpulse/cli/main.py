@@ -13,6 +13,7 @@ from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
 from hxpulse.cli import people as people_cmd
+from hxpulse.cli import privacy as privacy_cmd
 from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli import surveys as surveys_cmd
@@ -40,6 +41,9 @@ app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)
 app.command("funnel")(journey_cmd.funnel)
 app.command("nps")(surveys_cmd.nps)
+app.command("export")(privacy_cmd.export)
+app.command("erase")(privacy_cmd.erase)
+app.command("audit")(privacy_cmd.audit)
 
 
 @app.callback()

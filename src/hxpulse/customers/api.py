@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomersRead, SettingsDep
+from hxpulse.privacy import views as privacy_views
 from hxpulse.pulse import service as pulse_service
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
@@ -31,7 +32,14 @@ def list_customers(
 
 @router.get("/{ref}")
 def get_customer(
-    ref: str, conn: ConnDep, _actor: CustomersRead, limit: int = Query(100, ge=1, le=1000)
+    ref: str,
+    request: Request,
+    conn: ConnDep,
+    _actor: CustomersRead,
+    limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    """Return one profile with identities and recent events; `ref` is an id or any identity."""
-    return queries.profile(conn, customer_id=queries.find(conn, ref), limit=limit)
+    """Return one profile with identities and recent events; `ref` is an id or any identity.
+    Each call is recorded in the audit log (customer.view)."""
+    found = queries.profile(conn, customer_id=queries.find(conn, ref), limit=limit)
+    privacy_views.record_view(request, found["id"], via="api")
+    return found

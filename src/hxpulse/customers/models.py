@@ -47,6 +47,8 @@ class Customer(Base):
     stage: Mapped[str] = mapped_column(String(40), default="prospect", server_default="prospect")
     stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detractor: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # set when the customer's personal data was erased (privacy/): the row stays, anonymous
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Identity(Base):

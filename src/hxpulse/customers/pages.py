@@ -11,6 +11,8 @@ from starlette.responses import Response
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomersRead, DbId, SettingsDep
 from hxpulse.journey import service as journey
+from hxpulse.privacy import service as privacy
+from hxpulse.privacy import views as privacy_views
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.pulse import service as pulse_service
 from hxpulse.web.render import page
@@ -41,6 +43,9 @@ def customer_detail(
         return RedirectResponse(f"/customers/{live}", status_code=303)
     profile = queries.profile(conn, customer_id=customer_id, limit=200)
     now = datetime.now(UTC)
+    privacy_views.record_view(request, customer_id, via="page")
     return page(request, "customer.html", customer=profile,
                 pulse=pulse_pages.customer_panel(conn, settings, customer_id, now),
-                stages=journey.history(conn, customer_id))  # fmt: skip
+                stages=journey.history(conn, customer_id),
+                privacy=privacy.panel(conn, customer_id,
+                                      due_days=settings.privacy.erasure_days))  # fmt: skip

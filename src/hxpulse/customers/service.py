@@ -91,16 +91,19 @@ def resolve(
     *,
     now: datetime,
     message_ids: Sequence[str],
+    known: dict[IdentityKey, int] | None = None,
 ) -> Resolution:
     """Find or create the one customer behind each set of identities, merging where needed.
 
     `message_ids[i]` names the event that brought `key_sets[i]`; a merge is recorded with the
-    first event of its group that named identities of two existing customers.
+    first event of its group that named identities of two existing customers. `known` is the
+    result of `existing_identities` for (at least) these keys, when the caller has it already.
     """
     groups = _Groups()
     for keys in key_sets:
         groups.join(keys)
-    known = existing_identities(conn, groups.parent)
+    if known is None:
+        known = existing_identities(conn, groups.parent)
     members: dict[IdentityKey, list[IdentityKey]] = {}
     for key in groups.parent:
         members.setdefault(groups.find(key), []).append(key)
@@ -163,18 +166,23 @@ def lock_for_merge(conn: Connection, customer_ids: list[int]) -> None:
     """
     if is_sqlite(conn):
         return  # SQLite writers already hold the database write lock
-    sql = "SELECT id, merged_into_id FROM customers WHERE id {in} ORDER BY id FOR UPDATE"
-    if any(merged is not None for _, merged in raw.select_in(conn, sql, sorted(customer_ids))):
-        raise RetryTransaction("a customer was merged by a concurrent request")
+    sql = "SELECT id, merged_into_id, erased_at FROM customers WHERE id {in} ORDER BY id FOR UPDATE"
+    found = raw.select_in(conn, sql, sorted(customer_ids))
+    if any(merged is not None or erased is not None for _, merged, erased in found):
+        raise RetryTransaction("a customer was merged or erased by a concurrent request")
 
 
 def verify_live(conn: Connection, customer_ids: Sequence[int]) -> None:
-    """Retry if a concurrent merge took one of these customers after we resolved it."""
+    """Retry if a concurrent merge or erasure took one of these customers after we resolved
+    it (after an erasure the retry finds the identities tombstoned and drops the events)."""
     if is_sqlite(conn):
         return
-    sql = "SELECT id FROM customers WHERE merged_into_id IS NOT NULL AND id {in}"
+    sql = (
+        "SELECT id FROM customers WHERE (merged_into_id IS NOT NULL OR erased_at IS NOT NULL)"
+        " AND id {in}"
+    )
     if raw.select_in(conn, sql, list(customer_ids)):
-        raise RetryTransaction("a customer was merged by a concurrent request")
+        raise RetryTransaction("a customer was merged or erased by a concurrent request")
 
 
 def _create_customers(conn: Connection, count: int, *, now: datetime) -> list[int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GRANTED, DENIED = "granted", "denied"
@@ -24,14 +24,42 @@ def consent_status(value: object) -> str | None:
     return None
 
 
-def consent_update(raw: dict[str, Any], *, source: str, at: datetime) -> dict[str, Any]:
-    """Turn `{"email": true, "sms": "opt_out"}` into stored consent entries with their source."""
+def consent_update(
+    raw: dict[str, Any], *, source: str, at: datetime, via: str = "event"
+) -> dict[str, Any]:
+    """Turn `{"email": true, "sms": "opt_out"}` into stored consent entries with their source
+    (`via`: event or import; `source`: the event's message id)."""
     entries: dict[str, Any] = {}
     for purpose, answer in raw.items():
         status = consent_status(answer)
         if status is not None:
-            entries[str(purpose)] = {"status": status, "source": source, "at": at.isoformat()}
+            entries[str(purpose)[:100]] = {
+                "status": status,
+                "source": source,
+                "at": at.isoformat(),
+                "via": via,
+            }
     return entries
+
+
+def newer_consent(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """Apply `incoming` answers over `current`: per purpose the later answer wins, so an old
+    event that arrives late does not overwrite a newer choice (an equal time: the incoming)."""
+    merged = dict(current)
+    for purpose, entry in incoming.items():
+        mine = merged.get(purpose)
+        if mine is None or _when(entry) >= _when(mine):
+            merged[purpose] = entry
+    return merged
+
+
+def _when(entry: object) -> datetime:
+    at = entry.get("at") if isinstance(entry, dict) else None
+    try:
+        moment = datetime.fromisoformat(str(at))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def merge_consent(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:

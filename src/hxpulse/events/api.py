@@ -66,6 +66,7 @@ async def _answer(request: Request, checked: intake.Checked, total: int) -> dict
         "received": total,
         "stored": result.stored,
         "duplicates": result.duplicates,
+        "erased": result.erased,
         "rejected": checked.rejected,
     }
 

@@ -91,10 +91,13 @@ def _split(group: list[_Request], combined: IngestResult) -> None:
         ids = {e.message_id for e in request.events}
         mine = ids & unclaimed
         unclaimed -= mine
+        erased = ids & combined.erased_message_ids
         request.result = IngestResult(
             received=len(request.events),
             stored=len(mine),
-            duplicates=len(request.events) - len(mine),
+            duplicates=len(request.events) - len(mine) - len(erased),
+            erased=len(erased),
             new_message_ids=mine,
+            erased_message_ids=erased,
         )
         request.done.set()

@@ -32,11 +32,12 @@ Progress = Callable[[int, int], None]
 
 @dataclass(slots=True)
 class ImportSummary:
-    """How an import went: rows read, stored, already there, and set aside."""
+    """How an import went: rows read, stored, already there, of erased people, set aside."""
 
     rows: int = 0
     stored: int = 0
     duplicates: int = 0
+    erased: int = 0
     rejected: int = 0
     rejects_path: Path | None = None
 
@@ -108,6 +109,7 @@ def import_events(
                     result = ingest(engine, item.events, live=live)
                     summary.stored += result.stored
                     summary.duplicates += result.duplicates
+                    summary.erased += result.erased
                 summary.rows = item.rows
                 if progress is not None:
                     progress(item.position, item.rows)

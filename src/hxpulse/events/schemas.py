@@ -70,7 +70,9 @@ class IngestResult:
     duplicates: int = 0
     customers_created: int = 0
     merges: int = 0
+    erased: int = 0  # dropped: they name an erased customer's identity (privacy.tombstones)
     new_message_ids: set[str] = field(default_factory=set)
+    erased_message_ids: set[str] = field(default_factory=set)
 
 
 def stable_message_id(prefix: str, payload: dict[str, Any]) -> str:

@@ -11,12 +11,13 @@ from sqlalchemy import Connection, Engine, Table, select, update
 
 from hxpulse.config import Live
 from hxpulse.customers import service as customers
-from hxpulse.customers.traits import consent_update, name_from_traits, split_traits
+from hxpulse.customers.traits import consent_update, name_from_traits, newer_consent, split_traits
 from hxpulse.db import raw
 from hxpulse.db.engine import run_write
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
 from hxpulse.journey import service as journey
+from hxpulse.privacy import tombstones
 from hxpulse.pulse import live as pulse_live
 
 events_t = cast(Table, Event.__table__)
@@ -55,11 +56,18 @@ def ingest_in(
     stored = _stored_message_ids(conn, list(unique))
     fresh = [e for mid, e in unique.items() if mid not in stored]
     result.duplicates = len(batch) - len(fresh)
+    known = customers.existing_identities(conn, tombstones.candidates(fresh))
+    fresh, erased = tombstones.drop_erased(conn, fresh, known=known)  # erased people: dropped
+    result.erased, result.erased_message_ids = len(erased), set(erased)
     if not fresh:
         return result
     customers.settle_previous_ids(conn, [e.identities for e in fresh])
     resolution = customers.resolve(
-        conn, [e.identities for e in fresh], now=now, message_ids=[e.message_id for e in fresh]
+        conn,
+        [e.identities for e in fresh],
+        now=now,
+        message_ids=[e.message_id for e in fresh],
+        known=known,
     )
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
     _insert_events(conn, fresh, owner, now)
@@ -141,7 +149,10 @@ def _apply_traits(conn: Connection, updates: dict[int, list[EventIn]], now: date
             plain, prefs, answers = split_traits(event.traits or {})
             traits.update(plain)
             preferences.update(prefs)
-            consent.update(consent_update(answers, source=event.message_id, at=event.occurred_at))
+            via = "import" if event.source == "import" else "event"
+            given = consent_update(answers, source=event.message_id, via=via,
+                                   at=min(event.occurred_at, now))  # fmt: skip
+            consent = newer_consent(consent, given)
         conn.execute(
             update(customers_t)
             .where(c.id == row.id)

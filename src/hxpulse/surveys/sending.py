@@ -15,6 +15,7 @@ from hxpulse.customers import queries as customer_queries
 from hxpulse.customers.models import Customer
 from hxpulse.db.engine import run_write
 from hxpulse.errors import Invalid
+from hxpulse.privacy import links as preference_links
 from hxpulse.segments import service as segments
 from hxpulse.surveys import links, mail, service
 from hxpulse.surveys.service import InviteResult, events_t, surveys_t
@@ -86,7 +87,14 @@ def send(
         mails = [
             (
                 i.invitation_id,
-                mail.message(settings.smtp.sender, i.email or "", survey, i.link, brand),
+                mail.message(
+                    settings.smtp.sender,
+                    i.email or "",
+                    survey,
+                    i.link,
+                    brand,
+                    preference_links.url_for(settings.public_url, secret, i.customer_id),
+                ),
             )
             for i in result.invited
         ]

@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from hxpulse.analytics import sentiment
 from hxpulse.config import Live, SurveySettings
 from hxpulse.customers.models import Customer, Identity
-from hxpulse.customers.traits import consent_status
 from hxpulse.db.base import parse_id
 from hxpulse.errors import Conflict, Invalid, NotFound
 from hxpulse.events import service as events
 from hxpulse.events.intake import describe
 from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventCreate, EventIn, IdentityKey, as_utc, stable_message_id
+from hxpulse.privacy import consent
 from hxpulse.segments import service as segments
 from hxpulse.surveys import kinds, themes
 from hxpulse.surveys.models import (
@@ -527,9 +527,11 @@ def invite(
     now: datetime,
     via: str = "link",
 ) -> InviteResult:
-    """Create invitations for `customer_ids`, holding back whoever the fatigue guard protects:
+    """Create invitations for `customer_ids`, holding back whoever said no to surveys (the
+    `surveys` consent purpose: allowed unless denied) and whoever the fatigue guard protects:
     one invitation per survey per `per_survey_days`, one of any survey per `any_survey_days`.
-    With `via="email"`, customers without an email address or who opted out are skipped."""
+    With `via="email"`, customers without an email address or who opted out of email are
+    skipped."""
     result = InviteResult()
     if not survey["active"]:
         raise Invalid(f"survey {survey['name']!r} is paused; activate it to invite")
@@ -564,6 +566,8 @@ def invite(
         reason = None
         if customer_id not in live:
             reason = "no such customer"
+        elif not consent.allows_consent(live[customer_id], "surveys"):
+            reason = "said no to surveys"
         elif customer_id in last_same and now - last_same[customer_id] < per_survey:
             reason = (
                 f"invited to this survey {_days(now - last_same[customer_id])} "
@@ -575,7 +579,7 @@ def invite(
                 f"invited to survey {name!r} {_days(now - sent)} "
                 f"(at most one survey per {settings.any_survey_days} days)"
             )
-        elif via == "email" and live[customer_id] is False:
+        elif via == "email" and not consent.email_allowed(live[customer_id]):
             reason = "opted out of email"
         elif via == "email" and customer_id not in emails:
             reason = "no email address"
@@ -610,19 +614,16 @@ def _parse(value: Any) -> datetime:
     return as_utc(datetime.fromisoformat(str(value)))
 
 
-def _live_customers(conn: Connection, ids: list[int]) -> dict[int, bool | None]:
-    """The customers among `ids` that exist and are not merged away, with their email consent
-    (True granted, False denied, None not given)."""
+def _live_customers(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The customers among `ids` that exist and are not merged away, with their consent."""
     c = cast(Table, Customer.__table__)
-    found: dict[int, bool | None] = {}
+    found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        for cid, consent in conn.execute(
+        for cid, answers in conn.execute(
             select(c.c.id, c.c.consent).where(c.c.id.in_(part), c.c.merged_into_id.is_(None))
         ):
-            entry = (consent or {}).get("email")
-            status = consent_status(entry) if entry is not None else None
-            found[cid] = None if status is None else status == "granted"
+            found[cid] = answers or {}
     return found
 
 

@@ -17,6 +17,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from hxpulse.audit import api as audit_api
+from hxpulse.audit import pages as audit_pages
 from hxpulse.auth import admin as auth_admin
 from hxpulse.auth import api as auth_api
 from hxpulse.auth import pages as auth_pages
@@ -34,6 +36,9 @@ from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
+from hxpulse.privacy import api as privacy_api
+from hxpulse.privacy import pages as privacy_pages
+from hxpulse.privacy import public as privacy_public
 from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.segments import api as segments_api
@@ -117,6 +122,10 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, include_in_schema=False)
     app.include_router(journey_api.router)
     app.include_router(journey_pages.router, include_in_schema=False)
+    for router in (privacy_api.router, privacy_public.api, audit_api.router):
+        app.include_router(router)
+    for router in (privacy_pages.router, privacy_public.router, audit_pages.router):
+        app.include_router(router, include_in_schema=False)
     _install_error_handlers(app)
 
     @app.get("/", include_in_schema=False)

@@ -1,0 +1,43 @@
+"""The audit log as JSON: the twin of the admin page /admin/audit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from hxpulse.audit import query
+from hxpulse.audit.schemas import AuditPage
+from hxpulse.auth.permissions import Actor
+from hxpulse.deps import ConnDep, allow
+from hxpulse.privacy import service as privacy
+
+router = APIRouter(prefix="/api", tags=["audit"])
+Auditor = Annotated[Actor, Depends(allow("audit:read"))]
+BIGINT = 2**63 - 1
+
+
+def filters(
+    conn: ConnDep,
+    action: str | None = Query(None, max_length=60, description="customer.view, or customer."),
+    actor: str | None = Query(None, max_length=40, description="user:3, key:2, customer, system"),
+    customer: str | None = Query(None, max_length=400, description="An id or any identity."),
+    since: str | None = Query(None, max_length=40, description="First day (YYYY-MM-DD)."),
+    until: str | None = Query(None, max_length=40, description="Last day, included."),
+    before: int | None = Query(None, ge=1, le=BIGINT, description="Entries older than this id."),
+    limit: int = Query(50, ge=1, le=query.MAX_LIMIT),
+) -> query.Filters:
+    """The filters of the audit page and its JSON twin."""
+    customer_id = privacy.find(conn, customer) if customer and customer.strip() else None
+    return query.parse(action=action, actor=actor, customer_id=customer_id, since=since,
+                       until=until, before=before, limit=limit)  # fmt: skip
+
+
+FiltersDep = Annotated[query.Filters, Depends(filters)]
+
+
+@router.get("/audit", response_model=AuditPage)
+def audit_log(_actor: Auditor, conn: ConnDep, chosen: FiltersDep) -> dict[str, Any]:
+    """Who saw, exported, erased or changed what, newest first; filter by action, actor,
+    customer and days; page on with `before`."""
+    return query.read(conn, chosen)

@@ -1,0 +1,85 @@
+"""JSON routes for customers' data: consent, export, erasure, and the erasure requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import Response
+
+from hxpulse.auth.permissions import Actor
+from hxpulse.db.engine import run_write
+from hxpulse.deps import ConnDep, EngineDep, SettingsDep, allow, who
+from hxpulse.privacy import service
+from hxpulse.privacy.schemas import ConsentRead, ConsentUpdate, ErasureRead, RequestList
+
+router = APIRouter(prefix="/api", tags=["privacy"])
+Ref = Annotated[str, Path(max_length=400, description="An internal id or any identity.")]
+Reading = Annotated[Actor, Depends(allow("customers:read"))]
+ConsentWriter = Annotated[Actor, Depends(allow("consent:write"))]
+Exporter = Annotated[Actor, Depends(allow("customers:export"))]
+Eraser = Annotated[Actor, Depends(allow("customers:erase"))]
+
+
+@router.get("/customers/{ref}/consent", response_model=ConsentRead)
+def get_consent(ref: Ref, conn: ConnDep, _actor: Reading) -> dict[str, Any]:
+    """The customer's consent per purpose: answer, source, time, and whether it is allowed."""
+    return service.consent_of(conn, service.find(conn, ref))
+
+
+@router.put("/customers/{ref}/consent", response_model=ConsentRead)
+def put_consent(
+    ref: Ref, body: ConsentUpdate, request: Request, engine: EngineDep, actor: ConsentWriter
+) -> dict[str, Any]:
+    """Record the customer's answers for the purposes given (granted or denied); the others
+    keep theirs. Each change is audited with the actor as its source."""
+    author, now = who(request, actor), datetime.now(UTC)
+
+    def work(conn: Any) -> dict[str, Any]:
+        customer_id = service.find(conn, ref)
+        return service.set_consent(conn, customer_id, body.changes(), who=author, now=now)
+
+    return run_write(engine, work)
+
+
+@router.get(
+    "/customers/{ref}/export",
+    responses={200: {"description": "The customer's document (format hxpulse.customer-export)",
+                     "content": {"application/json": {"schema": {"type": "object"}}}}},
+)  # fmt: skip
+def export_customer(
+    ref: Ref, request: Request, conn: ConnDep, engine: EngineDep, actor: Exporter
+) -> Response:
+    """Everything held about the customer as one JSON document (audited: customer.export)."""
+    customer_id = service.find(conn, ref)
+    doc = service.export(engine, customer_id, who=who(request, actor), now=datetime.now(UTC),
+                         via="api")  # fmt: skip
+    return json_download(doc, f"customer-{doc['customer_id']}.json")
+
+
+def json_download(doc: dict[str, Any], filename: str) -> Response:
+    """`doc` as a JSON file to save (datetimes in ISO 8601)."""
+    body = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    headers = {"content-disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.post("/customers/{ref}/erase", response_model=ErasureRead)
+def erase_customer(ref: Ref, request: Request, engine: EngineDep, actor: Eraser) -> dict[str, Any]:
+    """Erase the customer's personal data, keeping anonymous aggregates, and tombstone their
+    identities so they are not brought back (audited: customer.erase). The profile stays as
+    an anonymous shell, so this is a POST rather than a DELETE."""
+    author, now = who(request, actor), datetime.now(UTC)
+
+    def work(conn: Any) -> dict[str, Any]:
+        return service.erase(conn, service.find(conn, ref), who=author, now=now)
+
+    return run_write(engine, work)
+
+
+@router.get("/privacy/requests", response_model=RequestList)
+def erasure_requests(conn: ConnDep, settings: SettingsDep, _actor: Eraser) -> dict[str, Any]:
+    """Erasure requests customers made in the preference centre, oldest first, with due days."""
+    return {"items": service.pending_requests(conn, due_days=settings.privacy.erasure_days)}

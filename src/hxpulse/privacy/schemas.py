@@ -1,0 +1,72 @@
+"""Request and response shapes of the privacy routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["granted", "denied"]
+
+
+class ConsentUpdate(BaseModel):
+    """New answers per purpose; purposes left out keep their answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email_marketing: Status | None = Field(None, description="News and offers by email.")
+    surveys: Status | None = Field(None, description="Survey invitations.")
+    personalisation: Status | None = Field(None, description="Offers from their own history.")
+    profiling: Status | None = Field(None, description="Comparison with similar customers.")
+
+    def changes(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class PurposeRead(BaseModel):
+    purpose: str
+    label: str
+    description: str
+    default: str = Field(description="What holds without an answer.")
+    status: Status | None = Field(description="The recorded answer; none: not asked.")
+    allowed: bool = Field(description="Whether HX Pulse uses the customer for it now.")
+    at: str | None = Field(description="When the answer was given (ISO 8601).")
+    via: str | None = Field(
+        description="event, import, preference_centre, agent, api, erasure_request, erasure"
+    )
+    source: str | None = Field(description="The event's message id, the staff member or key.")
+
+
+class ConsentRead(BaseModel):
+    customer_id: int
+    changed: list[str] = Field(default_factory=list, description="Purposes this call changed.")
+    purposes: list[PurposeRead]
+    other: dict[str, Any] = Field(description="Answers under other names, kept as they came.")
+    email_allowed: bool = Field(description="False when the customer said no to all email.")
+
+
+class ErasureRead(BaseModel):
+    customer_id: int
+    erased_at: datetime
+    identities: int
+    tombstones: int
+    merged_profiles: int
+    events: int
+    survey_answers: int
+    survey_invitations: int
+    merge_snapshots: int
+
+
+class ErasureRequestRead(BaseModel):
+    id: int
+    customer_id: int
+    requested_at: datetime
+    requested_by: str
+    due_at: datetime
+    erased_at: datetime | None
+    pending: bool
+
+
+class RequestList(BaseModel):
+    items: list[ErasureRequestRead]
