@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Select, Table, case, func, null, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Connection, Select, Table, case, func, literal, null, select
 
 from hxpulse.analytics.pulse import PulseModel, band, brute_force
 from hxpulse.config import EventWeight, Live, PulseSettings
@@ -23,8 +22,10 @@ from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventIn
 from hxpulse.pulse.replay import LoggedEvent, Replay, replay
 
-# T0 of the stored key S. Fixed: changing it means rebasing every key (see PulseModel.rebased).
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# T0 of the stored key: the earliest moment accepted, so that every term is at least its weight
+# (no term of an accepted event is too small for a float); the key is in log space, so T0 never
+# needs moving (see analytics/pulse.py)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TREND_DAYS = 30
 events_t = cast(Table, Event.__table__)
 
@@ -229,12 +230,24 @@ def distribution(
     ).scalar_one()  # fmt: skip
     low, high = law.pulse(low_key, now), law.pulse(high_key, now)
     width = (high - low) / bins if high > low else 1.0
-    scaled = (c.pulse_key / law.growth(now) - low) / width
-    index = case((scaled >= bins - 1, bins - 1), else_=sql_cast(scaled, Integer))
+    edges = [low + width * i for i in range(bins + 1)]
+    # bin n holds pulses from edge n on, the last one everything above: ranges of the key
+    bucket = _bucket(c.pulse_key, [law.key_threshold(edge, now) for edge in edges[1:bins]])
+    binned = select(bucket.label("bin")).where(live).subquery()
     counts = [0] * bins
-    for n, count in conn.execute(select(index, func.count()).where(live).group_by(index)):
-        counts[max(0, min(bins - 1, int(n)))] += count
-    return {"edges": [low + width * i for i in range(bins + 1)], "counts": counts, "total": total}
+    for n, count in conn.execute(select(binned.c.bin, func.count()).group_by(binned.c.bin)):
+        counts[int(n)] += count
+    return {"edges": edges, "counts": counts, "total": total}
+
+
+def _bucket(key: Any, bounds: list[float], offset: int = 0) -> Any:
+    """The bin of `key` among the sorted `bounds` (bin i: from bound i − 1 to bound i), as a
+    balanced CASE: log2(bins) comparisons a row."""
+    if not bounds:
+        return literal(offset)
+    mid = len(bounds) // 2
+    return case((key < bounds[mid], _bucket(key, bounds[:mid], offset)),
+                else_=_bucket(key, bounds[mid + 1 :], offset + mid + 1))  # fmt: skip
 
 
 def movers(
