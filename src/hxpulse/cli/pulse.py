@@ -45,7 +45,7 @@ def pulse(
     if sum(chosen) != 1:
         raise Invalid("give exactly one of: CUSTOMER, --at-risk N, --unmapped, --rebuild")
     config = settings(ctx)
-    built = engine(ctx)
+    built = engine(ctx, check_pulse=not rebuild)  # a rebuild is what fixes a changed half-life
     now = datetime.now(UTC)
     if rebuild:
         _rebuild(built, config.live, now, as_json)
