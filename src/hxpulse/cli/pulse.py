@@ -27,7 +27,10 @@ def pulse(
     ctx: typer.Context,
     customer: Annotated[
         str | None,
-        typer.Argument(help="Any identity (email, user id, phone, ...) or the internal id."),
+        typer.Argument(
+            help="Any identity (email, user id, phone, ...; kind:value names the kind) or id:N for"
+            " the internal id N (a bare number is an internal id only when no identity matches)."
+        ),
     ] = None,
     at_risk: Annotated[
         int | None, typer.Option("--at-risk", help="List the N customers most at risk now.")

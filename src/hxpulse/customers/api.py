@@ -33,5 +33,7 @@ def list_customers(
 def get_customer(
     ref: str, conn: ConnDep, _who: Reader, limit: int = Query(100, ge=1, le=1000)
 ) -> dict[str, Any]:
-    """Return one profile with identities and recent events; `ref` is an id or any identity."""
+    """Return one profile with identities and recent events; `ref` is any identity (`kind:value`
+    to name its kind) or `id:N` for the internal id (a bare number only when no identity
+    matches)."""
     return queries.profile(conn, customer_id=queries.find(conn, ref), limit=limit)
