@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
@@ -22,7 +23,7 @@ from hxpulse.analytics.pulse import SECONDS_PER_DAY, KeySum, PulseModel, purchas
 from hxpulse.config import PulseSettings
 from hxpulse.db import raw
 from hxpulse.events.schemas import EventIn
-from hxpulse.pulse.keys import KEY_ADD, pg_key_add, register_key_add
+from hxpulse.pulse.keys import pg_key_add, register_key_add, sqlite_has_math, sqlite_key_add
 from hxpulse.pulse.models import PulseNegative
 from hxpulse.pulse.replay import Negative, pick_negative
 from hxpulse.pulse.service import EPOCH, model
@@ -211,17 +212,21 @@ def _named(event: EventIn) -> str | None:
     return named if isinstance(named, str) and named else None
 
 
-_SUMS = (
-    f"UPDATE customers SET pulse_key = {KEY_ADD}(pulse_key, ?),"
-    " pulse_investments = pulse_investments + ?,"
-    " pulse_returns = pulse_returns + ?, open_negatives = open_negatives + ?,"
-    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at)"
-)
-_APPLY_SUMS = _SUMS + " WHERE id = ?"  # most rows: the stage did not change
-_APPLY = (
-    _SUMS + ", stage = COALESCE(?, stage), stage_at = COALESCE(?, stage_at),"
-    " detractor = COALESCE(?, detractor) WHERE id = ?"
-)
+@cache
+def _sqlite_updates() -> tuple[str, str]:
+    """The two updates of `apply` on SQLite (sums only; sums and stage), numbered parameters."""
+    sums = (
+        f"UPDATE customers SET pulse_key = {sqlite_key_add('pulse_key', '?1')},"
+        " pulse_investments = pulse_investments + ?2, pulse_returns = pulse_returns + ?3,"
+        " open_negatives = open_negatives + ?4,"
+        " last_return_at = COALESCE(max(last_return_at, ?5), ?5, last_return_at)"
+    )
+    return sums + " WHERE id = ?6", (
+        sums + ", stage = COALESCE(?6, stage), stage_at = COALESCE(?7, stage_at),"
+        " detractor = COALESCE(?8, detractor) WHERE id = ?9"
+    )  # most rows: the stage did not change
+
+
 _APPLY_PG = (
     f"UPDATE customers AS c SET pulse_key = {pg_key_add('c.pulse_key', 'd.k')},"
     " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r,"
@@ -249,17 +254,19 @@ def apply(conn: Connection, changes: dict[int, Change]) -> None:
             last = stamp(c.last_return) if c.last_return else None
             key = c.terms.key()
             if c.stage is None and c.detractor is None:
-                sums.append((key, c.investments, c.returns, c.opened, last, last, cid))
+                sums.append((key, c.investments, c.returns, c.opened, last, cid))
                 continue
             flag = None if c.detractor is None else int(c.detractor)
-            rows.append((key, c.investments, c.returns, c.opened, last, last, c.stage,
+            rows.append((key, c.investments, c.returns, c.opened, last, c.stage,
                          stamp(c.stage_at) if c.stage_at else None, flag, cid))  # fmt: skip
         cursor = raw.driver(conn)
-        register_key_add(cursor)
+        if not sqlite_has_math():
+            register_key_add(cursor)
+        apply_sums, apply_all = _sqlite_updates()
         if sums:
-            cursor.executemany(_APPLY_SUMS, sums)
+            cursor.executemany(apply_sums, sums)
         if rows:
-            cursor.executemany(_APPLY, rows)
+            cursor.executemany(apply_all, rows)
         return
     ordered = [changes[c] for c in ids]
     columns = (ids, [c.terms.key() for c in ordered], [c.investments for c in ordered],
