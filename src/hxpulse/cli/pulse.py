@@ -35,7 +35,8 @@ def pulse(
         ),
     ] = None,
     at_risk: Annotated[
-        int | None, typer.Option("--at-risk", help="List the N customers most at risk now.")
+        int | None,
+        typer.Option("--at-risk", help="List the N customers most at risk now (or --as-of)."),
     ] = None,
     unmapped: Annotated[
         bool, typer.Option("--unmapped", help="List event types that have no weight.")
@@ -50,7 +51,7 @@ def pulse(
             help="The pulse as of a day (its end) or an ISO 8601 moment,"
             " 1970-01-01 to now + 1 day (CUSTOMER, --at-risk).",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Explain one customer's pulse, or list who is at risk, unmapped types, or rebuild."""

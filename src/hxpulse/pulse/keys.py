@@ -55,10 +55,11 @@ def key_add_sql(a: str, b: str, *, greatest: str) -> str:
     """The SQL of `key_add(a, b)`; `a` and `b` are columns or parameters, `greatest` the name
     of the two-argument maximum (GREATEST on PostgreSQL, max on SQLite).
 
-    Two logarithms of one sign (the common case: S_a, S_b beyond 2.4e8) add as
-    ±(max + ln(1 + e^(−|Δ|))); two plain sums as asinh(sinh a + sinh b); otherwise, with m the
-    larger ln|S|, the sum is e^m · s, s = ±1 ± e^(−|la − lb|), and its key ±(m + ln|s| + ln 2),
-    or asinh(s · e^m) when cancellation brought it back among plain sums (then m < 57: e^m is
+    Two logarithms (|S| beyond 2.4e8, |key| > 20) of one sign add as ±(max + ln(1 + e^(−|Δ|)))
+    (the common case), of opposite signs as ±M, M = max + ln(1 − e^(−|Δ|)), or asinh(±e^(M −
+    ln 2)) when cancellation brought the sum back among plain ones; two plain sums as asinh(sinh
+    a + sinh b); otherwise (one of each), with m the larger ln|S|, the sum is e^m · s, s = ±1 ±
+    e^(−|la − lb|), and its key ±(m + ln|s| + ln 2), or asinh(s · e^m) (then m < 57: e^m is
     finite). No exp() ever underflows (PostgreSQL raises on that): exponents stop at −700.
     """
     edge = f"{LOG_FROM!r}"
@@ -67,11 +68,17 @@ def key_add_sql(a: str, b: str, *, greatest: str) -> str:
     s = (f"(sign({a}) * exp({greatest}({la} - {top}, -700.0))"
          f" + sign({b}) * exp({greatest}({lb} - {top}, -700.0)))")  # fmt: skip
     log_sum = f"({top} + ln(abs({s})))"
+    near = f"ln(1.0 + exp({greatest}(-abs({a} - {b}), -700.0)))"
+    apart = (f"({greatest}(abs({a}), abs({b}))"
+             f" + ln(1.0 - exp({greatest}(-abs(abs({a}) - abs({b})), -700.0))))")  # fmt: skip
     return (
-        f"(CASE WHEN abs({a}) > {edge} AND abs({b}) > {edge} AND sign({a}) = sign({b})"
-        f" THEN sign({a}) * ({greatest}(abs({a}), abs({b}))"
-        f" + ln(1.0 + exp({greatest}(-abs(abs({a}) - abs({b})), -700.0))))"
+        f"(CASE WHEN {a} > {edge} AND {b} > {edge} THEN {greatest}({a}, {b}) + {near}"
+        f" WHEN {a} < -{edge} AND {b} < -{edge} THEN -{greatest}(-{a}, -{b}) - {near}"
         f" WHEN abs({a}) <= {edge} AND abs({b}) <= {edge} THEN asinh(sinh({a}) + sinh({b}))"
+        f" WHEN {a} + {b} = 0 THEN 0.0"
+        f" WHEN abs({a}) > {edge} AND abs({b}) > {edge} THEN CASE WHEN {apart} > {edge}"
+        f" THEN sign({a} + {b}) * {apart} ELSE asinh(sign({a} + {b}) * exp({apart} - {LN2!r}))"
+        " END"
         f" WHEN {a} = 0 THEN {b} WHEN {b} = 0 THEN {a}"
         f" WHEN {s} = 0 THEN 0.0"
         f" WHEN {log_sum} > {LOG_FROM - LN2!r} THEN sign({s}) * ({log_sum} + {LN2!r})"

@@ -1,7 +1,7 @@
 """Pulse reads: one customer's pulse explained, its curve, who is at risk, who moved, the spread.
 
 The stored sums are kept current by pulse/live.py as events arrive; everything here reads them
-(index queries on the key S) or replays a customer's events (pulse/replay.py) to explain them.
+(index queries on the pulse key) or replays a customer's events (pulse/replay.py) to explain them.
 """
 
 from __future__ import annotations
@@ -195,8 +195,10 @@ def history(
         end = check_moment(end, now=now, field="end")
         start = None if start is None else check_moment(start, now=now, field="start")
     events = logged_events(conn, settings, [customer_id])[customer_id]
-    # the curve up to `end` knows nothing later: later events are not counted at `end`
-    log = replay(settings, law, [e for e in events if e.occurred_at <= end], end)
+    # the curve up to `end` knows nothing later (an event dated after the clock counts at it)
+    clock = end if now is None else now
+    known = [e for e in events if min(e.occurred_at, clock) <= end]
+    log = replay(settings, law, known, min(clock, end))
     contributions = [c for _, c in log.contributions]
     if start is None:
         first = min((c.occurred_at for c in contributions), default=end - timedelta(days=365))
