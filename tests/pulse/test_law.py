@@ -32,7 +32,8 @@ def events(user: str) -> list[EventIn]:
 
 
 def pulse_of(database_url: str, user: str, *, env: dict[str, str] | None = None) -> float:
-    result = runner.invoke(app, ["--db", database_url, "pulse", user, "--json"], env=env)
+    args = ["--db", database_url, "pulse", user, "--as-of", NOW.isoformat(), "--json"]
+    result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     return float(orjson.loads(result.stdout)["pulse"])
 
@@ -68,7 +69,7 @@ def test_migrate_rebuilds_an_old_database_with_the_configured_half_life(
         assert (law.recorded(conn) or {})["half_life_days"] == 7
     weekly = {"HXPULSE_PULSE": WEEKLY}
     assert pulse_of(database_url, "ann@example.com", env=weekly) == pytest.approx(
-        expected(7), rel=1e-4
+        expected(7), rel=1e-9
     )
     again = runner.invoke(app, ["--db", database_url, "migrate"], env=weekly)
     assert again.exit_code == 0 and "Rebuilding" not in again.output
@@ -85,7 +86,7 @@ def test_the_server_rebuilds_an_old_database_at_start(
     started(settings)
     with old_database.connect() as conn:
         assert law.rebuild_reason(conn) is None
-    assert pulse_of(database_url, "ann@example.com") == pytest.approx(expected(90), rel=1e-4)
+    assert pulse_of(database_url, "ann@example.com") == pytest.approx(expected(90), rel=1e-9)
 
 
 def test_a_new_database_needs_no_rebuild(engine: Engine, settings: Settings) -> None:
@@ -100,7 +101,7 @@ def test_a_changed_half_life_is_refused_until_the_pulse_is_rebuilt(
     engine: Engine, settings: Settings, database_url: str
 ) -> None:
     ingest(engine, events("bo@example.com"), now=NOW)
-    assert pulse_of(database_url, "bo@example.com") == pytest.approx(expected(90), rel=1e-4)
+    assert pulse_of(database_url, "bo@example.com") == pytest.approx(expected(90), rel=1e-9)
     weekly = {"HXPULSE_PULSE": WEEKLY}
     refused = runner.invoke(app, ["--db", database_url, "pulse", "--at-risk", "5"], env=weekly)
     assert refused.exit_code == 1
@@ -111,7 +112,7 @@ def test_a_changed_half_life_is_refused_until_the_pulse_is_rebuilt(
     rebuilt = runner.invoke(app, ["--db", database_url, "pulse", "--rebuild"], env=weekly)
     assert rebuilt.exit_code == 0, rebuilt.output
     assert pulse_of(database_url, "bo@example.com", env=weekly) == pytest.approx(
-        expected(7), rel=1e-4
+        expected(7), rel=1e-9
     )
     started(changed)  # starts now
 
