@@ -95,7 +95,6 @@ def weighted(pairs: tuple[tuple[str, int], ...], rng: random.Random, n: int) -> 
 
 def customer_rows(n: int, rng: random.Random, stamp: Callable[[datetime], Any]) -> Iterator[Any]:
     law = model(LIVE.pulse)
-    growth = law.key_threshold(1.0, NOW)
     stages = weighted(STAGES, rng, n)
     for cid in range(1, n + 1):
         created = stamp(NOW - timedelta(days=rng.uniform(0, 1000)))
@@ -108,7 +107,7 @@ def customer_rows(n: int, rng: random.Random, stamp: Callable[[datetime], Any]) 
             "{}",
             created,
             created,
-            rng.expovariate(1 / 15) * growth,
+            law.key_threshold(rng.expovariate(1 / 15), NOW),
             stages[cid - 1],
             returned,
             0,

@@ -66,7 +66,8 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
 class PulseSettings(BaseModel):
     """The `[pulse]` section of hxpulse.toml."""
 
-    half_life_days: float = Field(90.0, gt=0, allow_inf_nan=False)
+    # from ~15 minutes up, the pulse keeps 1e-9 of relative precision for a century
+    half_life_days: float = Field(90.0, ge=0.01, allow_inf_nan=False)
     negative_multiplier: float = Field(12.0, ge=1, allow_inf_nan=False)
     value_reference: float = Field(50.0, gt=0, description="Value at which a purchase counts 1.7x.")
     bands: dict[str, float] = Field(

@@ -91,3 +91,22 @@ def test_at_risk_lists_the_lowest_pulse_first(
     assert set(one) >= {"pulse", "investments", "returns", "decay", "band", "as_of"}
     assert one["band"] in {"thriving", "steady", "cooling", "at-risk"}
     assert client.get("/api/pulse/at-risk", params={"limit": 0}, headers=headers).status_code == 422
+
+
+def test_the_spread_bins_every_pulse_where_its_value_falls(engine: Engine) -> None:
+    rng = random.Random(11)
+    events = [make(f"s{n}", f"s{n % 40}", rng.choice(TYPES), rng.uniform(0, 300),
+                   rng.choice([None, 5, 80])) for n in range(200)]  # fmt: skip
+    ingest(engine, events, now=NOW)
+    with engine.connect() as conn:
+        spread = service.distribution(conn, SETTINGS, NOW, bins=8)
+        ids = [queries.find(conn, f"s{n}") for n in range(40) if any(
+            e.identities[0][1] == f"s{n}" for e in events)]  # fmt: skip
+        pulses = [service.explain(conn, LIVE, customer_id=cid, now=NOW)["pulse"] for cid in ids]
+    edges = spread["edges"]
+    assert spread["total"] == len(ids) == sum(spread["counts"])
+    assert edges[0] == pytest.approx(min(pulses))
+    expected = [0] * 8
+    for pulse in pulses:  # bin n from edge n on; the top 1% and above in the last bin
+        expected[min(7, max(n for n in range(8) if pulse >= edges[n] - 1e-9))] += 1
+    assert spread["counts"] == expected

@@ -17,7 +17,7 @@ from hxpulse.cli import privacy as privacy_cmd
 from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli import surveys as surveys_cmd
-from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
+from hxpulse.cli.common import check_pulse_keys, clean_errors, console, engine, print_json, settings
 from hxpulse.cli.people import CLI
 from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
@@ -62,12 +62,13 @@ def main_options(
 @app.command()
 @clean_errors
 def migrate(ctx: typer.Context) -> None:
-    """Create or upgrade the database schema."""
-    built = engine(ctx, migrate=False)
+    """Create or upgrade the database schema (and rebuild the pulse when an upgrade asks)."""
+    built = engine(ctx, migrate=False, check_pulse=False)
     before = current_revision(built)
     upgrade(built)
     after = current_revision(built)
     console.print(f"Database at revision {after}" + (" (unchanged)" if before == after else ""))
+    check_pulse_keys(built, settings(ctx).live)
     with built.begin() as conn:
         synced = survey_service.sync_definitions(conn, settings(ctx).surveys, now=datetime.now(UTC))
     if synced:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from hxpulse.errors import Invalid
 from hxpulse.events.service import events_t
 from hxpulse.journey import service as journey
 from hxpulse.pulse import service
+from hxpulse.pulse.asof import parse_as_of
 from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
 
 out = Console(highlight=False)
@@ -27,10 +29,14 @@ def pulse(
     ctx: typer.Context,
     customer: Annotated[
         str | None,
-        typer.Argument(help="Any identity (email, user id, phone, ...) or the internal id."),
+        typer.Argument(
+            help="Any identity (email, user id, phone, ...; kind:value names the kind) or id:N for"
+            " the internal id N (a bare number is an internal id only when no identity matches)."
+        ),
     ] = None,
     at_risk: Annotated[
-        int | None, typer.Option("--at-risk", help="List the N customers most at risk now.")
+        int | None,
+        typer.Option("--at-risk", help="List the N customers most at risk now (or --as-of)."),
     ] = None,
     unmapped: Annotated[
         bool, typer.Option("--unmapped", help="List event types that have no weight.")
@@ -38,30 +44,51 @@ def pulse(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Recompute every pulse from the event log.")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The pulse as of a day (its end) or an ISO 8601 moment,"
+            " 1970-01-01 to now + 1 day (CUSTOMER, --at-risk).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Explain one customer's pulse, or list who is at risk, unmapped types, or rebuild."""
     chosen = [customer is not None, at_risk is not None, unmapped, rebuild]
     if sum(chosen) != 1:
         raise Invalid("give exactly one of: CUSTOMER, --at-risk N, --unmapped, --rebuild")
-    config = settings(ctx)
-    built = engine(ctx)
     now = datetime.now(UTC)
+    moment = parse_as_of(as_of, now=now, field="--as-of")
+    if moment is not None and (unmapped or rebuild):
+        raise Invalid("--as-of goes with CUSTOMER or --at-risk N")
+    if at_risk is not None and not 1 <= at_risk <= 100_000:
+        raise Invalid("--at-risk takes a number from 1 to 100000")
+    config = settings(ctx)
+    built = engine(ctx, check_pulse=not rebuild)  # a rebuild is what fixes a changed half-life
     if rebuild:
         _rebuild(built, config.live, now, as_json)
         return
     with built.connect() as conn:
         if at_risk is not None:
-            if not 1 <= at_risk <= 100_000:
-                raise Invalid("--at-risk takes a number from 1 to 100000")
-            _show_at_risk(service.at_risk(conn, config.pulse, limit=at_risk, now=now), as_json)
+            items = _as_of_option(lambda: service.at_risk(conn, config.pulse, limit=at_risk,
+                                                          now=now, as_of=moment))  # fmt: skip
+            _show_at_risk(items, moment, as_json)
         elif unmapped:
             _show_unmapped(service.unmapped(conn, config.pulse), as_json)
         else:
             assert customer is not None
             found = service.explain(conn, config.live, customer_id=queries.find(conn, customer),
-                                    now=now)  # fmt: skip
-            _show_customer(found, as_json)
+                                    now=now, as_of=moment)  # fmt: skip
+            _show_customer(found, moment is not None, as_json)
+
+
+def _as_of_option(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Name the CLI option in the service's as_of error."""
+    try:
+        return read()
+    except Invalid as exc:
+        raise Invalid(exc.message.replace("as_of:", "--as-of:", 1)) from None
 
 
 def _rebuild(built: Any, live: Any, now: datetime, as_json: bool) -> None:
@@ -82,13 +109,14 @@ def _rebuild(built: Any, live: Any, now: datetime, as_json: bool) -> None:
               f"from {done['events']:,} events.")  # fmt: skip
 
 
-def _show_customer(found: dict[str, Any], as_json: bool) -> None:
+def _show_customer(found: dict[str, Any], dated: bool, as_json: bool) -> None:
     if as_json:
         print_json(found)
         return
     overlays = [name for name in ("at_risk", "lapsed") if found[name]]
     trend = f"{found['trend']:+.1f} over {found['trend_days']} days"
-    out.print(f"Customer {found['customer_id']}: pulse [bold]{found['pulse']:.1f}[/bold] "
+    when = f" as of {found['as_of']:%Y-%m-%d %H:%M} UTC" if dated else ""
+    out.print(f"Customer {found['customer_id']}{when}: pulse [bold]{found['pulse']:.1f}[/bold] "
               f"({found['band']}), {trend}")  # fmt: skip
     out.print(f"  = investments {found['investments']:.1f} + returns {found['returns']:.1f}"
               f" - decay {found['decay']:.1f}")  # fmt: skip
@@ -102,11 +130,12 @@ def _show_customer(found: dict[str, Any], as_json: bool) -> None:
     out.print(table)
 
 
-def _show_at_risk(items: list[dict[str, Any]], as_json: bool) -> None:
+def _show_at_risk(items: list[dict[str, Any]], moment: datetime | None, as_json: bool) -> None:
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"{len(items)} customers most at risk now")
+    when = "now" if moment is None else f"as of {moment:%Y-%m-%d %H:%M} UTC"
+    table = Table(title=f"{len(items)} customers most at risk {when}")
     for name in ("customer", "name", "pulse", "band", "stage"):
         table.add_column(name, justify="right" if name == "pulse" else "left")
     for item in items:

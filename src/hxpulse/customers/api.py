@@ -38,8 +38,9 @@ def get_customer(
     _actor: CustomersRead,
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    """Return one profile with identities and recent events; `ref` is an id or any identity.
-    Each call is recorded in the audit log (customer.view)."""
+    """Return one profile with identities and recent events; `ref` is any identity (`kind:value`
+    to name its kind) or `id:N` for the internal id (a bare number only when no identity
+    matches). Each call is recorded in the audit log (customer.view)."""
     found = queries.profile(conn, customer_id=queries.find(conn, ref), limit=limit)
     privacy_views.record_view(request, found["id"], via="api")
     return found

@@ -12,6 +12,8 @@ from hxpulse.customers.service import customers_t, events_t, identities_t, merge
 from hxpulse.db.base import parse_id
 from hxpulse.errors import Invalid, NotFound
 
+INTERNAL = "id:"  # the explicit form of an internal id: `id:4`
+
 
 def live_id(conn: Connection, customer_id: int) -> int | None:
     """Return the id of the profile `customer_id` lives on now (following merges)."""
@@ -26,10 +28,32 @@ def live_id(conn: Connection, customer_id: int) -> int | None:
 
 
 def find(conn: Connection, ref: str) -> int:
-    """Return the customer named by `ref`: an internal id or any identity (email, phone, …)."""
+    """Return the customer named by `ref`, following merges.
+
+    `id:N` is always the internal id N; `kind:value` is that identity (`user_id:00004`); any
+    other reference is looked up as an identity of every kind (email, phone, user id, …) first,
+    and only when no identity matches is a number of ASCII digits from 1 to 2^63 − 1 taken as
+    an internal id. So a user id `00004` wins over the internal id 4, and a number that fits
+    nothing (25 digits, `²`) is simply not found.
+    """
     ref = ref.strip()
-    if (number := parse_id(ref)) is not None and (found := live_id(conn, number)) is not None:
+    if ref.startswith(INTERNAL):
+        number = parse_id(ref[len(INTERNAL) :])
+        found = live_id(conn, number) if number is not None else None
+        if found is None:
+            raise NotFound(f"no customer has the internal id {ref[len(INTERNAL) :]!r}")
         return found
+    found = _by_identity(conn, ref)
+    if found is None and (number := parse_id(ref)) is not None:
+        found = live_id(conn, number)
+    if found is None:
+        raise NotFound(f"no customer has the identity or id {ref!r}")
+    return found
+
+
+def _by_identity(conn: Connection, ref: str) -> int | None:
+    if not ref or "\x00" in ref:
+        return None  # no identity holds a NUL (PostgreSQL text cannot)
     kind, sep, value = ref.partition(":")
     candidates = [(kind, value)] if sep and kind in IDENTITY_KINDS else []
     candidates += [(k, ref) for k in IDENTITY_KINDS]
@@ -45,7 +69,7 @@ def find(conn: Connection, ref: str) -> int:
         ).scalar()
         if cid is not None:
             return int(cid)
-    raise NotFound(f"no customer has the id or identity {ref!r}")
+    return None
 
 
 def search(conn: Connection, *, q: str = "", page: int = 1, per_page: int = 25) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, text, update
 
+from hxpulse.analytics.pulse import key_sum
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.customers.traits import merge_consent
 from hxpulse.db import raw
@@ -258,7 +259,7 @@ def merge(
     )
     conn.execute(update(customers_t).where(c.id == survivor_id).values(
         name=name, traits=traits, preferences=preferences, consent=consent, updated_at=now,
-        pulse_key=sum(r.pulse_key for r in ordered),
+        pulse_key=key_sum(r.pulse_key for r in ordered),
         pulse_investments=sum(r.pulse_investments for r in ordered),
         pulse_returns=sum(r.pulse_returns for r in ordered),
         open_negatives=sum(r.open_negatives for r in ordered),

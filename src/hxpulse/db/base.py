@@ -27,8 +27,8 @@ def parse_id(text: str) -> int | None:
     """The row id that `text` spells in ASCII digits, or None: other digits (`²`, `٣`) and
     numbers outside 1..MAX_ID name no row."""
     text = text.strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None  # (19 digits hold every 64-bit id; int() refuses past 4,300 digits)
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
 

@@ -41,7 +41,7 @@ def customer_journey(
     ref: str, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
 ) -> dict[str, Any]:
     """One customer's stage, since when, the at-risk and lapsed overlays, and every change of
-    stage with the event that caused it; `ref` is an id or any identity."""
+    stage with the event that caused it; `ref` is any identity or `id:N` (internal id)."""
     customer_id = queries.find(conn, ref)
     return service.customer_journey(conn, settings.live, customer_id=customer_id,
                                     now=datetime.now(UTC))  # fmt: skip

@@ -11,18 +11,28 @@ from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomersRead, PulseRead, SettingsDep
 from hxpulse.events.moments import Moment
 from hxpulse.pulse import service
+from hxpulse.pulse.asof import parse_as_of
 
 router = APIRouter(prefix="/api", tags=["pulse"])
+AS_OF = "A day (YYYY-MM-DD: its end) or an ISO 8601 moment, from 1970-01-01 to now + 1 day."
+LISTS_AS_OF = AS_OF + " Lists read the stored pulse: a moment before the latest event is a 400."
 
 
 @router.get("/customers/{ref}/pulse")
 def customer_pulse(
-    ref: str, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
+    ref: str,
+    conn: ConnDep,
+    settings: SettingsDep,
+    _actor: CustomersRead,
+    as_of: str | None = Query(None, description=AS_OF + " Default: now."),
 ) -> dict[str, Any]:
-    """One customer's pulse now: pulse = investments + returns − decay, with band, trend (change
-    over 30 days), stage, overlays and the events that contribute most."""
+    """One customer's pulse now or as of a moment: pulse = investments + returns − decay, with
+    band, trend (change over 30 days), stage, overlays and the events that contribute most;
+    `ref` is any identity or `id:N` (internal id)."""
+    now = datetime.now(UTC)
+    moment = parse_as_of(as_of, now=now)
     customer_id = queries.find(conn, ref)
-    return service.explain(conn, settings.live, customer_id=customer_id, now=datetime.now(UTC))
+    return service.explain(conn, settings.live, customer_id=customer_id, now=now, as_of=moment)
 
 
 @router.get("/customers/{ref}/pulse/history")
@@ -32,16 +42,14 @@ def customer_pulse_history(
     settings: SettingsDep,
     _actor: CustomersRead,
     start: Moment | None = Query(None, description="Default: the customer's first event."),
-    end: Moment | None = Query(None, description="Default: now."),
+    end: Moment | None = Query(None, description="The curve's as-of moment. Default: now."),
     points: int = Query(120, ge=2, le=2000),
 ) -> dict[str, Any]:
-    """The pulse curve over a window, reconstructed from the customer's events."""
+    """The pulse curve over a window, reconstructed from the customer's events up to `end`."""
+    now = datetime.now(UTC)
     customer_id = queries.find(conn, ref)
-    until = end or datetime.now(UTC)
-    since = start
-    curve = service.history(
-        conn, settings.pulse, customer_id=customer_id, start=since, end=until, points=points
-    )
+    curve = service.history(conn, settings.pulse, customer_id=customer_id, start=start,
+                            end=end or now, points=points, now=now)  # fmt: skip
     return {"customer_id": customer_id, "points": curve}
 
 
@@ -51,18 +59,29 @@ def pulse_at_risk(
     settings: SettingsDep,
     _actor: PulseRead,
     limit: int = Query(100, ge=1, le=10_000),
+    as_of: str | None = Query(None, description=LISTS_AS_OF + " Default: now."),
 ) -> dict[str, Any]:
-    """The customers with the lowest pulse right now, lowest first (an index scan)."""
+    """The customers with the lowest pulse right now (or as of a moment), lowest first (an
+    index scan)."""
     now = datetime.now(UTC)
-    return {"as_of": now, "items": service.at_risk(conn, settings.pulse, limit=limit, now=now)}
+    moment = parse_as_of(as_of, now=now)
+    items = service.at_risk(conn, settings.pulse, limit=limit, now=now, as_of=moment)
+    return {"as_of": moment or now, "items": items}
 
 
 @router.get("/pulse/bands")
-def pulse_bands(conn: ConnDep, settings: SettingsDep, _actor: PulseRead) -> dict[str, Any]:
-    """How many customers are in each band now, and the spread of pulse."""
+def pulse_bands(
+    conn: ConnDep,
+    settings: SettingsDep,
+    _actor: PulseRead,
+    as_of: str | None = Query(None, description=LISTS_AS_OF + " Default: now."),
+) -> dict[str, Any]:
+    """How many customers are in each band now (or as of a moment), and the spread of pulse."""
     now = datetime.now(UTC)
-    return {"as_of": now, "bands": service.bands(conn, settings.pulse, now),
-            "distribution": service.distribution(conn, settings.pulse, now)}  # fmt: skip
+    moment = parse_as_of(as_of, now=now)
+    counts = service.bands(conn, settings.pulse, now, moment)
+    spread = service.distribution(conn, settings.pulse, now, as_of=moment)
+    return {"as_of": moment or now, "bands": counts, "distribution": spread}
 
 
 @router.get("/pulse/movers")
@@ -72,8 +91,10 @@ def pulse_movers(
     _actor: PulseRead,
     days: int = Query(7, ge=1, le=365),
     limit: int = Query(10, ge=1, le=100),
+    as_of: str | None = Query(None, description=AS_OF + " Default: now."),
 ) -> dict[str, Any]:
-    """The customers whose pulse rose and fell most over the last `days`."""
+    """The customers whose pulse rose and fell most over the `days` before now (or a moment)."""
     now = datetime.now(UTC)
-    return {"as_of": now, "days": days,
-            **service.movers(conn, settings.pulse, now, days=days, limit=limit)}  # fmt: skip
+    moment = parse_as_of(as_of, now=now)
+    moved = service.movers(conn, settings.pulse, now, days=days, limit=limit, as_of=moment)
+    return {"as_of": moment or now, "days": days, **moved}

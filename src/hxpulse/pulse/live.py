@@ -1,6 +1,7 @@
 """The live pulse: what a batch of events changes, applied in the batch's own transaction.
 
-O(1) per event: each event adds one term to its customer's key S and to I or R. A negative
+O(1) per event: each event adds one term to its customer's sum S and to I or R (the batch's
+terms per customer are summed as a `KeySum`, then log-added to the stored key in SQL). A negative
 experience is also recorded in `pulse_negatives` (it counts 12x until resolved); a resolution
 finds the negative it resolves (the one named in `properties.resolves`, else the customer's
 oldest open one) and removes the extra parts exactly as they were added.
@@ -12,15 +13,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
 from sqlalchemy import update as sql_update
 
-from hxpulse.analytics.pulse import SECONDS_PER_DAY, PulseModel, purchase_weight
+from hxpulse.analytics.pulse import SECONDS_PER_DAY, KeySum, PulseModel, purchase_weight
 from hxpulse.config import PulseSettings
 from hxpulse.db import raw
 from hxpulse.events.schemas import EventIn
+from hxpulse.pulse.keys import pg_key_add, register_key_add, sqlite_has_math, sqlite_key_add
 from hxpulse.pulse.models import PulseNegative
 from hxpulse.pulse.replay import Negative, pick_negative
 from hxpulse.pulse.service import EPOCH, model
@@ -34,7 +37,7 @@ NEGATIVE_COLUMNS = ("customer_id", "message_id", "event_type", "component", "wei
 class Change:
     """What a batch adds to one customer's stored sums."""
 
-    key: float = 0.0
+    terms: KeySum = field(default_factory=KeySum)  # what the batch adds to S
     investments: float = 0.0
     returns: float = 0.0
     last_return: datetime | None = None
@@ -62,6 +65,7 @@ def tally(
     """
     per_second = model(settings).rate / SECONDS_PER_DAY
     epoch = EPOCH.timestamp()
+    exp = math.exp
     multiplier = settings.negative_multiplier
     result = Tally()
     changes = result.changes
@@ -82,7 +86,14 @@ def tally(
             result.negatives.append((customer_id, negative))
             change.opened += 1
             weight *= multiplier  # unresolved until a resolution lifts the extra parts
-        change.key += weight * math.exp(per_second * (moment.timestamp() - epoch))
+        # KeySum.add, inlined: one exp per event, as a plain sum would take
+        terms, exponent = change.terms, per_second * (moment.timestamp() - epoch)
+        if terms.value == 0.0:
+            terms.value, terms.shift = weight, exponent
+        elif exponent - terms.shift > 60.0:
+            terms.add(weight, exponent)
+        else:
+            terms.value += weight * exp(exponent - terms.shift)
         if mapped.component == "investment":
             change.investments += weight
         else:
@@ -141,7 +152,7 @@ def _record_negatives(conn: Connection, settings: PulseSettings, counted: Tally)
 def _lift(change: Change, law: PulseModel, negative: Negative) -> None:
     """Remove a resolved negative's extra parts from the sums, exactly as they were added."""
     extra = negative.weight * (law.negative_multiplier - 1.0)
-    change.key -= law.term(extra, negative.occurred_at)
+    change.terms.add(-extra, law.exponent(negative.occurred_at))
     if negative.component == "investment":
         change.investments -= extra
     else:
@@ -159,7 +170,7 @@ def _resolve(conn: Connection, settings: PulseSettings, counted: Tally, now: dat
         select(n.id, n.customer_id, n.message_id, n.event_type, n.component, n.weight,
                n.occurred_at)
         .where(n.customer_id.in_(customer_ids), n.resolved_at.is_(None))
-        .order_by(n.occurred_at, n.id)
+        .order_by(n.occurred_at, n.message_id)  # ties as the replay breaks them
     )  # fmt: skip
     for row in rows:
         negative = Negative(row.message_id, row.event_type, row.component, row.weight,
@@ -201,18 +212,23 @@ def _named(event: EventIn) -> str | None:
     return named if isinstance(named, str) and named else None
 
 
-_SUMS = (
-    "UPDATE customers SET pulse_key = pulse_key + ?, pulse_investments = pulse_investments + ?,"
-    " pulse_returns = pulse_returns + ?, open_negatives = open_negatives + ?,"
-    " last_return_at = COALESCE(max(last_return_at, ?), ?, last_return_at)"
-)
-_APPLY_SUMS = _SUMS + " WHERE id = ?"  # most rows: the stage did not change
-_APPLY = (
-    _SUMS + ", stage = COALESCE(?, stage), stage_at = COALESCE(?, stage_at),"
-    " detractor = COALESCE(?, detractor) WHERE id = ?"
-)
+@cache
+def _sqlite_updates() -> tuple[str, str]:
+    """The two updates of `apply` on SQLite (sums only; sums and stage), numbered parameters."""
+    sums = (
+        f"UPDATE customers SET pulse_key = {sqlite_key_add('pulse_key', '?1')},"
+        " pulse_investments = pulse_investments + ?2, pulse_returns = pulse_returns + ?3,"
+        " open_negatives = open_negatives + ?4,"
+        " last_return_at = COALESCE(max(last_return_at, ?5), ?5, last_return_at)"
+    )
+    return sums + " WHERE id = ?6", (
+        sums + ", stage = COALESCE(?6, stage), stage_at = COALESCE(?7, stage_at),"
+        " detractor = COALESCE(?8, detractor) WHERE id = ?9"
+    )  # most rows: the stage did not change
+
+
 _APPLY_PG = (
-    "UPDATE customers AS c SET pulse_key = c.pulse_key + d.k,"
+    f"UPDATE customers AS c SET pulse_key = {pg_key_add('c.pulse_key', 'd.k')},"
     " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r,"
     " open_negatives = c.open_negatives + d.o, last_return_at = GREATEST(c.last_return_at, d.l),"
     " stage = COALESCE(d.s, c.stage), stage_at = COALESCE(d.t, c.stage_at),"
@@ -236,20 +252,24 @@ def apply(conn: Connection, changes: dict[int, Change]) -> None:
         for cid in ids:
             c = changes[cid]
             last = stamp(c.last_return) if c.last_return else None
+            key = c.terms.key()
             if c.stage is None and c.detractor is None:
-                sums.append((c.key, c.investments, c.returns, c.opened, last, last, cid))
+                sums.append((key, c.investments, c.returns, c.opened, last, cid))
                 continue
             flag = None if c.detractor is None else int(c.detractor)
-            rows.append((c.key, c.investments, c.returns, c.opened, last, last, c.stage,
+            rows.append((key, c.investments, c.returns, c.opened, last, c.stage,
                          stamp(c.stage_at) if c.stage_at else None, flag, cid))  # fmt: skip
         cursor = raw.driver(conn)
+        if not sqlite_has_math():
+            register_key_add(cursor)
+        apply_sums, apply_all = _sqlite_updates()
         if sums:
-            cursor.executemany(_APPLY_SUMS, sums)
+            cursor.executemany(apply_sums, sums)
         if rows:
-            cursor.executemany(_APPLY, rows)
+            cursor.executemany(apply_all, rows)
         return
     ordered = [changes[c] for c in ids]
-    columns = (ids, [c.key for c in ordered], [c.investments for c in ordered],
+    columns = (ids, [c.terms.key() for c in ordered], [c.investments for c in ordered],
                [c.returns for c in ordered], [c.opened for c in ordered],
                [c.last_return for c in ordered], [c.stage for c in ordered],
                [c.stage_at for c in ordered], [c.detractor for c in ordered])  # fmt: skip

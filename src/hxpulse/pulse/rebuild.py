@@ -2,7 +2,8 @@
 
 Run after changing weights or the half-life. Customers are rebuilt in chunks of ids, each chunk
 in its own write transaction (on PostgreSQL the chunk's customers are locked first), so that
-ingestion can go on between chunks and never sees a half-rebuilt customer.
+ingestion can go on between chunks and never sees a half-rebuilt customer. At the end the
+settings are recorded as the keys' law (pulse/law.py); `ensure_keys` runs at start-up.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
 from hxpulse.db.engine import run_write
 from hxpulse.events.service import events_t
+from hxpulse.pulse import law as key_law
 from hxpulse.pulse.live import NEGATIVE_COLUMNS
 from hxpulse.pulse.replay import LoggedEvent, Replay, replay
 from hxpulse.pulse.service import log_query, logged, model
@@ -58,7 +60,28 @@ def rebuild(
         events += done_events
         if progress is not None:
             progress(done_events)
+    with engine.begin() as conn:
+        key_law.record(conn, live.pulse)
     return {"customers": customers, "events": events}
+
+
+def ensure_keys(
+    engine: Engine,
+    live: Live,
+    *,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> list[str]:
+    """At start-up: rebuild every key if a migration asked for it, then check the configured
+    `[pulse]` against the keys' law (raises when they cannot be read with it); return notes."""
+    with engine.begin() as conn:
+        reason = key_law.rebuild_reason(conn)
+        notes = [] if reason is not None else key_law.check(conn, live.pulse)
+    if reason is None:
+        return notes
+    done = rebuild(engine, live, now=now, progress=progress)
+    return [f"rebuilt the pulse of {done['customers']:,} customers from {done['events']:,}"
+            f" events ({reason})"]  # fmt: skip
 
 
 def _rebuild_range(

@@ -72,11 +72,16 @@ def pick_negative(
 def replay(
     settings: PulseSettings, law: PulseModel, events: Iterable[LoggedEvent], now: datetime
 ) -> Replay:
-    """Replay `events` (any order) in time order; events dated after `now` count as now."""
+    """Replay `events` (any order) in time order; events dated after `now` count as now.
+
+    At one moment resolutions come after the other events, as in a batch on the live path
+    (negatives recorded first): a resolution resolves a negative of the same moment.
+    """
     result = Replay()
     open_ones: list[Negative] = []
     early = result.early  # named negatives resolved before they arrived
-    ordered = sorted(events, key=lambda e: (e.occurred_at, e.message_id))
+    resolving = {t for t, w in settings.weights.items() if w.resolves}
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.type in resolving, e.message_id))
     for event in ordered:
         weighed = settings.weigh(event.type, event.value)
         if weighed is None:

@@ -1,18 +1,18 @@
 """Pulse reads: one customer's pulse explained, its curve, who is at risk, who moved, the spread.
 
 The stored sums are kept current by pulse/live.py as events arrive; everything here reads them
-(index queries on the key S) or replays a customer's events (pulse/replay.py) to explain them.
+(index queries on the pulse key) or replays a customer's events (pulse/replay.py) to explain them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Select, Table, case, func, null, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Connection, Select, Table, case, func, literal, null, select
 
 from hxpulse.analytics.pulse import PulseModel, band, brute_force
 from hxpulse.config import EventWeight, Live, PulseSettings
@@ -21,12 +21,17 @@ from hxpulse.db import raw
 from hxpulse.errors import Invalid, NotFound
 from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventIn
+from hxpulse.journey.models import StageChange
+from hxpulse.pulse.asof import EARLIEST, check_moment, list_moment
 from hxpulse.pulse.replay import LoggedEvent, Replay, replay
 
-# T0 of the stored key S. Fixed: changing it means rebasing every key (see PulseModel.rebased).
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# T0 of the stored key: the earliest moment accepted, so that every term is at least its weight
+# (no term of an accepted event is too small for a float); the key is in log space, so T0 never
+# needs moving (see analytics/pulse.py)
+EPOCH = EARLIEST
 TREND_DAYS = 30
 events_t = cast(Table, Event.__table__)
+stage_changes_t = cast(Table, StageChange.__table__)
 
 
 def model(settings: PulseSettings) -> PulseModel:
@@ -71,12 +76,6 @@ def logged_events(
     return found
 
 
-def replayed(conn: Connection, settings: PulseSettings, customer_id: int, now: datetime) -> Replay:
-    """One customer's pulse replayed from their event log."""
-    events = logged_events(conn, settings, [customer_id])[customer_id]
-    return replay(settings, model(settings), events, now)
-
-
 def _row(conn: Connection, customer_id: int) -> Any:
     c = customers_t.c
     row = conn.execute(
@@ -89,25 +88,76 @@ def _row(conn: Connection, customer_id: int) -> Any:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """A customer's pulse and overlays' inputs at a moment, stored or replayed."""
+
+    pulse: float
+    investments: float
+    returns: float
+    open_negatives: int
+    last_return_at: datetime | None
+    stage: str | None
+    stage_at: datetime | None
+    detractor: bool
+    replayed: bool
+
+
+def _standing(
+    conn: Connection, live: Live, row: Any, events: list[LoggedEvent], now: datetime,
+    moment: datetime,
+) -> tuple[_Standing, Replay]:  # fmt: skip
+    """The stored sums when no event counts after `moment` (they are exact then), else the
+    customer's events up to `moment` replayed, with the stage and NPS state of that moment."""
+    settings, law = live.pulse, model(live.pulse)
+    if all(min(e.occurred_at, now) <= moment for e in events):
+        return _Standing(law.pulse(row.pulse_key, moment), row.pulse_investments,
+                         row.pulse_returns, row.open_negatives, row.last_return_at, row.stage,
+                         row.stage_at, bool(row.detractor), False), replay(
+            settings, law, events, now)  # fmt: skip
+    log = replay(settings, law, [e for e in events if e.occurred_at <= moment], moment)
+    parts = log.state.at(law, moment)
+    s = stage_changes_t.c
+    stage = conn.execute(
+        select(s.to_stage, s.changed_at).where(s.customer_id == row.id, s.changed_at <= moment)
+        .order_by(s.changed_at.desc(), s.id.desc()).limit(1)
+    ).first()  # fmt: skip
+    nps = [e for e in events if e.type in live.journey.nps_events and e.occurred_at <= moment]
+    last_nps = max(nps, key=lambda e: (e.occurred_at, e.message_id), default=None)
+    detractor = last_nps is not None and last_nps.type in live.journey.detractor_events
+    return _Standing(parts.pulse, parts.investments, parts.returns, log.open_negatives,
+                     log.last_return_at, stage[0] if stage else None,
+                     stage[1] if stage else None, detractor, True), log  # fmt: skip
+
+
 def explain(
-    conn: Connection, live: Live, *, customer_id: int, now: datetime, top: int = 10
+    conn: Connection,
+    live: Live,
+    *,
+    customer_id: int,
+    now: datetime,
+    as_of: datetime | None = None,
+    top: int = 10,
 ) -> dict[str, Any]:
-    """The customer's pulse now: P, I, R, D, band, trend, stage, overlays and top events."""
-    settings = live.pulse
-    law = model(settings)
+    """The customer's pulse now (or as of `as_of`, exactly): P, I, R, D, band, trend, stage,
+    overlays and the events that count most."""
+    law = model(live.pulse)
+    moment = now if as_of is None else as_of
     row = _row(conn, customer_id)
-    pulse = law.pulse(row.pulse_key, now)
-    investments, returns = row.pulse_investments, row.pulse_returns
-    log = replayed(conn, settings, customer_id, now)
-    before = brute_force(law, [c for _, c in log.contributions], now - timedelta(days=TREND_DAYS))
-    pulse_band = band(pulse, settings.bands)
-    lapsed = row.last_return_at is not None and row.last_return_at < now - timedelta(
+    events = logged_events(conn, live.pulse, [customer_id])[customer_id]
+    got, log = _standing(conn, live, row, events, now, moment)
+    pulse = got.pulse
+    before = brute_force(
+        law, [c for _, c in log.contributions], moment - timedelta(days=TREND_DAYS)
+    )
+    pulse_band = band(pulse, live.pulse.bands)
+    lapsed = got.last_return_at is not None and got.last_return_at < moment - timedelta(
         days=live.journey.lapsed_days
     )
     contributions: list[dict[str, Any]] = []
     for event, c in log.contributions:
-        counted = law.effective_weight(c.weight, unresolved_negative=c.unresolved_at(now))
-        days = (now - c.occurred_at).total_seconds() / 86_400.0
+        counted = law.effective_weight(c.weight, unresolved_negative=c.unresolved_at(moment))
+        days = (moment - c.occurred_at).total_seconds() / 86_400.0
         contributions.append({
             "message_id": event.message_id, "type": event.type, "occurred_at": c.occurred_at,
             "component": c.component, "weight": counted,
@@ -115,14 +165,14 @@ def explain(
         })  # fmt: skip
     contributions.sort(key=lambda item: -abs(item["now"]))
     return {
-        "customer_id": customer_id, "pulse": pulse, "investments": investments,
-        "returns": returns, "decay": investments + returns - pulse, "band": pulse_band,
-        "trend": pulse - before.pulse, "trend_days": TREND_DAYS, "stage": row.stage,
-        "stage_at": row.stage_at,
-        "at_risk": pulse_band == "at-risk" or row.open_negatives > 0 or bool(row.detractor),
-        "lapsed": lapsed, "open_negatives": row.open_negatives,
-        "last_return_at": row.last_return_at,
-        "top_events": contributions[:top], "as_of": now,
+        "customer_id": customer_id, "pulse": pulse, "investments": got.investments,
+        "returns": got.returns, "decay": got.investments + got.returns - pulse,
+        "band": pulse_band, "trend": pulse - before.pulse, "trend_days": TREND_DAYS,
+        "stage": got.stage, "stage_at": got.stage_at,
+        "at_risk": pulse_band == "at-risk" or got.open_negatives > 0 or got.detractor,
+        "lapsed": lapsed, "open_negatives": got.open_negatives,
+        "last_return_at": got.last_return_at,
+        "top_events": contributions[:top], "as_of": moment, "replayed": got.replayed,
     }  # fmt: skip
 
 
@@ -134,13 +184,22 @@ def history(
     start: datetime | None,
     end: datetime,
     points: int = 120,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The pulse curve over [start, end], reconstructed from the events (start: first event)."""
+    """The pulse curve over [start, end], reconstructed from the events up to `end` (start: the
+    first event); with `now`, both must be accepted moments (1970 to now + 1 day)."""
     if not 2 <= points <= 2000:
         raise Invalid("points must be between 2 and 2000",
                       errors=[{"field": "points", "message": "between 2 and 2000"}])  # fmt: skip
     law = model(settings)
-    log = replayed(conn, settings, customer_id, end)
+    if now is not None:
+        end = check_moment(end, now=now, field="end")
+        start = None if start is None else check_moment(start, now=now, field="start")
+    events = logged_events(conn, settings, [customer_id])[customer_id]
+    # the curve up to `end` knows nothing later (an event dated after the clock counts at it)
+    clock = end if now is None else now
+    known = [e for e in events if min(e.occurred_at, clock) <= end]
+    log = replay(settings, law, known, min(clock, end))
     contributions = [c for _, c in log.contributions]
     if start is None:
         first = min((c.occurred_at for c in contributions), default=end - timedelta(days=365))
@@ -170,9 +229,16 @@ def with_pulse(
 
 
 def at_risk(
-    conn: Connection, settings: PulseSettings, *, limit: int, now: datetime
+    conn: Connection,
+    settings: PulseSettings,
+    *,
+    limit: int,
+    now: datetime,
+    as_of: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The `limit` live customers with the lowest pulse now: an index scan on the key S."""
+    """The `limit` live customers with the lowest pulse now (or as of `as_of`, when no event
+    counts after it): an index scan on the key."""
+    now = list_moment(conn, settings, now=now, as_of=as_of)
     c = customers_t.c
     law = model(settings)
     rows = conn.execute(
@@ -194,8 +260,12 @@ def unmapped(conn: Connection, settings: PulseSettings) -> list[dict[str, Any]]:
     return sorted(found, key=lambda item: (-item["events"], item["type"]))
 
 
-def bands(conn: Connection, settings: PulseSettings, now: datetime) -> dict[str, int]:
-    """How many live customers are in each band now (index ranges on the key S)."""
+def bands(
+    conn: Connection, settings: PulseSettings, now: datetime, as_of: datetime | None = None
+) -> dict[str, int]:
+    """How many live customers are in each band now, or as of `as_of` when no event counts
+    after it (index ranges on the key)."""
+    now = list_moment(conn, settings, now=now, as_of=as_of)
     c = customers_t.c
     law = model(settings)
     ordered = sorted(settings.bands.items(), key=lambda item: -item[1])
@@ -214,9 +284,15 @@ def bands(conn: Connection, settings: PulseSettings, now: datetime) -> dict[str,
 
 
 def distribution(
-    conn: Connection, settings: PulseSettings, now: datetime, bins: int = 40
+    conn: Connection,
+    settings: PulseSettings,
+    now: datetime,
+    bins: int = 40,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """A histogram of pulse now over live customers (top 1% folded into the last bin)."""
+    """A histogram of pulse now (or as of `as_of`, as `bands`) over live customers, the top
+    1% folded into the last bin."""
+    now = list_moment(conn, settings, now=now, as_of=as_of)
     c = customers_t.c
     law = model(settings)
     live = c.merged_into_id.is_(None)
@@ -230,27 +306,51 @@ def distribution(
     ).scalar_one()  # fmt: skip
     low, high = law.pulse(low_key, now), law.pulse(high_key, now)
     width = (high - low) / bins if high > low else 1.0
-    scaled = (c.pulse_key / law.growth(now) - low) / width
-    index = case((scaled >= bins - 1, bins - 1), else_=sql_cast(scaled, Integer))
+    edges = [low + width * i for i in range(bins + 1)]
+    # bin n holds pulses from edge n on, the last one everything above: ranges of the key
+    bucket = _bucket(c.pulse_key, [law.key_threshold(edge, now) for edge in edges[1:bins]])
+    binned = select(bucket.label("bin")).where(live).subquery()
     counts = [0] * bins
-    for n, count in conn.execute(select(index, func.count()).where(live).group_by(index)):
-        counts[max(0, min(bins - 1, int(n)))] += count
-    return {"edges": [low + width * i for i in range(bins + 1)], "counts": counts, "total": total}
+    for n, count in conn.execute(select(binned.c.bin, func.count()).group_by(binned.c.bin)):
+        counts[int(n)] += count
+    return {"edges": edges, "counts": counts, "total": total}
+
+
+def _bucket(key: Any, bounds: list[float], offset: int = 0) -> Any:
+    """The bin of `key` among the sorted `bounds` (bin i: from bound i − 1 to bound i), as a
+    balanced CASE: log2(bins) comparisons a row."""
+    if not bounds:
+        return literal(offset)
+    mid = len(bounds) // 2
+    return case((key < bounds[mid], _bucket(key, bounds[:mid], offset)),
+                else_=_bucket(key, bounds[mid + 1 :], offset + mid + 1))  # fmt: skip
 
 
 def movers(
-    conn: Connection, settings: PulseSettings, now: datetime, *, days: int = 7, limit: int = 10
+    conn: Connection,
+    settings: PulseSettings,
+    now: datetime,
+    *,
+    days: int = 7,
+    limit: int = 10,
+    as_of: datetime | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The customers whose pulse rose and fell most over the last `days` (events in the window).
+    """The customers whose pulse rose and fell most over the `days` before now (or `as_of`),
+    from the events in that window.
 
     Customers without events in the window only decay, by the same share for everyone; the
-    candidates are ranked by what their window events added, then replayed exactly.
+    candidates are ranked by what their window events added, then replayed exactly (from
+    their events up to the moment: any moment is exact).
     """
     law = model(settings)
-    since = now - timedelta(days=days)
+    moment = now if as_of is None else as_of
+    since = moment - timedelta(days=days)
     e = events_t.c
     added: dict[int, float] = {}
-    rows = conn.execute(select(e.customer_id, e.type, e.value).where(e.occurred_at >= since))
+    window = e.occurred_at >= since
+    if moment < now:
+        window &= e.occurred_at <= moment
+    rows = conn.execute(select(e.customer_id, e.type, e.value).where(window))
     for customer_id, event_type, value in rows:
         found = settings.weigh(event_type, value)
         if found is None:
@@ -262,6 +362,8 @@ def movers(
     ranked = sorted(added, key=lambda cid: added[cid])
     candidates = sorted(set(ranked[: limit * 5]) | set(ranked[-limit * 5 :]))
     logs = logged_events(conn, settings, candidates)
+    if moment < now:
+        logs = {cid: [ev for ev in log if ev.occurred_at <= moment] for cid, log in logs.items()}
     names = dict(
         raw.select_in(conn, "SELECT id, name FROM customers WHERE id {in}", candidates)
     ) if candidates else {}  # fmt: skip
@@ -269,7 +371,7 @@ def movers(
     for cid in candidates:
         contributions = [c for _, c in replay(settings, law, logs[cid], now).contributions]
         then = brute_force(law, contributions, since).pulse
-        current = brute_force(law, contributions, now).pulse
+        current = brute_force(law, contributions, moment).pulse
         moved.append({"customer_id": cid, "name": names.get(cid), "pulse": current,
                       "before": then, "change": current - then})  # fmt: skip
     rises = sorted((m for m in moved if m["change"] > 0), key=lambda m: -m["change"])

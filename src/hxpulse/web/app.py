@@ -41,6 +41,7 @@ from hxpulse.privacy import pages as privacy_pages
 from hxpulse.privacy import public as privacy_public
 from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
+from hxpulse.pulse.rebuild import ensure_keys
 from hxpulse.segments import api as segments_api
 from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
@@ -60,7 +61,14 @@ log = logging.getLogger("hxpulse")
 def create_app(settings: Settings) -> FastAPI:
     """Return the HX Pulse application for `settings`, migrating a new database first."""
     engine = make_engine(settings)
-    ensure_current(engine)
+    try:
+        ensure_current(engine)
+        notes = ensure_keys(engine, settings.live, now=datetime.now(UTC))
+    except Exception:
+        engine.dispose()  # e.g. a half-life the stored pulse was not built with
+        raise
+    for note in notes:
+        log.warning("pulse: %s", note)
     with engine.begin() as conn:
         secret = settings.secret_key or auth.session_secret(conn)
         survey_service.sync_definitions(conn, settings.surveys, now=datetime.now(UTC))
