@@ -13,14 +13,15 @@ from typer.testing import CliRunner
 
 from hxpulse.cli.main import app
 from hxpulse.customers import queries
-from hxpulse.errors import NotFound
+from hxpulse.errors import Invalid, NotFound
 from hxpulse.events.schemas import EventIn
 from hxpulse.events.service import ingest
 
 runner = CliRunner()
 NOW = datetime.now(UTC)
 NOT_FOUND = ["²", "٣", "99999999999999999999999", "9223372036854775808", "0", "-1", "id:²",
-             "id:99999999999999999999999", "id:0", "id:abc", "id:", "1" * 5000, "a\x00b"]  # fmt: skip
+             "id:99999999999999999999999", "id:0", "id:abc", "id:"]  # fmt: skip
+NOT_A_REFERENCE = ["1" * 5000, "x" * 401, "a\x00b", "tab\there"]  # 400, never echoed back
 
 
 @pytest.fixture
@@ -55,6 +56,10 @@ def test_find_prefers_an_identity_and_takes_id_n_as_the_internal_id(
         for ref in NOT_FOUND:
             with pytest.raises(NotFound):
                 queries.find(conn, ref)
+        for ref in NOT_A_REFERENCE:
+            with pytest.raises(Invalid) as refused:
+                queries.find(conn, ref)
+            assert ref not in refused.value.message and refused.value.errors[0]["field"] == "ref"
 
 
 def test_the_cli_follows_the_rule(database_url: str, people: dict[str, int]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, event, func, select, text
 
 from hxpulse.audit.service import SYSTEM
 from hxpulse.config import Settings
+from hxpulse.customers import queries
 from hxpulse.customers import service as customers
 from hxpulse.customers.service import customers_t, identities_t
 from hxpulse.db import raw
@@ -33,7 +34,7 @@ def _erase_first(engine: Engine) -> None:
     ingest(engine, [ev("a1", ("email", "gone@example.com"), ("user_id", "g-1"))])
 
     def work(conn: Any) -> None:
-        service.erase(conn, service.find(conn, "gone@example.com"), who=SYSTEM, now=T0)
+        service.erase(conn, queries.find(conn, "gone@example.com"), who=SYSTEM, now=T0)
 
     run_write(engine, work)
 

@@ -128,8 +128,11 @@ def histories(draw: st.DrawFn) -> tuple[list[EventIn], list[list[EventIn]]]:
         if kind == "resolution" and negatives and (not in_order or draw(st.booleans())):
             props["resolves"] = draw(st.sampled_from(negatives))
         events.append(event(f"{user}-{i}", user, kind, ago, **props))
-    # in time order, resolutions last at one moment (the order the replay reads them in)
-    arrival = sorted(events, key=lambda e: (e.occurred_at, e.type == "resolution")) if (
+    # in time order, resolutions last at one moment, then by message id: the order the replay
+    # reads them in (an unnamed resolution resolves what is open when it arrives, so two at one
+    # instant arriving in another order may resolve different complaints)
+    arrival = sorted(events, key=lambda e: (e.occurred_at, e.type == "resolution",
+                                            e.message_id)) if (
         in_order) else draw(st.permutations(events))  # fmt: skip
     cuts = sorted(draw(st.lists(st.integers(0, n), max_size=4)))
     batches = [arrival[a:b] for a, b in itertools.pairwise([0, *cuts, n]) if arrival[a:b]]

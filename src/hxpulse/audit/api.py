@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from hxpulse.audit import query
 from hxpulse.audit.schemas import AuditPage
 from hxpulse.auth.permissions import Actor
+from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, allow
-from hxpulse.privacy import service as privacy
 
 router = APIRouter(prefix="/api", tags=["audit"])
 Auditor = Annotated[Actor, Depends(allow("audit:read"))]
@@ -28,7 +28,7 @@ def filters(
     limit: int = Query(50, ge=1, le=query.MAX_LIMIT),
 ) -> query.Filters:
     """The filters of the audit page and its JSON twin."""
-    customer_id = privacy.find(conn, customer) if customer and customer.strip() else None
+    customer_id = queries.find(conn, customer) if customer and customer.strip() else None
     return query.parse(action=action, actor=actor, customer_id=customer_id, since=since,
                        until=until, before=before, limit=limit)  # fmt: skip
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from hxpulse.audit import query
 from hxpulse.audit.service import Who
 from hxpulse.cli.common import clean_errors, console, engine, print_json
+from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.errors import Invalid
 from hxpulse.privacy import service
@@ -45,7 +46,7 @@ def export(
     """Export everything held about a customer as one JSON document (audited)."""
     built = engine(ctx)
     with built.connect() as conn:
-        customer_id = service.find(conn, customer)
+        customer_id = queries.find(conn, customer)
     doc = service.export(built, customer_id, who=operator(), now=datetime.now(UTC), via="cli")
     data = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
     if output is None:
@@ -65,7 +66,7 @@ def erase(
     """Erase a customer's personal data, keep anonymous counts, tombstone their identities."""
     built = engine(ctx)
     with built.connect() as conn:
-        customer_id = service.find(conn, customer)
+        customer_id = queries.find(conn, customer)
         seen = service.preview(conn, customer_id)
     if not yes:
         counts = {k: v for k, v in seen.items() if k != "customer_id"}
@@ -107,7 +108,7 @@ def audit(
     """Who saw, exported, erased or changed customers' data, newest first."""
     built = engine(ctx)
     with built.connect() as conn:
-        customer_id = service.find(conn, customer) if customer else None
+        customer_id = queries.find(conn, customer) if customer else None
         if not 1 <= limit <= query.MAX_LIMIT:
             raise Invalid(f"--limit takes a number from 1 to {query.MAX_LIMIT}")
         chosen = query.parse(action=action, actor=actor, customer_id=customer_id, since=since,

@@ -13,6 +13,7 @@ from hxpulse.db.base import parse_id
 from hxpulse.errors import Invalid, NotFound
 
 INTERNAL = "id:"  # the explicit form of an internal id: `id:4`
+MAX_REF = 400  # longer than any identity (emails: 320)
 
 
 def live_id(conn: Connection, customer_id: int) -> int | None:
@@ -36,6 +37,12 @@ def find(conn: Connection, ref: str) -> int:
     an internal id. So a user id `00004` wins over the internal id 4, and a number that fits
     nothing (25 digits, `²`) is simply not found.
     """
+    if len(ref) > MAX_REF or any(ord(ch) < 32 for ch in ref):  # never echoed: it may be huge
+        raise Invalid(
+            f"ref: a customer reference is an id or an identity of at most {MAX_REF} printable"
+            " characters",
+            errors=[{"field": "ref", "message": "not a customer reference"}],
+        )
     ref = ref.strip()
     if ref.startswith(INTERNAL):
         number = parse_id(ref[len(INTERNAL) :])

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from hxpulse.auth.permissions import Actor
+from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, EngineDep, SettingsDep, allow, who
 from hxpulse.privacy import service
@@ -26,7 +27,7 @@ Eraser = Annotated[Actor, Depends(allow("customers:erase"))]
 @router.get("/customers/{ref}/consent", response_model=ConsentRead)
 def get_consent(ref: Ref, conn: ConnDep, _actor: Reading) -> dict[str, Any]:
     """The customer's consent per purpose: answer, source, time, and whether it is allowed."""
-    return service.consent_of(conn, service.find(conn, ref))
+    return service.consent_of(conn, queries.find(conn, ref))
 
 
 @router.put("/customers/{ref}/consent", response_model=ConsentRead)
@@ -38,7 +39,7 @@ def put_consent(
     author, now = who(request, actor), datetime.now(UTC)
 
     def work(conn: Any) -> dict[str, Any]:
-        customer_id = service.find(conn, ref)
+        customer_id = queries.find(conn, ref)
         return service.set_consent(conn, customer_id, body.changes(), who=author, now=now)
 
     return run_write(engine, work)
@@ -53,7 +54,7 @@ def export_customer(
     ref: Ref, request: Request, conn: ConnDep, engine: EngineDep, actor: Exporter
 ) -> Response:
     """Everything held about the customer as one JSON document (audited: customer.export)."""
-    customer_id = service.find(conn, ref)
+    customer_id = queries.find(conn, ref)
     doc = service.export(engine, customer_id, who=who(request, actor), now=datetime.now(UTC),
                          via="api")  # fmt: skip
     return json_download(doc, f"customer-{doc['customer_id']}.json")
@@ -74,7 +75,7 @@ def erase_customer(ref: Ref, request: Request, engine: EngineDep, actor: Eraser)
     author, now = who(request, actor), datetime.now(UTC)
 
     def work(conn: Any) -> dict[str, Any]:
-        return service.erase(conn, service.find(conn, ref), who=author, now=now)
+        return service.erase(conn, queries.find(conn, ref), who=author, now=now)
 
     return run_write(engine, work)
 

@@ -11,43 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Literal
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from hxpulse.web import signed
+from hxpulse.web.signed import LinkError as LinkError
+from hxpulse.web.signed import Problem as Problem
 
 SALT = "hxpulse.preference-centre"
 FORM_SALT = b"hxpulse.preference-centre.form"
-MAX_TOKEN = 200
-Problem = Literal["forged", "expired"]
-
-
-class LinkError(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem)
-        self.problem: Problem = problem
-
-
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=SALT)
 
 
 def token_for(secret: str, customer_id: int) -> str:
-    return _serializer(secret).dumps(customer_id)
+    return signed.token_for(secret, SALT, customer_id)
 
 
 def read(secret: str, token: str, *, max_age_seconds: int) -> int:
     """The customer id `token` was signed for; raises LinkError("forged" | "expired")."""
-    if len(token) > MAX_TOKEN:
-        raise LinkError("forged")
-    try:
-        value = _serializer(secret).loads(token, max_age=max_age_seconds)
-    except SignatureExpired:
-        raise LinkError("expired") from None
-    except BadSignature:
-        raise LinkError("forged") from None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise LinkError("forged")
-    return value
+    return signed.read(secret, SALT, token, max_age_seconds=max_age_seconds)
 
 
 def url_for(public_url: str, secret: str, customer_id: int) -> str:

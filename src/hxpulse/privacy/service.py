@@ -15,7 +15,6 @@ from sqlalchemy import Connection, Table, insert, select, update
 
 from hxpulse.audit import service as audit
 from hxpulse.audit.service import Who
-from hxpulse.customers import queries
 from hxpulse.customers.models import Customer
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import Conflict, Invalid, NotFound
@@ -26,34 +25,14 @@ from hxpulse.privacy.export import document, export
 from hxpulse.privacy.models import ErasureRequest
 
 __all__ = [
-    "allowed", "allows", "consent_of", "document", "erase", "erasure_state", "export", "find",
+    "allowed", "allows", "consent_of", "document", "erase", "erasure_state", "export",
     "is_erased", "panel", "pending_requests", "preview", "record_view", "request_erasure",
     "set_consent",
 ]  # fmt: skip
 customers_t = cast(Table, Customer.__table__)
 requests_t = cast(Table, ErasureRequest.__table__)
 CUSTOMER = "customer"
-MAX_REF = 400
 VIEW_VIA = ("page", "api")
-
-
-def find(conn: Connection, ref: str) -> int:
-    """The customer `ref` names (see `customers.queries.find`), refusing control characters
-    and overlong references with a 400 that does not repeat them."""
-    if len(ref) > MAX_REF or any(ord(ch) < 32 for ch in ref):
-        raise Invalid(
-            f"ref: a customer reference is an id or an identity of at most {MAX_REF} printable"
-            " characters",
-            errors=[{"field": "ref", "message": "not a customer reference"}],
-        )
-    digits = ref[3:] if ref.startswith("id:") else ""
-    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
-        # `id:42` names the internal id (the form customers.queries.find is taking on too)
-        found = queries.live_id(conn, int(digits))
-        if found is None:
-            raise NotFound(f"customer {int(digits)} does not exist")
-        return found
-    return queries.find(conn, ref)
 
 
 def _live_row(conn: Connection, customer_id: int, *, lock: bool = False) -> Any:

@@ -1,45 +1,26 @@
 """Signed, expiring, single-use survey links: `/s/{token}`.
 
-The token signs only the invitation's id (itsdangerous, with the server's secret and a salt of
-its own, so a session cookie can never pass for a survey link). Expiry is checked against the
-signature's time; single use against the invitation's `answered_at`.
+The token signs only the invitation's id (`web.signed`, with a salt of its own, so a session
+cookie can never pass for a survey link). Expiry is checked against the signature's time;
+single use against the invitation's `answered_at`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from hxpulse.web import signed
+from hxpulse.web.signed import LinkError as LinkError
+from hxpulse.web.signed import Problem as Problem
 
 SALT = "hxpulse.survey-invitation"
-Problem = Literal["forged", "expired"]
-
-
-class LinkError(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem)
-        self.problem: Problem = problem
-
-
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=SALT)
 
 
 def token_for(secret: str, invitation_id: int) -> str:
-    return _serializer(secret).dumps(invitation_id)
+    return signed.token_for(secret, SALT, invitation_id)
 
 
 def read(secret: str, token: str, *, max_age_seconds: int) -> int:
     """The invitation id `token` was signed for; raises LinkError("forged" | "expired")."""
-    try:
-        value = _serializer(secret).loads(token, max_age=max_age_seconds)
-    except SignatureExpired:
-        raise LinkError("expired") from None
-    except BadSignature:
-        raise LinkError("forged") from None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise LinkError("forged")
-    return value
+    return signed.read(secret, SALT, token, max_age_seconds=max_age_seconds)
 
 
 def url_for(public_url: str, secret: str, invitation_id: int) -> str:
