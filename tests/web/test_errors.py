@@ -5,6 +5,7 @@ keep-alive client."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -50,3 +51,24 @@ def test_a_500_closes_the_connection_cleanly(failing_server: str) -> None:
             # the very next request on the same client must not meet a dropped connection
             assert client.get("/healthz").status_code == 200, page
             assert client.post("/v1/batch", content=b"{}").status_code == 401
+
+
+def test_a_client_that_leaves_mid_body_is_no_server_error(
+    failing_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sender that hangs up halfway through its body is not logged as a 500 with a traceback,
+    and the server goes on answering."""
+
+    host, port = failing_server.removeprefix("http://").split(":")
+    with caplog.at_level("ERROR", logger="hxpulse"):
+        for _ in range(3):
+            with socket.create_connection((host, int(port)), timeout=5) as raw:
+                # no key in the headers: the tracking API reads the body for its writeKey
+                raw.sendall(
+                    b"POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+                    b'Content-Type: application/json\r\n\r\n{"writeKey": "hxw_'
+                )
+        with httpx.Client(base_url=failing_server, timeout=5) as client:
+            assert client.get("/healthz").status_code == 200
+        time.sleep(0.3)  # let the server notice the closed sockets
+    assert [r for r in caplog.records if "unexpected error" in r.getMessage()] == []

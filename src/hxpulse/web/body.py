@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from hxpulse.errors import Invalid, TooLarge
 from hxpulse.web.text import refuse_nul
@@ -22,11 +23,14 @@ async def read_limited(request: Request, limit: int) -> bytes:
         raise TooLarge(f"request body is {declared} bytes; the limit is {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer; not a server error worth a traceback
+        raise Invalid("the client went away before the whole body arrived") from None
     body = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "").lower()
     if encoding == "gzip":
