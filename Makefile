@@ -26,14 +26,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hxpulse demo
 
-# Debian packages the tests use: PostgreSQL server binaries, chromium for the browser tests and
+# Debian packages the tests use, each installed only when missing (a machine may have its own
+# Node.js and npm): PostgreSQL server binaries, chromium for the browser tests and
 # npm for the test data and browser SDKs below.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 \
-	    || ! command -v npm >/dev/null 2>&1; then \
-		echo "Installing PostgreSQL, chromium and npm (Debian packages)"; \
+	@missing=; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql chromium npm >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 $(REVIEWS): | system-deps

@@ -21,6 +21,7 @@ from hxpulse.db.base import MAX_ID
 from hxpulse.db.engine import run_write
 from hxpulse.errors import Forbidden, HXError, Unauthorized
 from hxpulse.web import csrf
+from hxpulse.web.openapi import BEARER_KEY, SESSION
 
 
 def now(request: Request) -> datetime:
@@ -162,7 +163,7 @@ def actor_of(request: Request) -> Actor | None:
     return Actor("user", int(user["id"]), str(user["email"]), role=str(user["role"]))
 
 
-def allow(permission: str) -> Callable[[Request], Actor]:
+def allow(permission: str) -> Callable[..., Actor]:
     """A dependency that lets through only actors with `permission` (see auth.permissions).
 
     Not signed in: 401 (pages redirect to the sign-in form). Without the permission: 403 that
@@ -172,7 +173,11 @@ def allow(permission: str) -> Callable[[Request], Actor]:
     """
     action = describe(permission)
 
-    def check(request: Request) -> Actor:
+    def check(
+        request: Request,
+        _key: Annotated[None, Depends(BEARER_KEY)],  # declared for the API description;
+        _session: Annotated[None, Depends(SESSION)],  # actor_of reads both
+    ) -> Actor:
         actor = actor_of(request)
         if actor is None:
             raise LoginRequired("sign in, or send an API key as 'Authorization: Bearer KEY'")

@@ -16,12 +16,15 @@ from hxpulse.events.browser import SHORT_PATHS, allowed_origin
 from hxpulse.events.moments import UtcMoment
 from hxpulse.events.schemas import EventCreate, IngestResult
 from hxpulse.web.body import read_json
+from hxpulse.web.openapi import BEARER_KEY, WRITE_KEY
 
 _OPTIONAL_MOMENT: TypeAdapter[datetime | None] = TypeAdapter(UtcMoment | None)
 tracking = APIRouter(
     prefix="/v1",
     tags=["tracking (Segment-compatible)"],
-    dependencies=[Depends(allowed_origin)],  # a web page's origin must be one its key lists
+    # a web page's origin must be one its key lists; the key schemes are declared for the
+    # API description (_authorised_body checks the key)
+    dependencies=[Depends(allowed_origin), Depends(WRITE_KEY), Depends(BEARER_KEY)],
 )
 router = APIRouter(prefix="/api", tags=["events"])
 

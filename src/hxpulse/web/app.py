@@ -47,7 +47,7 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
-from hxpulse.web import docs, vendor
+from hxpulse.web import docs, openapi, vendor
 from hxpulse.web.cors import TrackingCORS
 from hxpulse.web.headers import SecurityHeaders
 from hxpulse.web.limits import RateLimits, TokenBucket
@@ -123,18 +123,18 @@ def create_app(settings: Settings) -> FastAPI:
                customers_api.router, segments_api.router, surveys_api.router,
                auth_api.router)  # fmt: skip
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=openapi.ERRORS)
     pages = (auth_pages.router, auth_admin.router, customers_pages.router, pulse_pages.router,
              segments_pages.router, surveys_pages.router)  # fmt: skip
     for router in pages:
         app.include_router(router, include_in_schema=False)
-    app.include_router(journey_api.router)
     app.include_router(journey_pages.router, include_in_schema=False)
-    for router in (privacy_api.router, privacy_public.api, audit_api.router):
-        app.include_router(router)
+    for router in (journey_api.router, privacy_api.router, privacy_public.api, audit_api.router):
+        app.include_router(router, responses=openapi.ERRORS)
     for router in (privacy_pages.router, privacy_public.router, audit_pages.router):
         app.include_router(router, include_in_schema=False)
     _install_error_handlers(app)
+    openapi.install(app)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
