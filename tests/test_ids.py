@@ -38,7 +38,11 @@ def sign_in_admin(client: TestClient, engine: Engine) -> str:
 
 
 @pytest.mark.parametrize("ref", [HUGE, JUST_PAST, "%C2%B2", "0"])
-def test_api_paths_with_ids_out_of_range(client: TestClient, api_key: str, ref: str) -> None:
+def test_api_paths_with_ids_out_of_range(
+    client: TestClient, engine: Engine, api_key: str, ref: str
+) -> None:
+    with engine.begin() as conn:
+        admin_key = auth.create_key(conn, name="ids admin", scopes=["admin"])[1]
     headers = {"authorization": f"Bearer {api_key}"}
     reads = ["/api/segments/{}", "/api/segments/{}/members", "/api/segments/{}/export.csv",
              "/api/customers/{}", "/api/customers/{}/pulse", "/api/customers/{}/journey",
@@ -51,6 +55,11 @@ def test_api_paths_with_ids_out_of_range(client: TestClient, api_key: str, ref: 
                          ("PATCH", "/api/themes/{}"), ("POST", "/api/themes/{}/merge")):  # fmt: skip
         got = client.request(method, path.format(ref), headers=headers, json={"name": "x"})
         assert got.status_code in (400, 404, 422), (method, path, got.status_code, got.text)
+    admin = {"authorization": f"Bearer {admin_key}"}
+    for method, path in (("PATCH", "/api/users/{}"), ("POST", "/api/users/{}/password"),
+                         ("POST", "/api/users/{}/sign-out"), ("DELETE", "/api/keys/{}")):  # fmt: skip
+        got = client.request(method, path.format(ref), headers=admin, json={"role": "agent"})
+        assert got.status_code in (404, 422), (method, path, got.status_code, got.text)
     segment = client.get(f"/api/segments/{ref}", headers=headers)
     if ref != "%C2%B2":
         assert segment.json()["errors"][0]["field"] == "path.segment_id"
@@ -85,7 +94,9 @@ def test_pages_and_forms_with_ids_out_of_range(
         got = client.get(path.format(ref), headers=HTML)
         assert got.status_code in (400, 404, 422), (path, got.status_code)
     for path in ("/segments/{}/delete", "/surveys/{}", "/surveys/{}/invite",
-                 "/nps/themes/{}/rename", "/nps/themes/{}/merge"):  # fmt: skip
+                 "/nps/themes/{}/rename", "/nps/themes/{}/merge", "/admin/users/{}/role",
+                 "/admin/users/{}/disable", "/admin/users/{}/enable", "/admin/users/{}/password",
+                 "/admin/users/{}/sign-out", "/admin/keys/{}/revoke"):  # fmt: skip
         got = client.post(path.format(ref), data={"csrf_token": token, "name": "x", "into": ref},
                           headers=HTML)  # fmt: skip
         assert got.status_code in (400, 404, 422), (path, got.status_code)

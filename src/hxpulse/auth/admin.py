@@ -14,7 +14,7 @@ from hxpulse import deps
 from hxpulse.auth import service as auth
 from hxpulse.auth import users
 from hxpulse.db.engine import run_write
-from hxpulse.deps import EngineDep, KeysManage, UsersManage
+from hxpulse.deps import DbId, EngineDep, KeysManage, UsersManage
 from hxpulse.errors import HXError, NotFound
 from hxpulse.web import csrf
 from hxpulse.web.render import page
@@ -79,7 +79,7 @@ def create_user(
 @router.post("/admin/users/{user_id}/role")
 def change_role(
     request: Request,
-    user_id: int,
+    user_id: DbId,
     engine: EngineDep,
     actor: UsersManage,
     role: Annotated[str, Form(max_length=20)] = "",
@@ -93,7 +93,7 @@ def change_role(
 
 @router.post("/admin/users/{user_id}/disable")
 def disable_user(
-    request: Request, user_id: int, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
+    request: Request, user_id: DbId, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
 ) -> Response:
     """Disable a person: their sessions end at once and they cannot sign in."""
     csrf.check(request, csrf_token)
@@ -104,7 +104,7 @@ def disable_user(
 
 @router.post("/admin/users/{user_id}/enable")
 def enable_user(
-    request: Request, user_id: int, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
+    request: Request, user_id: DbId, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
 ) -> Response:
     csrf.check(request, csrf_token)
     who, moment = deps.who(request, actor), deps.now(request)
@@ -114,7 +114,7 @@ def enable_user(
 
 @router.post("/admin/users/{user_id}/password")
 def reset_password(
-    request: Request, user_id: int, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
+    request: Request, user_id: DbId, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
 ) -> Response:
     """Give a person a new generated password (shown this once); their sessions end."""
     csrf.check(request, csrf_token)
@@ -132,7 +132,7 @@ def reset_password(
 
 @router.post("/admin/users/{user_id}/sign-out")
 def sign_out_user(
-    request: Request, user_id: int, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
+    request: Request, user_id: DbId, engine: EngineDep, actor: UsersManage, csrf_token: Token = ""
 ) -> Response:
     """End every session of a person."""
     csrf.check(request, csrf_token)
@@ -177,7 +177,7 @@ def create_key(
 
 @router.post("/admin/keys/{key_id}/revoke")
 def revoke_key(
-    request: Request, key_id: int, engine: EngineDep, actor: KeysManage, csrf_token: Token = ""
+    request: Request, key_id: DbId, engine: EngineDep, actor: KeysManage, csrf_token: Token = ""
 ) -> Response:
     """Revoke a key: refused from now on (in this process at once, elsewhere within a second)."""
     csrf.check(request, csrf_token)

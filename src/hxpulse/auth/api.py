@@ -13,7 +13,7 @@ from hxpulse.auth import pages, users
 from hxpulse.auth import service as auth
 from hxpulse.auth.schemas import KeyCreate, PasswordReset, UserCreate, UserUpdate
 from hxpulse.db.engine import run_write
-from hxpulse.deps import AccountManage, EngineDep, KeysManage, SettingsDep, UsersManage
+from hxpulse.deps import AccountManage, DbId, EngineDep, KeysManage, SettingsDep, UsersManage
 from hxpulse.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["people and keys"])
@@ -44,7 +44,7 @@ def create_user(
 
 @router.patch("/users/{user_id}")
 def update_user(
-    user_id: int, body: UserUpdate, request: Request, engine: EngineDep, actor: UsersManage
+    user_id: DbId, body: UserUpdate, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
     """Change a person's role and/or disable or enable them (disabling ends their sessions).
     The last active admin can be neither demoted nor disabled (409)."""
@@ -62,7 +62,7 @@ def update_user(
 
 @router.post("/users/{user_id}/password")
 def reset_password(
-    user_id: int, body: PasswordReset, request: Request, engine: EngineDep, actor: UsersManage
+    user_id: DbId, body: PasswordReset, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
     """Set a person's password (generated when not given, and returned this once); their
     sessions end."""
@@ -74,7 +74,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/sign-out")
 def sign_out_user(
-    user_id: int, request: Request, engine: EngineDep, actor: UsersManage
+    user_id: DbId, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
     """End every session of a person."""
     who, moment = deps.who(request, actor), deps.now(request)
@@ -102,7 +102,7 @@ def create_key(
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-def revoke_key(key_id: int, request: Request, engine: EngineDep, actor: KeysManage) -> Response:
+def revoke_key(key_id: DbId, request: Request, engine: EngineDep, actor: KeysManage) -> Response:
     """Revoke a key: refused from now on (in this process at once, elsewhere within a second)."""
     who = deps.who(request, actor)
     if not run_write(engine, lambda conn: auth.revoke_key(conn, key_id=key_id, who=who)):
