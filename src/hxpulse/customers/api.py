@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from hxpulse.customers import queries
+from hxpulse.customers.schemas import CustomerPage, CustomerProfile
 from hxpulse.deps import ConnDep, CustomersRead, SettingsDep
 from hxpulse.privacy import views as privacy_views
 from hxpulse.pulse import service as pulse_service
@@ -15,7 +16,7 @@ from hxpulse.pulse import service as pulse_service
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
 
-@router.get("")
+@router.get("", response_model=CustomerPage)
 def list_customers(
     conn: ConnDep,
     settings: SettingsDep,
@@ -30,7 +31,7 @@ def list_customers(
     return found
 
 
-@router.get("/{ref}")
+@router.get("/{ref}", response_model=CustomerProfile)
 def get_customer(
     ref: str,
     request: Request,

@@ -14,7 +14,8 @@ from hxpulse.errors import HXError, Invalid
 from hxpulse.events import intake, segment
 from hxpulse.events.browser import SHORT_PATHS, allowed_origin
 from hxpulse.events.moments import UtcMoment
-from hxpulse.events.schemas import EventCreate, IngestResult
+from hxpulse.events.schemas import EventBatch, EventCreate, IngestResult, TrackResult
+from hxpulse.web import openapi
 from hxpulse.web.body import read_json
 from hxpulse.web.openapi import BEARER_KEY, WRITE_KEY
 
@@ -106,23 +107,37 @@ def _single(kind: str) -> Any:
     return endpoint
 
 
+def _call_body(kind: str) -> dict[str, Any]:
+    return openapi.body(
+        segment.SegmentMessage,
+        f"One Segment message (at most `max_message_bytes`); its `type` is `{kind}` whatever"
+        " it says. Without an Authorization header the body names its `writeKey`.",
+    )
+
+
 for _kind in ("track", "identify", "alias", "page", "screen", "group"):
-    tracking.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"])
+    tracking.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"],
+                           response_model=TrackResult, openapi_extra=_call_body(_kind))  # fmt: skip
 # analytics.js (in browsers) posts the same calls to /v1/t, /v1/i, … and batches to /v1/b
 for _letter, _kind in SHORT_PATHS.items():
-    tracking.add_api_route(f"/{_letter}", _single(_kind), methods=["POST"], include_in_schema=False)
+    tracking.add_api_route(f"/{_letter}", _single(_kind), methods=["POST"],
+                           response_model=TrackResult, include_in_schema=False)  # fmt: skip
 
 
-@tracking.post("/batch")
+@tracking.post(
+    "/batch", response_model=TrackResult, openapi_extra=openapi.body(segment.SegmentBatch)
+)
 async def segment_batch(request: Request, settings: SettingsDep) -> Any:
     """Record a Segment batch (up to 500 KB, 32 KB a message); a 200 means it is committed."""
     return await _track_calls(request, settings, None)
 
 
-tracking.add_api_route("/b", segment_batch, methods=["POST"], include_in_schema=False)
+tracking.add_api_route(
+    "/b", segment_batch, methods=["POST"], response_model=TrackResult, include_in_schema=False
+)
 
 
-@router.post("/events")
+@router.post("/events", response_model=TrackResult, openapi_extra=openapi.body(EventBatch))
 async def create_events(request: Request, settings: SettingsDep, _actor: EventsWrite) -> Any:
     """Record events in HX Pulse's own shape: `{"events": [...]}` (API key with `write`)."""
     body = _as_object(await read_json(request, settings.max_batch_bytes))

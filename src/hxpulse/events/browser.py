@@ -17,6 +17,7 @@ from hxpulse.auth.service import KeyInfo
 from hxpulse.config import Settings
 from hxpulse.deps import SettingsDep, basic_user, bearer_token, lookup_key, require_scope
 from hxpulse.errors import Forbidden, Unauthorized
+from hxpulse.events.schemas import RudderSourceConfig, SegmentSettings
 
 # analytics.js posts each kind of call to the path of its first letter, batches to /v1/b
 SHORT_PATHS = {"t": "track", "i": "identify", "a": "alias", "p": "page", "s": "screen",
@@ -58,7 +59,7 @@ def public_base(request: Request, settings: Settings) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/v1/projects/{write_key}/settings")
+@router.get("/v1/projects/{write_key}/settings", response_model=SegmentSettings)
 def segment_settings(write_key: str, request: Request, settings: SettingsDep) -> dict[str, Any]:
     """The settings document analytics.js loads at start (`cdnURL` pointing at this server):
     only its Segment.io destination, sending to this server's tracking API."""
@@ -75,8 +76,8 @@ def segment_settings(write_key: str, request: Request, settings: SettingsDep) ->
     }  # fmt: skip
 
 
-@router.get("/sourceConfig")
-@router.get("/sourceConfig/", include_in_schema=False)
+@router.get("/sourceConfig", response_model=RudderSourceConfig)
+@router.get("/sourceConfig/", response_model=RudderSourceConfig, include_in_schema=False)
 def rudderstack_source_config(request: Request) -> dict[str, Any]:
     """The source configuration RudderStack's JavaScript SDK loads at start (`configUrl`
     pointing at this server): no device-mode destinations, no error or metrics reporting."""

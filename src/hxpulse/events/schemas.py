@@ -1,4 +1,5 @@
-"""Event input and output shapes: the internal record and the product's own JSON API."""
+"""Event input and output shapes: the internal record, the product's own JSON API, the answer of
+every tracking call, and the settings documents the browser SDKs load."""
 
 from __future__ import annotations
 
@@ -148,24 +149,116 @@ class EventCreate(BaseModel):
 
 
 class EventBatch(BaseModel):
-    """A batch for `POST /api/events`."""
+    """A batch for `POST /api/events` (at most `max_batch_bytes`, each event at most
+    `max_message_bytes`). Each event is checked on its own: the good ones are stored, the bad
+    ones listed in `rejected` by their index; only a batch with no good event is refused."""
 
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+    events: list[EventCreate] = Field(min_length=1)
 
 
 class EventRead(BaseModel):
+    """One stored touchpoint."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    message_id: str
-    kind: str
-    type: str
+    message_id: str = Field(description="The sender's id, or one derived from the content.")
+    kind: str = Field(description="The call: track, identify, alias, page, screen or group.")
+    type: str = Field(description="What happened: the event name of a track call, else the kind.")
     name: str | None
     channel: str
     department: str | None
     occurred_at: datetime
     received_at: datetime
     value: float | None
-    currency: str | None
-    source: str
+    currency: str | None = Field(description="ISO 4217, upper case.")
+    source: str = Field(description="How it came in: segment, api, import, survey, demo, …")
     properties: dict[str, Any]
+
+
+class Rejected(BaseModel):
+    """A message of the request that was not stored, and why."""
+
+    index: int = Field(description="Its position in the batch (0 for a single call).")
+    message: str
+
+
+class TrackResult(BaseModel):
+    """What a tracking call or batch did; a 200 means the stored events are committed."""
+
+    success: bool = Field(description="Always true: a request with no good message is a 400.")
+    received: int = Field(description="Messages in the request.")
+    stored: int = Field(description="New events stored.")
+    duplicates: int = Field(description="Messages whose message id was stored already.")
+    erased: int = Field(description="Dropped: they name an erased customer's identity.")
+    rejected: list[Rejected] = Field(description="The messages refused, each with its reason.")
+
+
+# --------------------------------------------------------------------------------------------
+# The settings documents the browser SDKs load at start (events/browser.py)
+
+
+class SegmentIoSettings(BaseModel):
+    """analytics.js's Segment.io destination: where it sends the calls."""
+
+    apiKey: str = Field(description="The write key the document was asked for.")  # noqa: N815
+    apiHost: str = Field(description="This server's host and `/v1`, without the scheme.")  # noqa: N815
+    protocol: str = Field(description="`http` or `https`, as this server is reached.")
+    addBundledMetadata: bool  # noqa: N815
+    unbundledIntegrations: list[str]  # noqa: N815
+    maybeBundledConfigIds: dict[str, Any]  # noqa: N815
+
+
+class SegmentIntegrations(BaseModel):
+    """The destinations analytics.js loads: only Segment.io, pointing at this server."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    segment_io: SegmentIoSettings = Field(alias="Segment.io")
+
+
+class SegmentMetrics(BaseModel):
+    sampleRate: int = Field(description="Always 0: no performance metrics are sent.")  # noqa: N815
+
+
+class SegmentSettings(BaseModel):
+    """The settings document of `GET /v1/projects/{write_key}/settings` (analytics.js)."""
+
+    integrations: SegmentIntegrations
+    plan: dict[str, Any]
+    enabledMiddleware: dict[str, Any]  # noqa: N815
+    remotePlugins: list[dict[str, Any]]  # noqa: N815
+    legacyVideoPluginsEnabled: bool  # noqa: N815
+    metrics: SegmentMetrics
+
+
+class Switch(BaseModel):
+    enabled: bool
+
+
+class StatsCollection(BaseModel):
+    errors: Switch = Field(description="Error reporting: off.")
+    metrics: Switch = Field(description="Metrics reporting: off.")
+
+
+class SourceSettings(BaseModel):
+    statsCollection: StatsCollection  # noqa: N815
+
+
+class RudderSource(BaseModel):
+    """The source RudderStack's JavaScript SDK sends for: no device-mode destinations."""
+
+    id: str
+    name: str
+    writeKey: str = Field(description="The write key the configuration was asked for.")  # noqa: N815
+    workspaceId: str  # noqa: N815
+    enabled: bool
+    destinations: list[dict[str, Any]]
+    config: SourceSettings
+
+
+class RudderSourceConfig(BaseModel):
+    """The source configuration of `GET /sourceConfig` (RudderStack's JavaScript SDK)."""
+
+    isHosted: bool  # noqa: N815
+    source: RudderSource

@@ -44,6 +44,31 @@ class SegmentMessage(BaseModel):
     channel: str | None = None
 
 
+class SegmentBatch(BaseModel):
+    """The envelope of `POST /v1/batch` (at most `max_batch_bytes`, each message at most
+    `max_message_bytes`). It describes the body; the route reads `batch`, `sentAt` and
+    `writeKey` itself and checks each message on its own, so a batch with some bad messages
+    stores the good ones and lists the others in `rejected`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    batch: list[SegmentMessage] = Field(
+        min_length=1, description="The calls; each needs its `type` (track, identify, …)."
+    )
+    sentAt: UtcMoment | None = Field(  # noqa: N815
+        None,
+        description="When the sender sent the batch, by its clock: corrects each message's"
+        " `originalTimestamp` (a message's own `sentAt` wins).",
+    )
+    writeKey: str | None = Field(  # noqa: N815
+        None, description="The write key, when it is not sent as the HTTP Basic user."
+    )
+    context: dict[str, Any] | None = Field(
+        None, description="Accepted and not used: each message's own `context` counts."
+    )
+    integrations: dict[str, Any] | None = Field(None, description="Accepted and not used.")
+
+
 def to_event(
     msg: SegmentMessage, *, kind: str, received_at: datetime, sent_at: datetime | None
 ) -> EventIn:

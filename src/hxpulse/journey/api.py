@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomersRead, ReportsRead, SettingsDep
 from hxpulse.journey import service
+from hxpulse.journey.schemas import CustomerJourney, Funnel
 
 router = APIRouter(prefix="/api", tags=["journey"])
 
 
-@router.get("/journey/funnel")
+@router.get("/journey/funnel", response_model=Funnel)
 def journey_funnel(
     conn: ConnDep,
     settings: SettingsDep,
@@ -36,7 +37,7 @@ def journey_funnel(
                           now=datetime.now(UTC))  # fmt: skip
 
 
-@router.get("/customers/{ref}/journey")
+@router.get("/customers/{ref}/journey", response_model=CustomerJourney)
 def customer_journey(
     ref: str, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
 ) -> dict[str, Any]:

@@ -12,13 +12,14 @@ from hxpulse.deps import ConnDep, CustomersRead, PulseRead, SettingsDep
 from hxpulse.events.moments import Moment
 from hxpulse.pulse import service
 from hxpulse.pulse.asof import parse_as_of
+from hxpulse.pulse.schemas import AtRisk, CustomerPulse, PulseBands, PulseHistory, PulseMovers
 
 router = APIRouter(prefix="/api", tags=["pulse"])
 AS_OF = "A day (YYYY-MM-DD: its end) or an ISO 8601 moment, from 1970-01-01 to now + 1 day."
 LISTS_AS_OF = AS_OF + " Lists read the stored pulse: a moment before the latest event is a 400."
 
 
-@router.get("/customers/{ref}/pulse")
+@router.get("/customers/{ref}/pulse", response_model=CustomerPulse)
 def customer_pulse(
     ref: str,
     conn: ConnDep,
@@ -35,7 +36,7 @@ def customer_pulse(
     return service.explain(conn, settings.live, customer_id=customer_id, now=now, as_of=moment)
 
 
-@router.get("/customers/{ref}/pulse/history")
+@router.get("/customers/{ref}/pulse/history", response_model=PulseHistory)
 def customer_pulse_history(
     ref: str,
     conn: ConnDep,
@@ -53,7 +54,7 @@ def customer_pulse_history(
     return {"customer_id": customer_id, "points": curve}
 
 
-@router.get("/pulse/at-risk")
+@router.get("/pulse/at-risk", response_model=AtRisk)
 def pulse_at_risk(
     conn: ConnDep,
     settings: SettingsDep,
@@ -69,7 +70,7 @@ def pulse_at_risk(
     return {"as_of": moment or now, "items": items}
 
 
-@router.get("/pulse/bands")
+@router.get("/pulse/bands", response_model=PulseBands)
 def pulse_bands(
     conn: ConnDep,
     settings: SettingsDep,
@@ -84,7 +85,7 @@ def pulse_bands(
     return {"as_of": moment or now, "bands": counts, "distribution": spread}
 
 
-@router.get("/pulse/movers")
+@router.get("/pulse/movers", response_model=PulseMovers)
 def pulse_movers(
     conn: ConnDep,
     settings: SettingsDep,

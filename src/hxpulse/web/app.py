@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -56,6 +57,12 @@ from hxpulse.web.text import plain_request
 
 HERE = Path(__file__).parent
 log = logging.getLogger("hxpulse")
+
+
+class Health(BaseModel):
+    """The answer of `GET /healthz`."""
+
+    status: str = Field(examples=["ok"], description="Always `ok`: the server answers.")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -140,7 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/customers", status_code=303)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> dict[str, str]:
         """Say the server is up."""
         return {"status": "ok"}
