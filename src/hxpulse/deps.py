@@ -47,6 +47,14 @@ def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connect
 
 
 DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id, 1 to 2^63 - 1.")]
+CustomerRef = Annotated[
+    str,
+    Path(
+        description="A customer: one of their identities (user id, email, phone, anonymous id)"
+        " or `id:N` for the internal id; a bare number is a user id first.",
+        examples=["42", "ada@example.com", "id:1"],
+    ),
+]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnDep = Annotated[Connection, Depends(get_conn)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from hxpulse.customers import queries
 from hxpulse.customers.schemas import CustomerPage, CustomerProfile
-from hxpulse.deps import ConnDep, CustomersRead, SettingsDep
+from hxpulse.deps import ConnDep, CustomerRef, CustomersRead, SettingsDep
 from hxpulse.privacy import views as privacy_views
 from hxpulse.pulse import service as pulse_service
 
@@ -33,7 +33,7 @@ def list_customers(
 
 @router.get("/{ref}", response_model=CustomerProfile)
 def get_customer(
-    ref: str,
+    ref: CustomerRef,
     request: Request,
     conn: ConnDep,
     _actor: CustomersRead,

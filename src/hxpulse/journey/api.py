@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, CustomersRead, ReportsRead, SettingsDep
+from hxpulse.deps import ConnDep, CustomerRef, CustomersRead, ReportsRead, SettingsDep
 from hxpulse.journey import service
 from hxpulse.journey.schemas import CustomerJourney, Funnel
 
@@ -39,7 +39,7 @@ def journey_funnel(
 
 @router.get("/customers/{ref}/journey", response_model=CustomerJourney)
 def customer_journey(
-    ref: str, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
+    ref: CustomerRef, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
 ) -> dict[str, Any]:
     """One customer's stage, since when, the at-risk and lapsed overlays, and every change of
     stage with the event that caused it; `ref` is any identity or `id:N` (internal id)."""

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
-from hxpulse.deps import ConnDep, CustomersRead, PulseRead, SettingsDep
+from hxpulse.deps import ConnDep, CustomerRef, CustomersRead, PulseRead, SettingsDep
 from hxpulse.events.moments import Moment
 from hxpulse.pulse import service
 from hxpulse.pulse.asof import parse_as_of
@@ -21,7 +21,7 @@ LISTS_AS_OF = AS_OF + " Lists read the stored pulse: a moment before the latest 
 
 @router.get("/customers/{ref}/pulse", response_model=CustomerPulse)
 def customer_pulse(
-    ref: str,
+    ref: CustomerRef,
     conn: ConnDep,
     settings: SettingsDep,
     _actor: CustomersRead,
@@ -38,7 +38,7 @@ def customer_pulse(
 
 @router.get("/customers/{ref}/pulse/history", response_model=PulseHistory)
 def customer_pulse_history(
-    ref: str,
+    ref: CustomerRef,
     conn: ConnDep,
     settings: SettingsDep,
     _actor: CustomersRead,
