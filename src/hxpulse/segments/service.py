@@ -50,8 +50,10 @@ from hxpulse.journey import overlays
 from hxpulse.pulse.service import model
 from hxpulse.segments import schemas as s
 from hxpulse.segments.models import Segment
+from hxpulse.surveys.models import Survey
 
 segments_t = cast(Table, Segment.__table__)
+surveys_t = cast(Table, Survey.__table__)
 c, e, i = customers_t.c, events_t.c, identities_t.c
 EXPORT_COLUMNS = ("id", "name", "email", "phone", "stage", "pulse", "band", "created_at")
 MAX_MEMBERS_PAGE = 1000
@@ -559,5 +561,15 @@ def update(
 
 
 def remove(conn: Connection, segment_id: int) -> None:
+    """Delete a segment, unless a survey is sent to it (409 naming the surveys)."""
+    users = conn.execute(
+        select(surveys_t.c.name).where(surveys_t.c.segment_id == segment_id).order_by("name")
+    ).scalars()
+    names = ", ".join(repr(name) for name in users)
+    if names:
+        raise Conflict(
+            f"segment {segment_id} is the audience of the survey(s) {names}: give them another"
+            " segment (or none) first"
+        )
     if conn.execute(delete(segments_t).where(segments_t.c.id == segment_id)).rowcount == 0:
         raise NotFound(f"segment {segment_id} does not exist")
