@@ -16,7 +16,12 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(
+        min_length=3,
+        max_length=320,
+        json_schema_extra={"format": "email"},  # described; checked by normalise_email (400)
+        examples=["ann@example.com"],
+    )
     role: Role = "agent"
     name: str | None = Field(None, max_length=200)
     password: str | None = Field(None, min_length=8, max_length=1000)
@@ -48,7 +53,7 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, examples=["BI dashboard"])
     scopes: list[Scope] = Field(
         default_factory=_track_only,
         min_length=1,
