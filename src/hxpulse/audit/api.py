@@ -15,12 +15,24 @@ from hxpulse.deps import ConnDep, allow
 router = APIRouter(prefix="/api", tags=["audit"])
 Auditor = Annotated[Actor, Depends(allow("audit:read"))]
 BIGINT = 2**63 - 1
+# described for clients (query.parse checks them, naming the field in a 400)
+ACTION, ACTOR = r"^[a-z_]+(\.[a-z_]*)?$", r"^(user|key|customer|system)([: ][0-9]{1,18})?$"
 
 
 def filters(
     conn: ConnDep,
-    action: str | None = Query(None, max_length=60, description="customer.view, or customer."),
-    actor: str | None = Query(None, max_length=40, description="user:3, key:2, customer, system"),
+    action: str | None = Query(
+        None,
+        max_length=60,
+        description="customer.view, or customer.",
+        json_schema_extra={"pattern": ACTION},
+    ),
+    actor: str | None = Query(
+        None,
+        max_length=40,
+        description="user:3, key:2, customer, system",
+        json_schema_extra={"pattern": ACTOR},
+    ),
     customer: str | None = Query(None, max_length=400, description="An id or any identity."),
     since: str | None = Query(None, max_length=40, description="First day (YYYY-MM-DD)."),
     until: str | None = Query(None, max_length=40, description="Last day, included."),

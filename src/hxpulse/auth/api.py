@@ -11,7 +11,21 @@ from fastapi.responses import Response
 from hxpulse import deps
 from hxpulse.auth import pages, users
 from hxpulse.auth import service as auth
-from hxpulse.auth.schemas import KeyCreate, PasswordReset, UserCreate, UserUpdate
+from hxpulse.auth.schemas import (
+    AccountRead,
+    KeyCreate,
+    KeyCreated,
+    KeyList,
+    PasswordReset,
+    PasswordResetRead,
+    SignedOutEverywhere,
+    UserCreate,
+    UserCreated,
+    UserList,
+    UserRead,
+    UserSignedOut,
+    UserUpdate,
+)
 from hxpulse.db.engine import run_write
 from hxpulse.deps import AccountManage, DbId, EngineDep, KeysManage, SettingsDep, UsersManage
 from hxpulse.errors import NotFound
@@ -19,14 +33,14 @@ from hxpulse.errors import NotFound
 router = APIRouter(prefix="/api", tags=["people and keys"])
 
 
-@router.get("/users")
+@router.get("/users", response_model=UserList)
 def list_users(request: Request, engine: EngineDep, _actor: UsersManage) -> dict[str, Any]:
     """Every person: email, name, role, whether active, last sign-in, sessions open now."""
     with engine.connect() as conn:
         return {"items": users.list_users(conn, now=deps.now(request))}
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=UserCreated)
 def create_user(
     body: UserCreate, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
@@ -42,7 +56,7 @@ def create_user(
     return {"user": made, "password": password if body.password is None else None}
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(
     user_id: DbId, body: UserUpdate, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
@@ -60,7 +74,7 @@ def update_user(
     return run_write(engine, work)
 
 
-@router.post("/users/{user_id}/password")
+@router.post("/users/{user_id}/password", response_model=PasswordResetRead)
 def reset_password(
     user_id: DbId, body: PasswordReset, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
@@ -72,7 +86,7 @@ def reset_password(
     return {"user_id": user_id, "password": chosen if body.password is None else None}
 
 
-@router.post("/users/{user_id}/sign-out")
+@router.post("/users/{user_id}/sign-out", response_model=UserSignedOut)
 def sign_out_user(
     user_id: DbId, request: Request, engine: EngineDep, actor: UsersManage
 ) -> dict[str, Any]:
@@ -83,14 +97,14 @@ def sign_out_user(
     return {"user_id": user_id, "sessions_ended": ended}
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=KeyList)
 def list_keys(engine: EngineDep, _actor: KeysManage) -> dict[str, Any]:
     """Every key (never its secret): name, prefix, scopes, created, last used, revoked."""
     with engine.connect() as conn:
         return {"items": auth.list_keys(conn)}
 
 
-@router.post("/keys", status_code=201)
+@router.post("/keys", status_code=201, response_model=KeyCreated)
 def create_key(
     body: KeyCreate, request: Request, engine: EngineDep, actor: KeysManage
 ) -> dict[str, Any]:
@@ -111,7 +125,7 @@ def revoke_key(key_id: DbId, request: Request, engine: EngineDep, actor: KeysMan
     return Response(status_code=204)
 
 
-@router.get("/account")
+@router.get("/account", response_model=AccountRead)
 def account(
     request: Request, engine: EngineDep, settings: SettingsDep, _actor: AccountManage
 ) -> dict[str, Any]:
@@ -119,7 +133,7 @@ def account(
     return pages.account_view(request, engine, settings)
 
 
-@router.post("/account/sign-out-everywhere")
+@router.post("/account/sign-out-everywhere", response_model=SignedOutEverywhere)
 def sign_out_everywhere(
     request: Request, engine: EngineDep, actor: AccountManage
 ) -> dict[str, Any]:

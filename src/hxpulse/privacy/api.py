@@ -14,6 +14,7 @@ from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, EngineDep, SettingsDep, allow, who
 from hxpulse.privacy import service
+from hxpulse.privacy.export_schema import CustomerExport
 from hxpulse.privacy.schemas import ConsentRead, ConsentUpdate, ErasureRead, RequestList
 
 router = APIRouter(prefix="/api", tags=["privacy"])
@@ -47,8 +48,9 @@ def put_consent(
 
 @router.get(
     "/customers/{ref}/export",
-    responses={200: {"description": "The customer's document (format hxpulse.customer-export)",
-                     "content": {"application/json": {"schema": {"type": "object"}}}}},
+    response_model=CustomerExport,  # described only: the route sends the document as a file
+    responses={200: {"description": "The customer's document (format hxpulse.customer-export),"
+                                    " as a file to save (Content-Disposition: attachment)."}},
 )  # fmt: skip
 def export_customer(
     ref: Ref, request: Request, conn: ConnDep, engine: EngineDep, actor: Exporter

@@ -29,6 +29,7 @@ from hxpulse.errors import HXError, NotFound
 from hxpulse.privacy import links, service
 from hxpulse.privacy.api import json_download
 from hxpulse.privacy.consent import PURPOSES
+from hxpulse.privacy.schemas import PreferencesAnswer
 from hxpulse.web.body import read_limited
 
 router = APIRouter()
@@ -170,7 +171,7 @@ def preferences(request: Request, token: str, conn: ConnDep) -> Response:
                    saved=request.query_params.get("saved") == "1")  # fmt: skip
 
 
-@api.get("/preferences/{token}")
+@api.get("/preferences/{token}", response_model=PreferencesAnswer)
 def preferences_json(request: Request, token: str, conn: ConnDep) -> dict[str, Any]:
     """The preference centre's JSON twin: what the business holds about the link's customer."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 Status = Literal["granted", "denied"]
 
@@ -70,3 +70,43 @@ class ErasureRequestRead(BaseModel):
 
 class RequestList(BaseModel):
     items: list[ErasureRequestRead]
+
+
+class ErasureState(ErasureRequestRead):
+    """The customer's own erasure request, as the preference centre shows it."""
+
+    counts: dict[str, Any] | None = Field(description="What the erasure removed; none: pending.")
+
+
+class HeldIdentity(BaseModel):
+    kind: str = Field(description="email, phone, user_id, anonymous_id, social, external_id")
+    value: str
+
+
+class HeldActivity(BaseModel):
+    touchpoints: int = Field(description="How many events the business holds.")
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+
+
+class PreferencesRead(BaseModel):
+    """What the business holds about the link's customer (no staff names)."""
+
+    customer_id: int
+    name: str | None
+    identities: list[HeldIdentity]
+    traits: dict[str, Any]
+    preferences: dict[str, Any]
+    activity: HeldActivity
+    consent: list[PurposeRead]
+    erasure: ErasureState | None = Field(description="The customer's erasure request, if any.")
+
+
+class PreferencesErased(BaseModel):
+    """The link's customer was erased: nothing is held that names them."""
+
+    erased: Literal[True]
+
+
+class PreferencesAnswer(RootModel[PreferencesRead | PreferencesErased]):
+    """What `GET /api/preferences/{token}` answers: what is held, or that nothing is."""
