@@ -50,6 +50,7 @@ DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id, 1 to 2^63 - 1
 CustomerRef = Annotated[
     str,
     Path(
+        max_length=400,
         description="A customer: one of their identities (user id, email, phone, anonymous id)"
         " or `id:N` for the internal id; a bare number is a user id first.",
         examples=["42", "ada@example.com", "id:1"],

@@ -3,37 +3,41 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hxpulse.auth.permissions import Actor
 from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
-from hxpulse.deps import ConnDep, EngineDep, SettingsDep, allow, who
+from hxpulse.deps import (
+    ConnDep,
+    ConsentWrite,
+    CustomerRef,
+    CustomersErase,
+    CustomersExport,
+    CustomersRead,
+    EngineDep,
+    SettingsDep,
+    who,
+)
 from hxpulse.privacy import service
 from hxpulse.privacy.export_schema import CustomerExport
 from hxpulse.privacy.schemas import ConsentRead, ConsentUpdate, ErasureRead, RequestList
 
 router = APIRouter(prefix="/api", tags=["privacy"])
-Ref = Annotated[str, Path(max_length=400, description="An internal id or any identity.")]
-Reading = Annotated[Actor, Depends(allow("customers:read"))]
-ConsentWriter = Annotated[Actor, Depends(allow("consent:write"))]
-Exporter = Annotated[Actor, Depends(allow("customers:export"))]
-Eraser = Annotated[Actor, Depends(allow("customers:erase"))]
 
 
 @router.get("/customers/{ref}/consent", response_model=ConsentRead)
-def get_consent(ref: Ref, conn: ConnDep, _actor: Reading) -> dict[str, Any]:
+def get_consent(ref: CustomerRef, conn: ConnDep, _actor: CustomersRead) -> dict[str, Any]:
     """The customer's consent per purpose: answer, source, time, and whether it is allowed."""
     return service.consent_of(conn, queries.find(conn, ref))
 
 
 @router.put("/customers/{ref}/consent", response_model=ConsentRead)
 def put_consent(
-    ref: Ref, body: ConsentUpdate, request: Request, engine: EngineDep, actor: ConsentWriter
+    ref: CustomerRef, body: ConsentUpdate, request: Request, engine: EngineDep, actor: ConsentWrite
 ) -> dict[str, Any]:
     """Record the customer's answers for the purposes given (granted or denied); the others
     keep theirs. Each change is audited with the actor as its source."""
@@ -53,7 +57,7 @@ def put_consent(
                                     " as a file to save (Content-Disposition: attachment)."}},
 )  # fmt: skip
 def export_customer(
-    ref: Ref, request: Request, conn: ConnDep, engine: EngineDep, actor: Exporter
+    ref: CustomerRef, request: Request, conn: ConnDep, engine: EngineDep, actor: CustomersExport
 ) -> Response:
     """Everything held about the customer as one JSON document (audited: customer.export)."""
     customer_id = queries.find(conn, ref)
@@ -70,7 +74,9 @@ def json_download(doc: dict[str, Any], filename: str) -> Response:
 
 
 @router.post("/customers/{ref}/erase", response_model=ErasureRead)
-def erase_customer(ref: Ref, request: Request, engine: EngineDep, actor: Eraser) -> dict[str, Any]:
+def erase_customer(
+    ref: CustomerRef, request: Request, engine: EngineDep, actor: CustomersErase
+) -> dict[str, Any]:
     """Erase the customer's personal data, keeping anonymous aggregates, and tombstone their
     identities so they are not brought back (audited: customer.erase). The profile stays as
     an anonymous shell, so this is a POST rather than a DELETE."""
@@ -83,6 +89,8 @@ def erase_customer(ref: Ref, request: Request, engine: EngineDep, actor: Eraser)
 
 
 @router.get("/privacy/requests", response_model=RequestList)
-def erasure_requests(conn: ConnDep, settings: SettingsDep, _actor: Eraser) -> dict[str, Any]:
+def erasure_requests(
+    conn: ConnDep, settings: SettingsDep, _actor: CustomersErase
+) -> dict[str, Any]:
     """Erasure requests customers made in the preference centre, oldest first, with due days."""
     return {"items": service.pending_requests(conn, due_days=settings.privacy.erasure_days)}
