@@ -56,6 +56,7 @@ from hxpulse.web.render import page
 from hxpulse.web.text import plain_request
 
 HERE = Path(__file__).parent
+LARGEST_BODY = 1024 * 1024  # surveys' bodies (surveys.api.MAX_BODY), the largest a route reads
 log = logging.getLogger("hxpulse")
 
 
@@ -92,6 +93,9 @@ def create_app(settings: Settings) -> FastAPI:
         dependencies=[Depends(plain_request)],  # no NUL in the path, query or declared forms
         docs_url=None,
         redoc_url=None,
+        # no body longer than the longest any route reads (routes that read their own body
+        # have their own, smaller limits; this bounds the bodies FastAPI reads for a model)
+        max_body_size=max(settings.max_batch_bytes, LARGEST_BODY),
     )
     app.state.settings = settings
     app.state.secret = secret  # signs session cookies and (salted apart) survey links
@@ -199,7 +203,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         body = {"success": False, "code": "http_error", "message": str(exc.detail)}
-        return _render_error(request, exc.status_code, body)
+        response = _render_error(request, exc.status_code, body)
+        response.headers.update(exc.headers or {})  # e.g. the `Allow` of a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
