@@ -32,6 +32,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy import cast as sql_cast
@@ -559,5 +560,19 @@ def update(
 
 
 def remove(conn: Connection, segment_id: int) -> None:
-    if conn.execute(delete(segments_t).where(segments_t.c.id == segment_id)).rowcount == 0:
+    """Delete a segment; 409 Conflict while a recurring survey invites its members."""
+    try:
+        with conn.begin_nested():
+            gone = conn.execute(delete(segments_t).where(segments_t.c.id == segment_id))
+    except IntegrityError:
+        users = conn.execute(
+            text("SELECT name FROM surveys WHERE segment_id = :id ORDER BY name"),
+            {"id": segment_id},
+        ).scalars()
+        names = ", ".join(repr(name) for name in users) or "another record"
+        raise Conflict(
+            f"segment {segment_id} is used by {names}: change or delete that first",
+            errors=[{"field": "segment_id", "message": "in use"}],
+        ) from None
+    if gone.rowcount == 0:
         raise NotFound(f"segment {segment_id} does not exist")
