@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from hxpulse.config import Settings
 from hxpulse.deps import (
     ConnDep,
     DbId,
@@ -18,42 +19,44 @@ from hxpulse.deps import (
     SegmentsWrite,
     SettingsDep,
 )
-from hxpulse.errors import Invalid
-from hxpulse.segments import service
+from hxpulse.segments import service, shapes
+from hxpulse.segments.shapes import (
+    CSV,
+    Count,
+    MembersPage,
+    SegmentCounted,
+    SegmentDraft,
+    SegmentIn,
+    SegmentList,
+    SegmentOut,
+)
 from hxpulse.web.body import read_object
+from hxpulse.web.openapi import body as described
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 MAX_BODY = 256 * 1024
+M = TypeVar("M", bound=SegmentDraft | SegmentIn)
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def _body(request: Request, settings: Settings, model: type[M]) -> tuple[M, Any]:
+    """The body checked as `model`, and its definition as sent (the service reads that)."""
     body = await read_object(request, MAX_BODY)
-    unknown = sorted(set(body) - {"name", "description", "definition"})
-    if unknown:
-        raise Invalid(
-            f"unknown keys: {', '.join(unknown)}",
-            errors=[{"field": k, "message": "not a segment key"} for k in unknown],
-        )
-    if "definition" not in body:
-        raise Invalid(
-            "definition is required", errors=[{"field": "definition", "message": "required"}]
-        )
-    return body
+    return shapes.parse(model, body, settings.live), body["definition"]
 
 
-@router.get("")
+@router.get("", response_model=SegmentList, response_model_exclude_unset=True)
 def list_segments(conn: ConnDep, settings: SettingsDep, _actor: SegmentsRead) -> dict[str, Any]:
     """Every saved segment with its live member count."""
     items = service.list_segments(conn, settings.live, datetime.now(UTC))
     return {"items": items}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SegmentCounted, openapi_extra=described(SegmentIn))
 async def create_segment(
     request: Request, engine: EngineDep, settings: SettingsDep, _actor: SegmentsWrite
 ) -> Any:
     """Save a segment: `{"name", "description"?, "definition"}`."""
-    body = await _body(request)
+    data, definition = await _body(request, settings, SegmentIn)
 
     def work() -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -61,9 +64,9 @@ async def create_segment(
             made = service.create(
                 conn,
                 settings.live,
-                name=body.get("name"),
-                description=body.get("description"),
-                definition=body["definition"],
+                name=data.name,
+                description=data.description,
+                definition=definition,
                 now=now,
             )
         with engine.connect() as conn:
@@ -73,23 +76,21 @@ async def create_segment(
     return await run_in_threadpool(work)
 
 
-@router.post("/count")
+@router.post("/count", response_model=Count, openapi_extra=described(SegmentDraft))
 async def count_draft(
     request: Request, engine: EngineDep, settings: SettingsDep, _actor: SegmentsRead
 ) -> Any:
     """Count the customers an unsaved definition matches now: `{"definition": ...}`."""
-    body = await _body(request)
+    _, definition = await _body(request, settings, SegmentDraft)
 
     def work() -> dict[str, Any]:
         with engine.connect() as conn:
-            return {
-                "count": service.count(conn, settings.live, body["definition"], datetime.now(UTC))
-            }
+            return {"count": service.count(conn, settings.live, definition, datetime.now(UTC))}
 
     return await run_in_threadpool(work)
 
 
-@router.get("/{segment_id}")
+@router.get("/{segment_id}", response_model=SegmentCounted)
 def get_segment(
     segment_id: DbId, conn: ConnDep, settings: SettingsDep, _actor: SegmentsRead
 ) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def get_segment(
     return found
 
 
-@router.put("/{segment_id}")
+@router.put("/{segment_id}", response_model=SegmentOut, openapi_extra=described(SegmentIn))
 async def update_segment(
     segment_id: DbId,
     request: Request,
@@ -108,7 +109,7 @@ async def update_segment(
     _actor: SegmentsWrite,
 ) -> Any:
     """Replace a segment's name, description and definition."""
-    body = await _body(request)
+    data, definition = await _body(request, settings, SegmentIn)
 
     def work() -> dict[str, Any]:
         with engine.begin() as conn:
@@ -116,9 +117,9 @@ async def update_segment(
                 conn,
                 settings.live,
                 segment_id,
-                name=body.get("name"),
-                description=body.get("description"),
-                definition=body["definition"],
+                name=data.name,
+                description=data.description,
+                definition=definition,
             )
 
     return await run_in_threadpool(work)
@@ -131,7 +132,7 @@ def delete_segment(segment_id: DbId, engine: EngineDep, _actor: SegmentsWrite) -
         service.remove(conn, segment_id)
 
 
-@router.get("/{segment_id}/members")
+@router.get("/{segment_id}/members", response_model=MembersPage)
 def segment_members(
     segment_id: DbId,
     conn: ConnDep,
@@ -153,7 +154,7 @@ def segment_members(
     }
 
 
-@router.get("/{segment_id}/export.csv")
+@router.get("/{segment_id}/export.csv", response_class=StreamingResponse, responses=CSV)
 def export_segment(
     segment_id: DbId,
     conn: ConnDep,

@@ -569,7 +569,8 @@ def remove(conn: Connection, segment_id: int) -> None:
     if names:
         raise Conflict(
             f"segment {segment_id} is the audience of the survey(s) {names}: give them another"
-            " segment (or none) first"
+            " segment (or none) first",
+            errors=[{"field": "segment_id", "message": "in use by a survey"}],
         )
     if conn.execute(delete(segments_t).where(segments_t.c.id == segment_id)).rowcount == 0:
         raise NotFound(f"segment {segment_id} does not exist")

@@ -26,26 +26,30 @@ from hxpulse.deps import (
 from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
 from hxpulse.surveys import insights, kinds, sending, service
-from hxpulse.surveys.schemas import ResponseCreate
+from hxpulse.surveys.out import BatchOut, InviteOut, RunOut, SurveyList, SurveyOut
+from hxpulse.surveys.schemas import MAX_RESPONSES, InviteIn, ResponseCreate, ResponsesIn, SurveyIn
 from hxpulse.web.body import read_json, read_object
+from hxpulse.web.checked import validated
+from hxpulse.web.openapi import body
 from hxpulse.web.text import refuse_nul
 
 router = APIRouter(tags=["surveys"])
 MAX_BODY = 1024 * 1024
-MAX_RESPONSES = 5000
 
 
 async def _object(request: Request) -> dict[str, Any]:
     return await read_object(request, MAX_BODY)
 
 
-@router.get("/api/surveys")
+@router.get("/api/surveys", response_model=SurveyList)
 def list_surveys(conn: ConnDep, _actor: SurveysRead) -> dict[str, Any]:
     """Every survey with invitations sent, answers and response rate."""
     return {"items": service.list_surveys(conn)}
 
 
-@router.post("/api/surveys", status_code=201)
+@router.post(
+    "/api/surveys", status_code=201, response_model=SurveyOut, openapi_extra=body(SurveyIn)
+)
 async def create_survey(
     request: Request, engine: EngineDep, settings: SettingsDep, _actor: SurveysWrite
 ) -> Any:
@@ -60,13 +64,13 @@ async def create_survey(
     )
 
 
-@router.get("/api/surveys/{ref}")
+@router.get("/api/surveys/{ref}", response_model=SurveyOut)
 def get_survey(ref: str, conn: ConnDep, _actor: SurveysRead) -> dict[str, Any]:
     """One survey, by id or name, with its question and follow-up questions per band."""
     return service.find(conn, ref)
 
 
-@router.put("/api/surveys/{survey_id}")
+@router.put("/api/surveys/{survey_id}", response_model=SurveyOut, openapi_extra=body(SurveyIn))
 async def update_survey(
     survey_id: DbId,
     request: Request,
@@ -85,7 +89,9 @@ async def update_survey(
     )
 
 
-@router.post("/api/surveys/{survey_id}/invite")
+@router.post(
+    "/api/surveys/{survey_id}/invite", response_model=InviteOut, openapi_extra=body(InviteIn)
+)
 async def invite(
     survey_id: DbId,
     request: Request,
@@ -96,37 +102,14 @@ async def invite(
     """Invite `{"customer": ref}` or `{"customers": [ref, …]}` and/or `{"segment": id|name}`,
     `"via": "email"|"link"` (default: email when SMTP is configured). Returns who was invited
     with their links, and who the fatigue guard (or a missing address) skipped, and why."""
-    body = await _object(request)
-    unknown = sorted(set(body) - {"customer", "customers", "segment", "via"})
-    if unknown:
-        raise Invalid(
-            f"unknown keys: {', '.join(unknown)}",
-            errors=[
-                {"field": k, "message": "use customer, customers, segment, via"} for k in unknown
-            ],
-        )
-    refs = body.get("customers") or []
-    if "customer" in body:
-        refs = [body["customer"], *refs]
-    if not isinstance(refs, list) or not all(isinstance(r, str | int) for r in refs):
-        raise Invalid(
-            "customers: give a list of ids or identities",
-            errors=[{"field": "customers", "message": "list of ids or identities"}],
-        )
-    segment = body.get("segment")
-    via = body.get("via")
-    if via is not None and via not in ("email", "link"):
-        raise Invalid(
-            "via: must be email or link", errors=[{"field": "via", "message": "email|link"}]
-        )
+    wanted = validated(InviteIn, await _object(request))
+    refs, segment, via = wanted.refs(), wanted.segment, wanted.via
 
     def work() -> dict[str, Any]:
         now = datetime.now(UTC)
         with engine.connect() as conn:
             survey = service.get(conn, survey_id)
-            ids = sending.targets(
-                conn, settings, customers=[str(r) for r in refs], segment=segment, now=now
-            )
+            ids = sending.targets(conn, settings, customers=refs, segment=segment, now=now)
         result = sending.send(
             engine, settings, request.app.state.secret, survey, ids, via=via, now=now
         )
@@ -135,7 +118,7 @@ async def invite(
     return await run_in_threadpool(work)
 
 
-@router.post("/api/surveys/run")
+@router.post("/api/surveys/run", response_model=RunOut)
 async def run_due(
     request: Request, engine: EngineDep, settings: SettingsDep, _actor: SurveysInvite
 ) -> Any:
@@ -144,7 +127,7 @@ async def run_due(
     return {"surveys": {name: r.to_dict() for name, r in results.items()}}
 
 
-@router.post("/api/responses")
+@router.post("/api/responses", response_model=BatchOut, openapi_extra=body(ResponsesIn))
 async def post_responses(
     request: Request,
     engine: EngineDep,

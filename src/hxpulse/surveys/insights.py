@@ -11,16 +11,20 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.analytics import nps as stats
-from hxpulse.db.base import MAX_ID
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, DbId, EngineDep, SettingsDep, SurveysRead, SurveysWrite
 from hxpulse.errors import Invalid
 from hxpulse.events import moments
 from hxpulse.segments import service as segments
 from hxpulse.surveys import report, service, themes
+from hxpulse.surveys.out import AnswerList, FitOut, ThemeDrivers, ThemeOut
+from hxpulse.surveys.report_out import ReportOut
+from hxpulse.surveys.schemas import ThemeMerge, ThemeRename
 from hxpulse.web.body import read_object
+from hxpulse.web.checked import validated
+from hxpulse.web.openapi import body
 
-router = APIRouter(tags=["surveys"])
+router = APIRouter()  # included in the surveys router, which tags it
 MAX_BODY = 64 * 1024
 
 
@@ -32,7 +36,7 @@ def _day(value: str | None, field: str) -> date | None:
     return moments.parse_day(value, field)
 
 
-@router.get("/api/nps")
+@router.get("/api/nps", response_model=ReportOut, response_model_exclude_unset=True)
 def get_nps(
     conn: ConnDep,
     settings: SettingsDep,
@@ -124,7 +128,7 @@ def _compare(result: dict[str, Any], pair: str) -> dict[str, Any]:
     }
 
 
-@router.get("/api/responses")
+@router.get("/api/responses", response_model=AnswerList)
 def list_responses(
     conn: ConnDep,
     _actor: SurveysRead,
@@ -148,13 +152,13 @@ def list_responses(
     return {"items": items}
 
 
-@router.get("/api/themes")
+@router.get("/api/themes", response_model=ThemeDrivers)
 def list_themes(conn: ConnDep, _actor: SurveysRead) -> dict[str, Any]:
     """Themes of the NPS answers: mentions, share, NPS, and impact on the overall NPS."""
     return themes.drivers(conn)
 
 
-@router.post("/api/themes/fit")
+@router.post("/api/themes/fit", response_model=FitOut)
 async def fit_themes(engine: EngineDep, _actor: SurveysWrite) -> Any:
     """Discover themes from the answers again (replaces earlier themes, names and merges)."""
     return await run_in_threadpool(
@@ -162,28 +166,21 @@ async def fit_themes(engine: EngineDep, _actor: SurveysWrite) -> Any:
     )
 
 
-@router.patch("/api/themes/{theme_id}")
+@router.patch("/api/themes/{theme_id}", response_model=ThemeOut, openapi_extra=body(ThemeRename))
 async def rename_theme(
     theme_id: DbId, request: Request, engine: EngineDep, _actor: SurveysWrite
 ) -> Any:
     """Rename a theme: `{"name": "Late deliveries"}`."""
-    body = await _object(request)
-    name = body.get("name")
-    if not isinstance(name, str):
-        raise Invalid("name: give the new name", errors=[{"field": "name", "message": "required"}])
+    name = validated(ThemeRename, await _object(request)).name
     return await run_in_threadpool(run_write, engine, lambda c: themes.rename(c, theme_id, name))
 
 
-@router.post("/api/themes/{theme_id}/merge")
+@router.post(
+    "/api/themes/{theme_id}/merge", response_model=ThemeOut, openapi_extra=body(ThemeMerge)
+)
 async def merge_theme(
     theme_id: DbId, request: Request, engine: EngineDep, _actor: SurveysWrite
 ) -> Any:
     """Fold this theme into another: `{"into": other_theme_id}`."""
-    body = await _object(request)
-    into = body.get("into")
-    if not isinstance(into, int) or isinstance(into, bool) or not 1 <= into <= MAX_ID:
-        raise Invalid(
-            "into: give the id of the theme to merge into",
-            errors=[{"field": "into", "message": "a theme id"}],
-        )
+    into = validated(ThemeMerge, await _object(request)).into
     return await run_in_threadpool(run_write, engine, lambda c: themes.merge(c, theme_id, into))

@@ -1,8 +1,22 @@
-"""Survey input shapes: a survey definition and one answer (API, import)."""
+"""Survey input shapes: a survey definition, one answer or a batch (API, import), an
+invitation and the changes to a theme."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    RootModel,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from hxpulse.db.base import MAX_ID
 from hxpulse.events.moments import Moment
@@ -70,3 +84,63 @@ class ResponseCreate(BaseModel):
     department: str | None = Field(None, max_length=100)
     channel: Channel | None = None
     touchpoint: str | None = Field(None, max_length=100)
+
+
+MAX_RESPONSES = 5000  # answers per request
+
+
+class ResponseBatch(BaseModel):
+    """Up to 5,000 answers (`POST /api/responses`). Each is checked on its own: the good ones
+    are stored, the others listed with their index and field (other keys here are ignored)."""
+
+    responses: list[ResponseCreate] = Field(min_length=1, max_length=MAX_RESPONSES)
+
+
+class ResponsesIn(RootModel[ResponseBatch | ResponseCreate]):
+    """The body of `POST /api/responses`: a batch, or one answer on its own (refused with a 400
+    when it is not good)."""
+
+
+def _ref(value: object) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("give an id (a whole number) or a text")
+    return value
+
+
+Ref = Annotated[
+    str | int,
+    PlainValidator(_ref),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+]
+
+
+class InviteIn(BaseModel):
+    """Whom to invite (`POST /api/surveys/{id}/invite`): customers and/or a segment's members."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer: Ref | None = Field(None, description="A customer's id or identity.")
+    customers: list[Ref] | None = Field(None, description="Customers' ids or identities.")
+    segment: Ref | None = Field(None, description="A segment's id or name.")
+    via: Literal["email", "link"] | None = Field(
+        None, description="Default: email when an SMTP server is configured, else links."
+    )
+
+    def refs(self) -> list[str]:
+        """Everyone named, `customer` first, as the text `customers.queries.find` takes."""
+        named = ([self.customer] if self.customer is not None else []) + (self.customers or [])
+        return [str(ref) for ref in named]
+
+
+class ThemeRename(BaseModel):
+    """A theme's new name (`PATCH /api/themes/{id}`); other keys are ignored."""
+
+    name: Annotated[
+        StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+
+
+class ThemeMerge(BaseModel):
+    """The theme to fold this one into (`POST /api/themes/{id}/merge`); other keys are ignored."""
+
+    into: StrictInt = Field(ge=1, le=MAX_ID, description="The id of the theme that stays.")
