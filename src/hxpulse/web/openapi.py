@@ -128,7 +128,8 @@ def install(app: FastAPI) -> None:
         _, extra = models_json_schema(found, ref_template=REF)  # type: ignore[arg-type]
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         for name, definition in extra.get("$defs", {}).items():
-            schemas.setdefault(name, definition)
+            if schemas.setdefault(name, definition) != definition:  # two models, one name
+                raise RuntimeError(f"two different schemas are named {name!r}: rename one")
         app.openapi_schema = schema
         return schema
 
