@@ -4,7 +4,8 @@ One run per database and per key scope (a write key as the Basic user on the Seg
 Bearer keys with `read`, `write` and `admin` on the rest), each on its own fresh database
 seeded through the API with a few customers, a survey and a segment. Each run is bounded by
 the number of cases per operation (`HXPULSE_FUZZ_EXAMPLES` scales it; 1 by default), so every
-operation is tested whatever the machine's speed. A run fails on any 5xx, on an operation
+operation is tested whatever the machine's speed (phases: examples, coverage, fuzzing; see
+schemathesis.toml for the one operation family the coverage phase skips). A run fails on any 5xx, on an operation
 schemathesis could not test, and on a traceback in the server's log.
 """
 
@@ -28,14 +29,15 @@ from hxpulse.testing.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCALE = float(os.environ.get("HXPULSE_FUZZ_EXAMPLES", "1"))
 # scope -> (cases per operation and phase, operations): a write key only reaches the tracking
 # routes, so its run has the cases the others spread over fifty operations
 RUNS = {
-    "track": (40, r"^/v1/"),
-    "read": (15, r"^/(api|sourceConfig|healthz)"),
-    "write": (15, r"^/(api|sourceConfig|healthz)"),
-    "admin": (25, r"^/(api|sourceConfig|healthz)"),
+    "track": (60, r"^/v1/"),
+    "read": (30, r"^/(api|sourceConfig|healthz)"),
+    "write": (30, r"^/(api|sourceConfig|healthz)"),
+    "admin": (50, r"^/(api|sourceConfig|healthz)"),
 }
 
 
@@ -87,9 +89,11 @@ def test_no_server_error_anywhere(
     auth_args = ["--auth", f"{keys[scope]}:"] if scope == "track" else [
         "--header", f"Authorization: Bearer {keys[scope]}"]  # fmt: skip
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{process.url}/openapi.json",
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG),
+        "run", f"{process.url}/openapi.json",
         "--checks", "not_a_server_error", "--include-path-regex", paths,
         "--max-examples", str(max(1, round(examples * SCALE))), "--workers", "1", "--seed", "9",
+        "--phases", "examples,coverage,fuzzing",
         "--request-timeout", "30", "--report", "json", "--report-json-path", str(report),
         *auth_args,
     ]  # fmt: skip
