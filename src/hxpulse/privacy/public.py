@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 from starlette.responses import Response
 
@@ -31,14 +30,14 @@ from hxpulse.privacy.api import json_download
 from hxpulse.privacy.consent import PURPOSES
 from hxpulse.privacy.schemas import PreferencesAnswer
 from hxpulse.web.body import read_limited
+from hxpulse.web.render import PUBLIC_HEADERS, Closed, public_page
 
 router = APIRouter()
 api = APIRouter(prefix="/api", tags=["privacy"])
 MAX_FORM = 4 * 1024
 URLENCODED = "application/x-www-form-urlencoded"
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
-PUBLIC_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer",
-                  "x-robots-tag": "noindex", "x-frame-options": "DENY"}  # fmt: skip
+HEADERS = {**PUBLIC_HEADERS, "x-frame-options": "DENY"}
 MESSAGES: dict[str, tuple[int, str, str]] = {
     "forged": (404, "This link is not valid",
                "Please open the link exactly as it came in one of our emails."),
@@ -63,19 +62,8 @@ class LinkExpired(HXError):
     code = "expired"
 
 
-class _Closed(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
 def _render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    settings: Settings = request.app.state.settings
-    templates: Jinja2Templates = request.app.state.templates
-    context.setdefault("brand", settings.surveys.brand)
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers.update(PUBLIC_HEADERS)
-    return response
+    return public_page(request, template, status_code, headers=HEADERS, **context)
 
 
 def _message(request: Request, problem: str, token: str | None = None) -> Response:
@@ -85,18 +73,18 @@ def _message(request: Request, problem: str, token: str | None = None) -> Respon
 
 
 def _customer(request: Request, conn: Connection, token: str) -> int:
-    """The live customer `token` opens; raises _Closed (forged, expired, erased)."""
+    """The live customer `token` opens; raises Closed (forged, expired, erased)."""
     settings: Settings = request.app.state.settings
     try:
         customer_id = links.read(request.app.state.secret, token,
                                  max_age_seconds=settings.privacy.link_days * 86400)  # fmt: skip
     except links.LinkError as exc:
-        raise _Closed(exc.problem) from None
+        raise Closed(exc.problem) from None
     live = queries.live_id(conn, customer_id)
     if live is None:
-        raise _Closed("forged")
+        raise Closed("forged")
     if service.is_erased(conn, live):
-        raise _Closed("erased")
+        raise Closed("erased")
     return live
 
 
@@ -163,7 +151,7 @@ def _held(conn: Connection, customer_id: int, settings: Settings) -> dict[str, A
 def preferences(request: Request, token: str, conn: ConnDep) -> Response:
     try:
         customer_id = _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     held = _held(conn, customer_id, request.app.state.settings)
     form_token = links.form_token(request.app.state.secret, token)
@@ -176,7 +164,7 @@ def preferences_json(request: Request, token: str, conn: ConnDep) -> dict[str, A
     """The preference centre's JSON twin: what the business holds about the link's customer."""
     try:
         customer_id = _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         status, title, _text = MESSAGES[closed.problem]
         if status == 410:
             raise LinkExpired(title) from None
@@ -190,7 +178,7 @@ def preferences_json(request: Request, token: str, conn: ConnDep) -> dict[str, A
 async def save_consent(request: Request, token: str, conn: ConnDep, engine: EngineDep) -> Response:
     try:
         customer_id = _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     fields = await _checked_form(request, token)
     if fields is None:
@@ -207,7 +195,7 @@ async def save_consent(request: Request, token: str, conn: ConnDep, engine: Engi
 async def download(request: Request, token: str, conn: ConnDep, engine: EngineDep) -> Response:
     try:
         customer_id = _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     if await _checked_form(request, token) is None:
         return _message(request, "cross-site", token)
@@ -221,7 +209,7 @@ async def download(request: Request, token: str, conn: ConnDep, engine: EngineDe
 def erase_page(request: Request, token: str, conn: ConnDep) -> Response:
     try:
         _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     return _erase_form(request, token)
 
@@ -237,7 +225,7 @@ def _erase_form(request: Request, token: str, error: str | None = None) -> Respo
 async def ask_erasure(request: Request, token: str, conn: ConnDep, engine: EngineDep) -> Response:
     try:
         customer_id = _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     fields = await _checked_form(request, token)
     if fields is None:
@@ -255,7 +243,7 @@ async def ask_erasure(request: Request, token: str, conn: ConnDep, engine: Engin
 def unsubscribe_page(request: Request, token: str, purpose: str, conn: ConnDep) -> Response:
     try:
         _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     if purpose not in PURPOSES:
         return _message(request, "forged")
@@ -270,7 +258,7 @@ async def unsubscribe(
 ) -> Response:
     try:
         customer_id = _customer(request, conn, token)
-    except _Closed as closed:
+    except Closed as closed:
         return _message(request, closed.problem)
     if purpose not in PURPOSES:
         return _message(request, "forged")

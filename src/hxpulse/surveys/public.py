@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
@@ -30,17 +29,13 @@ from hxpulse.events.schemas import as_utc
 from hxpulse.surveys import kinds, links, service
 from hxpulse.surveys.forms import text
 from hxpulse.web.body import read_limited
+from hxpulse.web.render import Closed, public_page
 from hxpulse.web.text import checked_form
 
 router = APIRouter()
 MAX_WHY = 5000
 MAX_PUBLIC_BODY = 100 * 1024  # a why of MAX_WHY characters, percent-encoded, fits
 URLENCODED = "application/x-www-form-urlencoded"
-PUBLIC_HEADERS = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex",
-}
 PROBLEMS = {
     "forged": (
         404,
@@ -70,47 +65,31 @@ async def _public_form(request: Request) -> FormData:
 PublicFormDep = Annotated[FormData, Depends(_public_form)]
 
 
-class _Closed(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-def _public(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    """Render a page for customers: no session, no sign-in, not cached, not indexed."""
-    settings: Settings = request.app.state.settings
-    templates: Jinja2Templates = request.app.state.templates
-    context.setdefault("brand", settings.surveys.brand)
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers.update(PUBLIC_HEADERS)
-    return response
-
-
 def _closed(request: Request, problem: str) -> Response:
     status, title, text = PROBLEMS[problem]
-    return _public(request, "survey_link.html", status, problem=problem, title=title, text=text)
+    return public_page(request, "survey_link.html", status, problem=problem, title=title, text=text)
 
 
 def _open(
     request: Request, conn: Connection, token: str, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The invitation `token` opens and its survey; raises _Closed with the reason."""
+    """The invitation `token` opens and its survey; raises Closed with the reason."""
     settings: Settings = request.app.state.settings
     if len(token) > 200:
-        raise _Closed("forged")
+        raise Closed("forged")
     try:
         invitation_id = links.read(
             request.app.state.secret, token, max_age_seconds=settings.surveys.link_days * 86400
         )
     except links.LinkError as exc:
-        raise _Closed(exc.problem) from None
+        raise Closed(exc.problem) from None
     found = service.invitation(conn, invitation_id)
     if found is None:
-        raise _Closed("forged")
+        raise Closed("forged")
     if found["answered_at"] is not None:
-        raise _Closed("used")
+        raise Closed("used")
     if as_utc(found["expires_at"]) <= now:
-        raise _Closed("expired")
+        raise Closed("expired")
     return found, service.get(conn, found["survey_id"])
 
 
@@ -125,7 +104,7 @@ def _ask(
         {"name": b.name, "low": b.low, "high": b.high, "question": survey["followups"][b.name]}
         for b in spec.bands
     ]
-    return _public(
+    return public_page(
         request,
         "survey_public.html",
         400 if error else 200,
@@ -146,7 +125,7 @@ def _follow_up(
     error: str | None = None,
 ) -> Response:
     question = survey["followups"][kinds.band_of(survey["kind"], score)]
-    return _public(
+    return public_page(
         request,
         "survey_followup.html",
         400 if error else 200,
@@ -199,7 +178,7 @@ def survey_page(request: Request, token: str, conn: ConnDep, engine: EngineDep) 
     now = datetime.now(UTC)
     try:
         found, survey = _open(request, conn, token, now)
-    except _Closed as closed:
+    except Closed as closed:
         return _closed(request, closed.problem)
     run_write(engine, lambda write: service.mark_opened(write, found["id"], now))
     return _ask(request, token, survey)
@@ -219,7 +198,7 @@ def answer_survey(
     now = datetime.now(UTC)
     try:
         found, survey = _open(request, conn, token, now)
-    except _Closed as closed:
+    except Closed as closed:
         return _closed(request, closed.problem)
     score = _score(survey, text(form, "score"))
     if score is None:
@@ -243,4 +222,4 @@ def answer_survey(
     )
     if problem is not None:
         return _closed(request, problem)
-    return _public(request, "survey_thanks.html", survey=survey)
+    return public_page(request, "survey_thanks.html", survey=survey)
