@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
 
 from hxpulse.config import Live
 from hxpulse.errors import Invalid
@@ -22,11 +30,21 @@ MESSAGES = {
 }
 
 
+# what /docs shows (and the fuzzer starts from): app customers who bought twice in 90 days
+EXAMPLE: dict[str, JsonValue] = {
+    "all": [
+        {"field": "stage", "op": "gte", "value": "customer"},
+        {"event": {"type": "purchase", "channel": "app", "within_days": 90, "min_count": 2}},
+    ]
+}
+
+
 class SegmentDraft(BaseModel):
     """A definition to count (`POST /api/segments/count`); a name and description may come
     along with it and are not read."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"definition": EXAMPLE}]})  # fmt: skip
 
     definition: s.Condition = Field(description="The condition customers must meet.")
     name: Any = Field(None, description="Not read.")
@@ -37,7 +55,9 @@ class SegmentIn(BaseModel):
     """A saved segment (`POST /api/segments`, `PUT /api/segments/{id}`); names are unique,
     whatever their case."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "App regulars", "description": "Bought twice in the app",
+         "definition": EXAMPLE}]})  # fmt: skip
 
     name: Name
     description: StrictStr | None = Field(None, max_length=2000)
