@@ -16,11 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 from sqlalchemy import text
 
 from hxpulse.auth import service as auth
 from tests.e2e.conftest import RunningServer
+from tests.e2e.test_browser import browser  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -28,8 +29,6 @@ ROOT = Path(__file__).parent.parent.parent
 MODULES = ROOT / ".cache" / "browser-sdks" / "node_modules"
 SEGMENT_JS = MODULES / "@segment" / "analytics-next" / "dist" / "umd" / "index.js"
 RUDDER_JS = MODULES / "@rudderstack" / "analytics-js" / "dist" / "npm" / "modern" / "bundled" / "umd" / "index.js"  # fmt: skip
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 
 SEGMENT_PAGE = """<!doctype html><html><head><title>Shop</title>
 <script src="/sdk.js"></script></head><body><h1>Shop</h1><script>
@@ -116,20 +115,8 @@ def sdk(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
+def context(browser: Browser) -> Iterator[BrowserContext]:  # noqa: F811
     made = browser.new_context()
     made.set_default_timeout(15_000)
     try:
