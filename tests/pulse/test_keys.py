@@ -73,11 +73,11 @@ def test_tiny_keys_stay_tiny(engine: Engine, a: float) -> None:
     assert sql_key_add(engine, [(a, a)]) == [pytest.approx(2 * a, rel=1e-9, abs=1e-323)]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's own case
 def test_an_sqlite_without_math_functions_adds_with_the_registered_function(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
+    assert engine.dialect.name == "sqlite"
     monkeypatch.setattr(keys, "sqlite_has_math", lambda: False)
     monkeypatch.setattr(live, "sqlite_has_math", lambda: False)
     live._sqlite_updates.cache_clear()
