@@ -34,7 +34,8 @@ from hxpulse.db.raw import sqlite_timestamp
 from hxpulse.events.importer import import_events
 from hxpulse.events.models import EVENT_COLUMNS
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import _row, ingest
+from hxpulse.events.service import _row
+from hxpulse.ingest import ingest
 from hxpulse.privacy import tombstones
 from hxpulse.testing.postgres import TemporaryPostgres
 from hxpulse.testing.server import ServerProcess

@@ -32,7 +32,7 @@ from hxpulse.db import raw
 from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import upgrade
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.journey import service as journey
 from hxpulse.pulse import service as pulse
 from hxpulse.pulse.rebuild import rebuild

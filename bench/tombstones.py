@@ -25,7 +25,7 @@ from hxpulse.customers import service as customers
 from hxpulse.db.engine import make_engine, run_write
 from hxpulse.db.migrate import upgrade
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import tombstones
 from hxpulse.testing.postgres import TemporaryPostgres
 

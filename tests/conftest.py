@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
 from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import upgrade
 from hxpulse.testing.postgres import TemporaryPostgres
-from hxpulse.web.app import create_app
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

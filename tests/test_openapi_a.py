@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Engine
 
+from hxpulse.app import Health, create_app
 from hxpulse.config import Settings
 from hxpulse.customers import queries
 from hxpulse.customers.schemas import CustomerItem, CustomerPage, CustomerProfile
@@ -38,7 +39,6 @@ from hxpulse.pulse.schemas import (
     PulseMovers,
     PulsePoint,
 )
-from hxpulse.web.app import Health, create_app
 
 CALLS = ("track", "identify", "alias", "page", "screen", "group")
 # (method, path, body model or None, response model)

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
-from hxpulse.web.app import create_app
 
 PASSWORD = "correct horse battery"
 

@@ -22,17 +22,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from starlette.routing import Mount
 
+from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.auth.permissions import PERMISSIONS, describe, role_can, scopes_can
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import links as preference_links
 from hxpulse.segments import service as segments
 from hxpulse.surveys import links
 from hxpulse.surveys import service as surveys
-from hxpulse.web.app import create_app
 from tests.surveys.helpers import make_survey
 
 try:  # FastAPI ≥ 0.120 keeps included routers whole: walk them through their contexts

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hxpulse.cli.main import app
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from tests.conftest import T0
 
 runner = CliRunner()

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from hxpulse.auth import service as auth
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from tests.conftest import T0
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,7 @@ from hxpulse.cli.main import app
 from hxpulse.customers import queries
 from hxpulse.errors import Invalid, NotFound
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 
 runner = CliRunner()
 NOW = datetime.now(UTC)

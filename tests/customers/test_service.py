@@ -12,7 +12,7 @@ from hxpulse.customers import queries
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from tests.conftest import T0
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from hxpulse.customers import queries
 from hxpulse.demo.cdnow import demo_events, read_purchases
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 
 TODAY = date(2026, 11, 23)
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
-from hxpulse.web.app import create_app
 
 SHOP = "https://shop.example"
 IDS = count()

@@ -16,7 +16,7 @@ from hxpulse.config import Live, PulseSettings, Settings
 from hxpulse.events import segment
 from hxpulse.events.names import STANDARD_NAMES
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.journey import service as journey
 from hxpulse.pulse import service as pulse
 from hxpulse.pulse.rebuild import rebuild

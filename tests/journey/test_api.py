@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from hxpulse.cli.main import app
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from tests.customers.test_pages import sign_in
 from tests.journey.test_funnel import STAGES, T, journey  # noqa: F401  (fixture)
 

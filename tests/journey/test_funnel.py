@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from hxpulse.config import Live
 from hxpulse.errors import Invalid
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.journey import service
 
 LIVE = Live()

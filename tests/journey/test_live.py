@@ -12,7 +12,7 @@ from hxpulse.config import Live
 from hxpulse.customers import queries
 from hxpulse.customers.service import customers_t
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.journey import service
 from hxpulse.journey.service import stage_changes_t
 
@@ -242,7 +242,7 @@ def test_a_concurrent_batch_waits_and_replays_on_top(engine: Engine) -> None:
     import threading
 
     from hxpulse.db.engine import write
-    from hxpulse.events.service import ingest_in
+    from hxpulse.ingest import ingest_in
 
     # types without a pulse weight, so only the journey's own lock orders the two batches
     ingest(engine, [event("e0", "ivy", "page_view", 0)], now=NOW)

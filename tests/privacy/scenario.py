@@ -13,7 +13,7 @@ from hxpulse.config import Settings
 from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.journey import service as journey
 from hxpulse.pulse import service as pulse
 from hxpulse.surveys import report

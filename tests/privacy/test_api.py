@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from hxpulse.audit import service as audit
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from tests.conftest import T0
 from tests.privacy.helpers import key, sign_in
 

@@ -14,7 +14,7 @@ from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.errors import Conflict, Invalid
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import service
 from hxpulse.privacy.consent import allows_consent, email_allowed, view
 from tests.conftest import T0

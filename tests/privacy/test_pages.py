@@ -13,7 +13,7 @@ from hxpulse.audit import service as audit
 from hxpulse.audit.service import Who
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import service
 from tests.conftest import T0
 from tests.privacy.helpers import HTML, key, sign_in

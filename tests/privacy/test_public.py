@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from hxpulse.audit import service as audit
 from hxpulse.customers import queries
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import links, service
 from hxpulse.surveys import links as survey_links
 from tests.conftest import T0

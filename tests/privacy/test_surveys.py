@@ -11,12 +11,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from hxpulse.app import create_app
 from hxpulse.config import Settings, SmtpSettings
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import service
 from hxpulse.surveys import sending
-from hxpulse.web.app import create_app
 from tests.privacy.helpers import key
 from tests.surveys.helpers import make_survey
 from tests.surveys.smtp import Inbox, smtp_server  # noqa: F401

@@ -19,7 +19,7 @@ from hxpulse.db import raw
 from hxpulse.db.engine import RetryTransaction, run_write
 from hxpulse.events.group import GroupCommit, _Request
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.privacy import service, tombstones
 from hxpulse.privacy.models import IdentityTombstone
 from tests.conftest import T0

@@ -12,14 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
+from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.cli.main import app
 from hxpulse.config import Live, PulseSettings, Settings
 from hxpulse.customers import queries
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.pulse import service
-from hxpulse.web.app import create_app
 
 runner = CliRunner()
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -15,7 +15,7 @@ from hxpulse.config import Live
 from hxpulse.customers import queries
 from hxpulse.db import raw
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.pulse import keys, live, service
 from hxpulse.pulse.keys import KEY_ADD, key_add_sql, pg_key_add, register_key_add, sqlite_has_math
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from hxpulse.config import Live
 from hxpulse.customers import queries
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.pulse import service
 from hxpulse.pulse.live import negatives_t
 from hxpulse.pulse.rebuild import rebuild

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hxpulse.cli.main import app
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 
 runner = CliRunner()
 NOW = datetime.now(UTC)

@@ -13,7 +13,7 @@ from hxpulse.analytics.pulse import Contribution, brute_force
 from hxpulse.config import Live
 from hxpulse.customers import queries
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.pulse import service
 
 LIVE = Live()

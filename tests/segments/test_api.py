@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from hxpulse.auth import service as auth
 from hxpulse.cli.main import app
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from tests.customers.test_pages import sign_in
 
 APP_TWICE = {"event": {"type": "purchase", "channel": "app", "within_days": 90, "min_count": 2}}

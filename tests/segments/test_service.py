@@ -12,7 +12,7 @@ from hxpulse.config import Live
 from hxpulse.customers.service import customers_t, identities_t
 from hxpulse.errors import Conflict, Invalid, NotFound
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.pulse.service import model
 from hxpulse.segments import service
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.surveys import links, service
 from tests.surveys.helpers import make_survey
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from hxpulse.app import create_app
 from hxpulse.config import Settings, SmtpSettings
-from hxpulse.web.app import create_app
 from tests.surveys.smtp import Inbox, smtp_server  # noqa: F401
 
 NOW = datetime.now(UTC)

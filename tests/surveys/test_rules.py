@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 from hxpulse.segments import service as segments
 from hxpulse.surveys import sending, service
 from tests.conftest import T0

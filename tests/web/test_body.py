@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from hxpulse.app import LARGEST_BODY
 from hxpulse.auth import service as auth
 from hxpulse.errors import Invalid, TooLarge
-from hxpulse.web.app import LARGEST_BODY
 from hxpulse.web.body import MAX_DEPTH, _gunzip, nests_deeper, parse_json
 
 tricky_text = st.text(alphabet='[]{}"\\ab\u00e9', max_size=8)

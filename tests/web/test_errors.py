@@ -15,9 +15,9 @@ import httpx
 import pytest
 import uvicorn
 
+from hxpulse.app import create_app
 from hxpulse.config import Settings
 from hxpulse.testing.postgres import free_port
-from hxpulse.web.app import create_app
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
-from hxpulse.web.app import create_app
 from hxpulse.web.text import nul_path
 
 HTML = {"accept": "text/html"}

@@ -43,7 +43,7 @@ def demo(
     if serve:
         import uvicorn
 
-        from hxpulse.web.app import create_app
+        from hxpulse.app import create_app
 
         config = settings(ctx)
         chosen = port or config.port

@@ -85,7 +85,7 @@ def serve(
     """Serve the web pages, the JSON API and the tracking API (migrates a new database)."""
     import uvicorn
 
-    from hxpulse.web.app import create_app
+    from hxpulse.app import create_app
 
     config = settings(ctx)
     application = create_app(config)

@@ -6,6 +6,7 @@ from hxpulse.customers import models as customer_models
 from hxpulse.db.base import Base
 from hxpulse.events import models as event_models
 from hxpulse.journey import models as journey_models
+from hxpulse.outbox import models as outbox_models
 from hxpulse.privacy import models as privacy_models
 from hxpulse.pulse import models as pulse_models
 from hxpulse.segments import models as segment_models
@@ -18,6 +19,7 @@ __all__ = [
     "customer_models",
     "event_models",
     "journey_models",
+    "outbox_models",
     "privacy_models",
     "pulse_models",
     "segment_models",

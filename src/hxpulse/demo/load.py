@@ -15,7 +15,7 @@ from hxpulse.auth.models import User
 from hxpulse.config import Live, SurveySettings
 from hxpulse.demo import surveys
 from hxpulse.demo.cdnow import Purchase, demo_events
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 
 DEMO_EMAIL = "demo@hxpulse.example"
 DEMO_PASSWORD = "hxpulse-demo"

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from hxpulse.config import Live
 from hxpulse.events.schemas import EventIn, IngestResult
-from hxpulse.events.service import ingest
+from hxpulse.ingest import ingest
 
 log = logging.getLogger("hxpulse")
 

@@ -20,7 +20,7 @@ from hxpulse.errors import HXError, Invalid
 from hxpulse.events.intake import describe
 from hxpulse.events.rows import Row, csv_rows, jsonl_rows
 from hxpulse.events.schemas import EventCreate, EventIn, stable_message_id
-from hxpulse.events.service import DEFAULT_LIVE, ingest
+from hxpulse.ingest import DEFAULT_LIVE, ingest
 from hxpulse.web.text import refuse_nul
 
 BATCH = 5000

@@ -1,54 +1,36 @@
-"""Event logic: store a batch of touchpoints in one transaction, idempotent by message id."""
+"""Event logic: the events domain's part of the ingest transaction (`hxpulse.ingest`).
+
+`receive` stores a batch's new events, idempotent by message id; `apply_traits` is the step
+that writes what identify calls carry onto the profiles."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from hxpulse.config import Live
 from hxpulse.customers import service as customers
 from hxpulse.customers.traits import consent_update, name_from_traits, newer_consent, split_traits
 from hxpulse.db import raw
-from hxpulse.db.engine import run_write
+from hxpulse.events.batch import Batch
 from hxpulse.events.models import EVENT_COLUMNS, Event
 from hxpulse.events.schemas import EventIn, IngestResult
-from hxpulse.journey import service as journey
 from hxpulse.privacy import tombstones
-from hxpulse.pulse import live as pulse_live
 
 events_t = cast(Table, Event.__table__)
-DEFAULT_LIVE = Live()
 customers_t = customers.customers_t
 
 
-def ingest(
-    engine: Engine,
-    batch: Sequence[EventIn],
-    *,
-    now: datetime | None = None,
-    live: Live | None = DEFAULT_LIVE,
-) -> IngestResult:
-    """Store `batch` in one transaction; return once it is committed.
-
-    `live` is the `[pulse]` and `[journey]` configuration the pulse and stage are updated with
-    in the same transaction (None: leave them alone, which only the benchmarks' baseline does).
-    """
-    moment = now or datetime.now(UTC)
-    return run_write(engine, lambda conn: ingest_in(conn, batch, now=moment, live=live))
-
-
-def ingest_in(
-    conn: Connection,
-    batch: Sequence[EventIn],
-    *,
-    now: datetime,
-    live: Live | None = DEFAULT_LIVE,
-) -> IngestResult:
-    """Store `batch` inside the caller's transaction (see `ingest`)."""
+def receive(
+    conn: Connection, batch: Sequence[EventIn], *, now: datetime, live: Live
+) -> tuple[Batch | None, IngestResult]:
+    """Store the new events of `batch` inside the caller's transaction: drop duplicates and
+    erased people, resolve identities, insert the rows. Returns the `Batch` the ingest steps
+    run on (None: nothing new) and the counts so far."""
     result = IngestResult(received=len(batch))
     unique: dict[str, EventIn] = {}
     for item in batch:
@@ -60,7 +42,7 @@ def ingest_in(
     fresh, erased = tombstones.drop_erased(conn, fresh, known=known)  # erased people: dropped
     result.erased, result.erased_message_ids = len(erased), set(erased)
     if not fresh:
-        return result
+        return None, result
     customers.settle_previous_ids(conn, [e.identities for e in fresh])
     resolution = customers.resolve(
         conn,
@@ -72,34 +54,11 @@ def ingest_in(
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
     _insert_events(conn, fresh, owner, now)
     customers.verify_live(conn, sorted(set(owner)))
-    if live is not None:
-        _update_live(conn, live, fresh, owner, resolution, now)
-    _update_profiles(conn, fresh, owner, now)
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)
     result.merges = sum(len(merged) for _, merged in resolution.merges)
     result.new_message_ids = {e.message_id for e in fresh}
-    return result
-
-
-def _update_live(
-    conn: Connection,
-    live: Live,
-    fresh: list[EventIn],
-    owner: list[int],
-    resolution: customers.Resolution,
-    now: datetime,
-) -> None:
-    """The pulse and the journey, written in one update of each customer row."""
-    changes = pulse_live.prepare(conn, live.pulse, fresh, owner, now)
-    merged = [survivor for survivor, _ in resolution.merges]
-    stages = journey.update(conn, live, fresh, owner, created=resolution.created, merged=merged,
-                            now=now)  # fmt: skip
-    for customer_id, timeline in stages:
-        change = changes.setdefault(customer_id, pulse_live.Change())
-        change.stage, change.stage_at = timeline.stage, timeline.stage_at
-        change.detractor = timeline.detractor
-    pulse_live.apply(conn, changes)
+    return Batch(conn, live, now, fresh, owner, resolution), result
 
 
 def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:
@@ -126,16 +85,14 @@ def _row(e: EventIn, customer_id: int, occurred: object, received: object) -> tu
     )  # fmt: skip
 
 
-def _update_profiles(
-    conn: Connection, batch: list[EventIn], owner: list[int], now: datetime
-) -> None:
-    """Apply the traits, preferences and consent that the new events carry."""
+def apply_traits(batch: Batch) -> None:
+    """Apply the traits, preferences and consent that the new events carry (an ingest step)."""
     with_traits: dict[int, list[EventIn]] = {}
-    for e, cid in zip(batch, owner, strict=True):
+    for e, cid in zip(batch.events, batch.owners, strict=True):
         if e.traits:
             with_traits.setdefault(cid, []).append(e)
     if with_traits:
-        _apply_traits(conn, with_traits, now)
+        _apply_traits(batch.conn, with_traits, batch.now)
 
 
 def _apply_traits(conn: Connection, updates: dict[int, list[EventIn]], now: datetime) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import update as sql_update
 from hxpulse.analytics.pulse import SECONDS_PER_DAY, KeySum, PulseModel, purchase_weight
 from hxpulse.config import PulseSettings
 from hxpulse.db import raw
+from hxpulse.events.batch import Batch
 from hxpulse.events.schemas import EventIn
 from hxpulse.pulse.keys import pg_key_add, register_key_add, sqlite_has_math, sqlite_key_add
 from hxpulse.pulse.models import PulseNegative
@@ -105,6 +106,16 @@ def tally(
         if mapped.resolves:
             result.resolutions.append((customer_id, event))
     return result
+
+
+def count(batch: Batch) -> None:
+    """The ingest step: count the batch's events in their customers' pulse (`prepare`)."""
+    batch.changes = prepare(batch.conn, batch.live.pulse, batch.events, batch.owners, batch.now)
+
+
+def write(batch: Batch) -> None:
+    """The ingest step after the journey's: write the pulse sums and stages (`apply`)."""
+    apply(batch.conn, batch.changes)
 
 
 def prepare(

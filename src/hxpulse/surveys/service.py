@@ -13,12 +13,12 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Table, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from hxpulse import ingest as ingesting
 from hxpulse.analytics import sentiment
 from hxpulse.config import Live, SurveySettings
 from hxpulse.customers.models import Customer, Identity
 from hxpulse.db.base import parse_id
 from hxpulse.errors import Conflict, Invalid, NotFound
-from hxpulse.events import service as events
 from hxpulse.events.intake import describe
 from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventCreate, EventIn, IdentityKey, as_utc, stable_message_id
@@ -356,7 +356,7 @@ def record(
     for answer in answers:
         unique.setdefault(answer.message_id, answer)
     batch = [event for answer in unique.values() for event in _events(answer, source)]
-    stored = events.ingest_in(conn, batch, now=now, live=live)
+    stored = ingesting.ingest_in(conn, batch, now=now, live=live)
     fresh = [a for a in unique.values() if a.message_id in stored.new_message_ids]
     result.duplicates = len(answers) - len(fresh)
     if not fresh:

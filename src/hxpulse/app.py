@@ -55,7 +55,7 @@ from hxpulse.web.limits import RateLimits, TokenBucket
 from hxpulse.web.render import page
 from hxpulse.web.text import plain_request
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent / "web"  # the toolkit's templates and static files
 LARGEST_BODY = 1024 * 1024  # surveys' bodies (surveys.api.MAX_BODY), the largest a route reads
 log = logging.getLogger("hxpulse")
 
