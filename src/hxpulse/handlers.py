@@ -8,10 +8,10 @@ transactions; each job runs on its interval with the dispatcher's clock.
 
 from __future__ import annotations
 
-from typing import Any
+from hxpulse.outbox.dispatch import Handler, Job
 
 # kind -> handler(context, delivery) -> outcome; filled in by each domain's line below
-HANDLERS: dict[str, Any] = {}
+HANDLERS: dict[str, Handler] = {}
 
 # (name, seconds between runs, job(context) -> None)
-JOBS: tuple[tuple[str, float, Any], ...] = ()
+JOBS: tuple[tuple[str, float, Job], ...] = ()
