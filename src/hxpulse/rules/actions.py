@@ -30,13 +30,13 @@ def invite_survey(context: Context, delivery: Delivery) -> Outcome:
         try:
             survey = surveys.find(conn, str(delivery.payload.get("survey", "")))
         except HXError as exc:
-            return Outcome(ok=False, status=exc.status, response=str(exc), final=True)
+            return Outcome(ok=False, status=exc.status_code, response=str(exc), final=True)
     secret = settings.secret_key or run_write(context.engine, auth.session_secret)
     try:
         result = sending.send(context.engine, settings, secret, survey, [delivery.customer_id],
                               now=context.now)  # fmt: skip
     except HXError as exc:  # a paused survey, no SMTP server: retrying cannot help
-        return Outcome(ok=False, status=exc.status, response=str(exc), final=True)
+        return Outcome(ok=False, status=exc.status_code, response=str(exc), final=True)
     if result.invited:
         return Outcome(ok=True, response=f"invited (invitation {result.invited[0].invitation_id})")
     reason = result.skipped[0]["reason"] if result.skipped else "not invited"
@@ -67,5 +67,5 @@ def record_investment(context: Context, delivery: Delivery) -> Outcome:
     try:
         said = run_write(context.engine, store)
     except HXError as exc:
-        return Outcome(ok=False, status=exc.status, response=str(exc), final=True)
+        return Outcome(ok=False, status=exc.status_code, response=str(exc), final=True)
     return Outcome(ok=True, response=said)
