@@ -30,7 +30,7 @@ from hxpulse.rules.settings import Cap, Condition, Rule, RuleAction, band_name
 firings_t = cast(Table, RuleFiring.__table__)
 outbox_t = cast(Table, OutboxRow.__table__)
 MISSING = object()
-CUSTOMER_FIELDS = ("traits.", "consent.", "stage", "band", "pulse")
+CUSTOMER_FIELDS = ("traits.", "consent.", "stage", "band", "pulse", "segment")
 
 
 @dataclass(frozen=True, slots=True)
