@@ -218,3 +218,28 @@ def explain(
                   actions=[{"kind": a.kind, "key": a.key, "payload": a.payload}
                            for a in verdict.actions])  # fmt: skip
     return result
+
+
+def trial(
+    conn: Connection,
+    live: Live,
+    name: str,
+    event: dict[str, Any],
+    *,
+    customer_id: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The dry run of rule `name` for `event` (a `schemas.TestEvent` as a dict), for a customer
+    or none (conditions on the customer then do not hold): what would fire and why. A rule not
+    triggered by events takes its own trigger as having happened. Writes nothing."""
+    rule = rule_of(live, name)
+    data = {"event": {**event, "occurred_at": now.isoformat()}}
+    assumed = rule.trigger.kind != "event"
+    if assumed:
+        data |= {"from": rule.trigger.from_stage}
+        trigger = Trigger(rule.trigger.kind, rule.trigger.name, customer_id or 0, "dry-run", data)
+    else:
+        trigger = Trigger("event", str(event["type"]), customer_id or 0,
+                          str(event.get("message_id") or "dry-run"), data)  # fmt: skip
+    said = explain(conn, live, rule, trigger, now=now, customer=customer_id is not None)
+    return said | {"assumed": assumed}
