@@ -42,9 +42,9 @@ from hxpulse.privacy import pages as privacy_pages
 from hxpulse.privacy import public as privacy_public
 from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
+from hxpulse.pulse.rebuild import ensure_keys
 from hxpulse.rules import api as rules_api
 from hxpulse.rules import pages as rules_pages
-from hxpulse.pulse.rebuild import ensure_keys
 from hxpulse.segments import api as segments_api
 from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api

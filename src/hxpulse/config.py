@@ -357,8 +357,10 @@ class Settings(BaseSettings):
                 invest = action.record_investment
                 weight = None if invest is None else self.pulse.weight_of(invest.type)
                 if invest is not None and (weight is None or weight.component != "investment"):
-                    problems.append(f"rules[{index}].actions[{number}].record_investment.type:"
-                                    f" {invest.type!r} is not an investment in [pulse.weights]")
+                    problems.append(
+                        f"rules[{index}].actions[{number}].record_investment.type:"
+                        f" {invest.type!r} is not an investment in [pulse.weights]"
+                    )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -84,8 +84,14 @@ def test_customer_conditions(engine: Engine, ann: int) -> None:
 def test_segment_membership(engine: Engine, ann: int) -> None:
     live = live_with()
     with engine.begin() as conn:
-        segments.create(conn, live, name="Buyers", description=None, now=T,
-                        definition={"field": "stage", "op": "eq", "value": "customer"})
+        segments.create(
+            conn,
+            live,
+            name="Buyers",
+            description=None,
+            now=T,
+            definition={"field": "stage", "op": "eq", "value": "customer"},
+        )
         segments.create(conn, live, name="Leads", description=None, now=T,
                         definition={"field": "stage", "op": "eq", "value": "lead"})  # fmt: skip
     assert _fires(engine, [cond("segment", "eq", "Buyers")])

@@ -40,10 +40,16 @@ def test_a_cap_counts_within_one_batch(engine: Engine) -> None:
 
 
 def test_an_action_cap_holds_back_that_action_only(engine: Engine) -> None:
-    live = live_with({"name": "flags", "trigger": {"event": "flag"},
-                      "actions": [{"webhook": "ops"},
-                                  {"email": {"template": "sorry"},
-                                   "cap": {"per_customer": 1, "within_hours": 24}}]})
+    live = live_with(
+        {
+            "name": "flags",
+            "trigger": {"event": "flag"},
+            "actions": [
+                {"webhook": "ops"},
+                {"email": {"template": "sorry"}, "cap": {"per_customer": 1, "within_hours": 24}},
+            ],
+        }
+    )
     for n in range(2):
         ingest(engine, [event(f"f{n}", "u1", "flag", n)], now=T + timedelta(hours=n), live=live)
     assert [(r["kind"], r["cause"]) for r in outbox(engine)] == [

@@ -32,8 +32,13 @@ def test_an_event_fires_its_rule_and_the_default_rules_open_cases(engine: Engine
 
 
 def test_a_survey_band_trigger_reads_the_answer_band(engine: Engine) -> None:
-    live = live_with({"name": "unhappy", "trigger": {"event": "survey_response",
-                                                     "band": "unsatisfied"}, "actions": HOOK})
+    live = live_with(
+        {
+            "name": "unhappy",
+            "trigger": {"event": "survey_response", "band": "unsatisfied"},
+            "actions": HOOK,
+        }
+    )
     ingest(engine, [event("a1", "u1", "survey_response", properties={"band": "satisfied"}),
                     event("a2", "u2", "survey_response", properties={"band": "unsatisfied"})],
            now=T, live=live)  # fmt: skip
@@ -41,9 +46,14 @@ def test_a_survey_band_trigger_reads_the_answer_band(engine: Engine) -> None:
 
 
 def test_entering_a_stage_fires(engine: Engine) -> None:
-    live = live_with({"name": "first-sale", "trigger": {"stage": "customer"}, "actions": HOOK},
-                     {"name": "second", "trigger": {"stage": "repeat_customer",
-                                                    "from": "lead"}, "actions": HOOK})
+    live = live_with(
+        {"name": "first-sale", "trigger": {"stage": "customer"}, "actions": HOOK},
+        {
+            "name": "second",
+            "trigger": {"stage": "repeat_customer", "from": "lead"},
+            "actions": HOOK,
+        },
+    )
     ingest(engine, [event("p1", "u1", "purchase", value=20.0)], now=T, live=live)
     ingest(engine, [event("p2", "u1", "purchase", 5, value=20.0)], now=T + timedelta(hours=1),
            live=live)  # fmt: skip
@@ -52,12 +62,18 @@ def test_entering_a_stage_fires(engine: Engine) -> None:
 
 
 def test_entering_a_band_fires_once(engine: Engine) -> None:
-    live = live_with({"name": "thriving", "trigger": {"band": "thriving"}, "actions": HOOK},
-                     {"name": "at-risk", "trigger": {"band": "at_risk"}, "actions": HOOK})
+    live = live_with(
+        {"name": "thriving", "trigger": {"band": "thriving"}, "actions": HOOK},
+        {"name": "at-risk", "trigger": {"band": "at_risk"}, "actions": HOOK},
+    )
     batch = [event(f"p{n}", "u1", "purchase", n, value=50.0) for n in range(3)]
     ingest(engine, batch, now=T + timedelta(hours=1), live=live)  # 3 x 17: thriving
-    ingest(engine, [event("x", "u1", "purchase", 10, value=50.0)], now=T + timedelta(hours=1),
-           live=live)  # still thriving: nothing new
+    ingest(
+        engine,
+        [event("x", "u1", "purchase", 10, value=50.0)],
+        now=T + timedelta(hours=1),
+        live=live,
+    )  # still thriving: nothing new
     ingest(engine, [event("c1", "u1", "complaint", 20), event("c2", "u1", "complaint", 21)],
            now=T + timedelta(hours=1), live=live)  # fmt: skip
     rows = [f for f in fired(engine) if f["trigger_kind"] == "band"]
@@ -79,7 +95,8 @@ def test_a_decay_only_crossing_fires_once(engine: Engine) -> None:
     crossed = run_write(engine, lambda c: check(c, live, now=T + half_life * 2.5))  # ~3
     assert [v.trigger.customer_id for v in crossed] == [customer(engine, "u1")]
     for later in (3, 4, 6):  # below already: no second firing
-        assert run_write(engine, lambda c: check(c, live, now=T + half_life * later)) == []
+        moment = T + half_life * later
+        assert run_write(engine, lambda c, at=moment: check(c, live, now=at)) == []
     rows = fired(engine)
     assert [(f["rule"], f["trigger_kind"]) for f in rows] == [("fading", "pulse")]
     assert rows[0]["cause"] == f"decay@{(T + half_life * 2.5).isoformat()}"
@@ -87,9 +104,14 @@ def test_a_decay_only_crossing_fires_once(engine: Engine) -> None:
 
 
 def test_a_case_trigger_fires_through_fire(engine: Engine) -> None:
-    live = live_with({"name": "resolved", "trigger": {"case": "resolved"},
-                      "when": [{"field": "trigger.priority", "op": "eq", "value": "high"}],
-                      "actions": [{"notify_customer": {"title": "Fixed", "message": "Sorted."}}]})
+    live = live_with(
+        {
+            "name": "resolved",
+            "trigger": {"case": "resolved"},
+            "when": [{"field": "trigger.priority", "op": "eq", "value": "high"}],
+            "actions": [{"notify_customer": {"title": "Fixed", "message": "Sorted."}}],
+        }
+    )
     ingest(engine, [event("m1", "u1", "page_view")], now=T, live=live)
     cid = customer(engine, "u1")
     for n, priority in ((7, "high"), (8, "low"), (7, "high")):

@@ -74,7 +74,8 @@ def test(
     if as_json:
         print_json(result)
         return
-    verdict = "would fire" if result["fires"] else "capped" if result["capped"] else "would not fire"
+    verdict = "would fire" if result["fires"] else "would not fire"
+    verdict = "capped" if result["capped"] else verdict
     out.print(f"{rule}: {result['trigger']}: [bold]{verdict}[/bold]"
               + (" (trigger taken as happened)" if result["assumed"] else ""))  # fmt: skip
     for reason in result["reasons"]:

@@ -199,21 +199,21 @@ def _actual(
     name = cond.field
     if name.startswith("event."):
         event = trigger.data.get("event")
-        return MISSING if event is None else _dig(event, name[len("event."):])
+        return MISSING if event is None else _dig(event, name[len("event.") :])
     if name.startswith("trigger."):
-        return _dig(trigger.data, name[len("trigger."):])
+        return _dig(trigger.data, name[len("trigger.") :])
     if state is None:
         return MISSING
     if name == "segment":
         members = segments.get(str(cond.value), set())
         return members if isinstance(members, str) else trigger.customer_id in members
     if name.startswith("consent."):
-        purpose = name[len("consent."):]
+        purpose = name[len("consent.") :]
         if purpose in PURPOSES:
             return allows_consent(state["consent"], purpose)
         return status_of(state["consent"], purpose)
     if name.startswith("traits."):
-        return _dig(state["traits"], name[len("traits."):])
+        return _dig(state["traits"], name[len("traits.") :])
     return state[name]
 
 

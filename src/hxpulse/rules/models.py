@@ -1,4 +1,4 @@
-"""Table: every firing of a rule, with its cause and the actions it wrote (or that it was capped)."""
+"""Table: every firing of a rule, with its cause and the actions it wrote (or its cap)."""
 
 from __future__ import annotations
 

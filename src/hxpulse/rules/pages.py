@@ -60,7 +60,7 @@ async def test_page(
         result = service.trial(conn, settings.live, name, data.event.model_dump(),
                                customer_id=cid, now=datetime.now(UTC))  # fmt: skip
     except orjson.JSONDecodeError:
-        error = Invalid("properties must be a JSON object, e.g. {\"sku\": \"a1\"}")
+        error = Invalid('properties must be a JSON object, e.g. {"sku": "a1"}')
         return _index(request, conn, settings, 400, tried=typed, error=error.message)
     except HXError as exc:
         return _index(request, conn, settings, exc.status_code, tried=typed, error=exc.message)

@@ -209,8 +209,13 @@ def explain(
         "rule": rule.name, "trigger": rule.trigger.describe(), "matched": matched,
         "fires": False, "capped": False, "reasons": [], "actions": [], "held_back": []}  # fmt: skip
     if not matched:
-        result["reasons"].append({"condition": f"trigger: {rule.trigger.describe()}",
-                                  "held": False, "actual": f"{trigger.kind} {trigger.name}"})
+        result["reasons"].append(
+            {
+                "condition": f"trigger: {rule.trigger.describe()}",
+                "held": False,
+                "actual": f"{trigger.kind} {trigger.name}",
+            }
+        )
         return result  # fmt: skip
     verdict = verdicts(conn, live, [(rule, trigger)], now=now, customer=customer)[0]
     result.update(fires=verdict.fires and not verdict.capped, capped=verdict.capped,
@@ -233,7 +238,7 @@ def trial(
     or none (conditions on the customer then do not hold): what would fire and why. A rule not
     triggered by events takes its own trigger as having happened. Writes nothing."""
     rule = rule_of(live, name)
-    data = {"event": {**event, "occurred_at": now.isoformat()}}
+    data: dict[str, Any] = {"event": {**event, "occurred_at": now.isoformat()}}
     assumed = rule.trigger.kind != "event"
     if assumed:
         data |= {"from": rule.trigger.from_stage}

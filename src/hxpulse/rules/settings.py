@@ -243,9 +243,7 @@ def over_defaults(value: object) -> object:
     return list(value) + [r for r in DEFAULT_RULES if r.name not in seen]  # file's indices kept
 
 
-def check_names(
-    rules: Iterable[Rule], *, stages: list[str], bands: Iterable[str]
-) -> list[str]:
+def check_names(rules: Iterable[Rule], *, stages: list[str], bands: Iterable[str]) -> list[str]:
     """What in `rules` names a stage or band that does not exist (messages naming the field)."""
     known_bands = {band_name(b) for b in bands} | {"at-risk"}
     problems = []
