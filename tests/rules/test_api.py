@@ -123,8 +123,21 @@ def test_the_cli_lists_and_dry_runs(
     path = tmp_path / "event.json"
     path.write_bytes(orjson.dumps({"type": "complaint", "department": "billing"}))
     before = (outbox(engine), fired(engine))
-    tried = runner.invoke(cli, ["--db", database_url, "rules", "test", "complaint-opens-case",
-                                "--event", str(path), "--customer", "user_id:ann", "--json"])
+    tried = runner.invoke(
+        cli,
+        [
+            "--db",
+            database_url,
+            "rules",
+            "test",
+            "complaint-opens-case",
+            "--event",
+            str(path),
+            "--customer",
+            "user_id:ann",
+            "--json",
+        ],
+    )
     assert tried.exit_code == 0, tried.output
     said = orjson.loads(tried.stdout)
     assert said["fires"] and said["actions"][0]["payload"]["department"] == "billing"
