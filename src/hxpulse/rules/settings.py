@@ -263,9 +263,13 @@ def check_names(rules: Iterable[Rule], *, stages: list[str], bands: Iterable[str
 class RuleBook:
     """The enabled rules, indexed by what triggers them."""
 
-    rules: tuple[Rule, ...] = DEFAULT_RULES
-    events: dict[str, tuple[Rule, ...]] = field(default_factory=dict, init=False)
-    by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, init=False)
+    rules: tuple[Rule, ...] = field(default=DEFAULT_RULES, hash=False)  # Live stays hashable
+    events: dict[str, tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, compare=False, hash=False
+    )
+    by_kind: dict[str, tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         events: dict[str, list[Rule]] = {}
