@@ -120,3 +120,30 @@ def test_a_case_trigger_fires_through_fire(engine: Engine) -> None:
     rows = outbox(engine)
     assert [(r["kind"], r["cause"]) for r in rows] == [("notify", "case:7")]
     assert rows[0]["payload"]["title"] == "Fixed"
+
+
+def test_decaying_into_a_band_fires_from_the_check(engine: Engine) -> None:
+    """Decay alone takes a customer from steady into cooling (below 12) and into at-risk."""
+    live = live_with({"name": "cooling", "trigger": {"band": "cooling"}, "actions": HOOK},
+                     {"name": "at-risk", "trigger": {"band": "at_risk"}, "actions": HOOK})
+    ingest(engine, [event("p1", "u1", "purchase", value=50.0)], now=T, live=live)  # ~17: steady
+    half_life = timedelta(days=90)
+    for halves in (0, 0.25, 1, 1.5, 2, 3, 4):  # 17 → 8.5 (cooling) → 2.1 (at risk)
+        moment = T + half_life * halves
+        run_write(engine, lambda c, at=moment: decay.check(c, live, now=at))
+    rows = fired(engine)
+    assert [(f["rule"], f["trigger_kind"], f["trigger_name"]) for f in rows] == [
+        ("cooling", "band", "cooling"), ("at-risk", "band", "at-risk")]  # fmt: skip
+    assert rows[0]["cause"] == f"decay@{(T + half_life).isoformat()}"
+
+
+def test_a_band_entered_by_an_event_does_not_fire_again_from_the_check(engine: Engine) -> None:
+    live = live_with({"name": "cooling", "trigger": {"band": "cooling"}, "actions": HOOK})
+    check = decay.check
+    ingest(engine, [event("p1", "u1", "purchase", value=50.0)], now=T, live=live)  # ~17
+    run_write(engine, lambda c: check(c, live, now=T))
+    later = T + timedelta(days=30)  # ~13.5: still steady
+    ingest(engine, [event("r1", "u1", "unsubscribe", 30 * 24 * 60)], now=later,
+           live=live)  # -2: 11.5, cooling, fired by the ingest  # fmt: skip
+    run_write(engine, lambda c: check(c, live, now=later + timedelta(days=1)))
+    assert [(f["rule"], f["cause"]) for f in fired(engine)] == [("cooling", "band:cooling@r1")]
