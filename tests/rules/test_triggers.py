@@ -124,8 +124,10 @@ def test_a_case_trigger_fires_through_fire(engine: Engine) -> None:
 
 def test_decaying_into_a_band_fires_from_the_check(engine: Engine) -> None:
     """Decay alone takes a customer from steady into cooling (below 12) and into at-risk."""
-    live = live_with({"name": "cooling", "trigger": {"band": "cooling"}, "actions": HOOK},
-                     {"name": "at-risk", "trigger": {"band": "at_risk"}, "actions": HOOK})
+    live = live_with(
+        {"name": "cooling", "trigger": {"band": "cooling"}, "actions": HOOK},
+        {"name": "at-risk", "trigger": {"band": "at_risk"}, "actions": HOOK},
+    )
     ingest(engine, [event("p1", "u1", "purchase", value=50.0)], now=T, live=live)  # ~17: steady
     half_life = timedelta(days=90)
     for halves in (0, 0.25, 1, 1.5, 2, 3, 4):  # 17 → 8.5 (cooling) → 2.1 (at risk)

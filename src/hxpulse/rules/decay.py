@@ -63,8 +63,10 @@ def _crossings(live: Live) -> list[tuple[float, str, str, str | None]]:
     """(threshold, trigger kind, trigger name, band above) of each crossing a rule waits for:
     `below:X` for pulse rules; for a band rule, the lowest pulse of the band just above it
     (decay only lowers a positive pulse, so a band is entered by decay only from above)."""
-    found = {(r.trigger.pulse_below, "pulse", r.trigger.name, None)
-             for r in live.rules.of("pulse") if r.trigger.pulse_below}  # fmt: skip
+    found: set[tuple[float, str, str, str | None]] = {
+        (r.trigger.pulse_below, "pulse", r.trigger.name, None)
+        for r in live.rules.of("pulse") if r.trigger.pulse_below
+    }  # fmt: skip
     wanted = {r.trigger.name for r in live.rules.of("band")}
     ladder = sorted(live.pulse.bands.items(), key=lambda item: item[1])  # lowest first
     names = ["at-risk", *(name for name, _ in ladder)]
