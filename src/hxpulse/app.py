@@ -43,6 +43,8 @@ from hxpulse.privacy import public as privacy_public
 from hxpulse.pulse import api as pulse_api
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.pulse.rebuild import ensure_keys
+from hxpulse.rules import api as rules_api
+from hxpulse.rules import pages as rules_pages
 from hxpulse.segments import api as segments_api
 from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
@@ -140,6 +142,8 @@ def create_app(settings: Settings) -> FastAPI:
     for router in pages:
         app.include_router(router, include_in_schema=False)
     app.include_router(journey_pages.router, include_in_schema=False)
+    app.include_router(rules_api.router, responses=openapi.ERRORS)
+    app.include_router(rules_pages.router, include_in_schema=False)
     for router in (journey_api.router, privacy_api.router, privacy_public.api, audit_api.router):
         app.include_router(router, responses=openapi.ERRORS)
     for router in (privacy_pages.router, privacy_public.router, audit_pages.router):

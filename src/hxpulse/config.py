@@ -18,6 +18,7 @@ from pydantic_settings import (
 
 from hxpulse.analytics.pulse import purchase_weight
 from hxpulse.events.names import STANDARD_NAMES
+from hxpulse.rules.settings import DEFAULT_RULES, Rule, RuleBook, check_names, over_defaults
 
 DEFAULT_DATABASE_URL = "sqlite:///hxpulse.db"
 Component = Literal["investment", "return", "experience"]
@@ -267,10 +268,12 @@ class PrivacySettings(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """What every event updates in its own transaction: the pulse and the journey stage."""
+    """What every event updates in its own transaction: the pulse, the journey stage, and the
+    rules it triggers."""
 
     pulse: PulseSettings = field(default_factory=PulseSettings)
     journey: JourneySettings = field(default_factory=JourneySettings)
+    rules: RuleBook = field(default_factory=RuleBook)
 
 
 def normalise_database_url(url: str) -> str:
@@ -305,6 +308,10 @@ class Settings(BaseSettings):
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    rules: list[Rule] = Field(
+        default_factory=lambda: list(DEFAULT_RULES),
+        description="[[rules]]: trigger → conditions → actions (added to the default rules).",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )
@@ -336,6 +343,28 @@ class Settings(BaseSettings):
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value)
 
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules_over_defaults(cls, value: object) -> object:
+        return over_defaults(value)
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Self:
+        problems = check_names(self.rules, stages=self.journey.stage_names,
+                               bands=self.pulse.bands)  # fmt: skip
+        for index, rule in enumerate(self.rules):
+            for number, action in enumerate(rule.actions):
+                invest = action.record_investment
+                weight = None if invest is None else self.pulse.weight_of(invest.type)
+                if invest is not None and (weight is None or weight.component != "investment"):
+                    problems.append(
+                        f"rules[{index}].actions[{number}].record_investment.type:"
+                        f" {invest.type!r} is not an investment in [pulse.weights]"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: str | None) -> str | None:
@@ -345,7 +374,7 @@ class Settings(BaseSettings):
 
     @property
     def live(self) -> Live:
-        return Live(self.pulse, self.journey)
+        return Live(self.pulse, self.journey, RuleBook(tuple(self.rules)))
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,9 +9,16 @@ transactions; each job runs on its interval with the dispatcher's clock.
 from __future__ import annotations
 
 from hxpulse.outbox.dispatch import Handler, Job
+from hxpulse.rules import actions as rule_actions
+from hxpulse.rules import decay as rule_decay
 
 # kind -> handler(context, delivery) -> outcome; filled in by each domain's line below
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {
+    "survey.invite": rule_actions.invite_survey,  # a rule's invitation (fatigue-guarded)
+    "investment": rule_actions.record_investment,  # a rule's outreach, counted in the pulse
+}
 
 # (name, seconds between runs, job(context) -> None)
-JOBS: tuple[tuple[str, float, Job], ...] = ()
+JOBS: tuple[tuple[str, float, Job], ...] = (
+    ("rules.decay", rule_decay.INTERVAL, rule_decay.job),  # pulses that decayed below a rule's
+)

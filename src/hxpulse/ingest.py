@@ -20,6 +20,7 @@ from hxpulse.events.batch import Batch
 from hxpulse.events.schemas import EventIn, IngestResult
 from hxpulse.journey import live as journey
 from hxpulse.pulse import live as pulse
+from hxpulse.rules import service as rules
 
 Step = Callable[[Batch], None]
 DEFAULT_LIVE = Live()
@@ -29,6 +30,7 @@ STEPS: tuple[Step, ...] = (
     journey.step,  # the stages the batch can move, and every change of stage
     pulse.write,  # one update per customer row: the pulse sums and the stage together
     events.apply_traits,  # traits, preferences and consent carried by identify calls
+    rules.step,  # the rules the batch's events, stages and bands trigger, into the outbox
 )
 BARE_STEPS: tuple[Step, ...] = (events.apply_traits,)  # live=None: the benchmarks' baseline
 

@@ -242,6 +242,19 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/p/{token}/unsubscribe/{purpose}"): Call(
         PUBLIC, "/p/{pref}/unsubscribe/surveys", form={"form_token": "{pref_form}"}
     ),
+    # rules
+    ("GET", "/api/rules"): Call("rules:read"),
+    ("GET", "/api/rules/{name}"): Call("rules:read", "/api/rules/complaint-opens-case"),
+    ("POST", "/api/rules/{name}/test"): Call(
+        "rules:read", "/api/rules/complaint-opens-case/test", {"event": {"type": "complaint"}}
+    ),
+    ("GET", "/api/customers/{ref}/firings"): Call(
+        "customers:read", "/api/customers/ann@example.com/firings"
+    ),
+    ("GET", "/rules"): Call("rules:read"),
+    ("POST", "/rules/{name}/test"): Call(
+        "rules:read", "/rules/complaint-opens-case/test", form={"type": "complaint"}
+    ),
     # people, keys, your account
     ("GET", "/api/users"): Call("users:manage"),
     ("POST", "/api/users"): Call("users:manage", json={"email": "new@example.com"}),

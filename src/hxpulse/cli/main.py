@@ -15,6 +15,7 @@ from hxpulse.cli import journey as journey_cmd
 from hxpulse.cli import people as people_cmd
 from hxpulse.cli import privacy as privacy_cmd
 from hxpulse.cli import pulse as pulse_cmd
+from hxpulse.cli import rules as rules_cmd
 from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli import surveys as surveys_cmd
 from hxpulse.cli.common import check_pulse_keys, clean_errors, console, engine, print_json, settings
@@ -36,6 +37,7 @@ app.add_typer(importing.app, name="import")
 app.add_typer(segments_cmd.app, name="segments")
 app.add_typer(surveys_cmd.app, name="surveys")
 app.add_typer(surveys_cmd.themes_app, name="themes")
+app.add_typer(rules_cmd.app, name="rules")
 importing.app.command("responses")(surveys_cmd.responses)
 app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)

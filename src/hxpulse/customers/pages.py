@@ -15,6 +15,7 @@ from hxpulse.privacy import service as privacy
 from hxpulse.privacy import views as privacy_views
 from hxpulse.pulse import pages as pulse_pages
 from hxpulse.pulse import service as pulse_service
+from hxpulse.rules import service as rules
 from hxpulse.web.render import page
 
 router = APIRouter()
@@ -47,5 +48,6 @@ def customer_detail(
     return page(request, "customer.html", customer=profile,
                 pulse=pulse_pages.customer_panel(conn, settings, customer_id, now),
                 stages=journey.history(conn, customer_id),
+                firings=rules.firings(conn, customer_id=customer_id, limit=20),
                 privacy=privacy.panel(conn, customer_id,
                                       due_days=settings.privacy.erasure_days))  # fmt: skip

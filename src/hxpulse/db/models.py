@@ -9,6 +9,7 @@ from hxpulse.journey import models as journey_models
 from hxpulse.outbox import models as outbox_models
 from hxpulse.privacy import models as privacy_models
 from hxpulse.pulse import models as pulse_models
+from hxpulse.rules import models as rule_models
 from hxpulse.segments import models as segment_models
 from hxpulse.surveys import models as survey_models
 
@@ -22,6 +23,7 @@ __all__ = [
     "outbox_models",
     "privacy_models",
     "pulse_models",
+    "rule_models",
     "segment_models",
     "survey_models",
 ]

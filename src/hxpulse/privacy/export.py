@@ -25,6 +25,7 @@ from hxpulse.events.models import Event
 from hxpulse.journey import service as journey
 from hxpulse.privacy.consent import view as consent_view
 from hxpulse.privacy.models import ErasureRequest
+from hxpulse.rules import service as rules
 from hxpulse.surveys.models import Invitation, Response, ResponseTheme, Survey, Theme
 
 FORMAT = "hxpulse.customer-export"
@@ -85,6 +86,8 @@ def document(
         "survey_invitations": _invitations(conn, ids),
         "survey_answers": _answers(conn, ids),
         "stage_history": journey.history(conn, live),
+        "rule_firings": [f for cid in ids for f in rules.firings(conn, customer_id=cid,
+                                                                 limit=10_000)],
         "merged_profiles": _rows(conn, select(merges_t.c.merged_id, merges_t.c.merged_at,
                                               merges_t.c.message_id, merges_t.c.snapshot)
                                  .where(merges_t.c.survivor_id == live)

@@ -1,0 +1,1 @@
+"""Rules: trigger → conditions → actions, run in the ingest transaction, into the outbox."""
