@@ -8,10 +8,13 @@ transactions; each job runs on its interval with the dispatcher's clock.
 
 from __future__ import annotations
 
+from hxpulse.cases import jobs as cases
 from hxpulse.outbox.dispatch import Handler, Job
 
 # kind -> handler(context, delivery) -> outcome; filled in by each domain's line below
 HANDLERS: dict[str, Handler] = {}
+HANDLERS["case.open"] = cases.open_case  # cases: open a case, once per outbox key
 
 # (name, seconds between runs, job(context) -> None)
 JOBS: tuple[tuple[str, float, Job], ...] = ()
+JOBS += (("cases.breaches", 5.0, cases.breaches),)  # cases: SLA breaches at their due times
