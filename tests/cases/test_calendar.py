@@ -94,6 +94,7 @@ def test_parse_and_format_hours() -> None:
     assert hours["wed"] == [["09:00", "12:00"], ["13:00", "17:00"]]
     assert hours["sat"] == [["10:00", "14:00"]] and "sun" not in hours
     assert calendar.format_hours({"mon": [["09:00", "17:00"]]}) == "mon 09:00-17:00"
+    assert calendar.format_hours(hours) == "mon-fri 09:00-12:00 13:00-17:00; sat 10:00-14:00"
 
 
 @pytest.mark.parametrize(

@@ -127,9 +127,16 @@ def parse_hours(text: str) -> dict[str, list[list[str]]]:
 
 
 def format_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> str:
-    """The `parse_hours` text of `hours` (one weekday per part); empty: 24/7."""
-    return "; ".join(f"{d} " + " ".join(f"{a}-{b}" for a, b in hours[d])
-                     for d in WEEKDAYS if hours.get(d))  # fmt: skip
+    """The `parse_hours` text of `hours`, runs of days alike as ranges; empty: 24/7."""
+    parts: list[tuple[int, int, str]] = []
+    for n, day in enumerate(WEEKDAYS):
+        spans = " ".join(f"{a}-{b}" for a, b in hours.get(day, ()))
+        if spans and parts and parts[-1][1] == n - 1 and parts[-1][2] == spans:
+            parts[-1] = (parts[-1][0], n, spans)
+        elif spans:
+            parts.append((n, n, spans))
+    return "; ".join((WEEKDAYS[a] if a == b else f"{WEEKDAYS[a]}-{WEEKDAYS[b]}") + f" {spans}"
+                     for a, b, spans in parts)  # fmt: skip
 
 
 @lru_cache(maxsize=256)
