@@ -305,7 +305,6 @@ class CaseSettings(BaseModel):
     resolve_survey: str | None = Field(
         None, description="The survey (key or name) a resolved case's customer is invited to."
     )
-    breach_check_seconds: float = Field(5.0, gt=0, le=3600, allow_inf_nan=False)
 
     @field_validator("targets", mode="before")
     @classmethod
