@@ -30,6 +30,8 @@ def test_an_agent_works_a_case_from_the_inbox(engine: Engine, settings: Settings
         assert f'data-case="{made["id"]}"' in inbox and "Late delivery" in inbox
         assert "4 h 00 min left" in inbox  # due 15:30 UTC, now 11:30
         assert 'href="/cases"' in inbox and 'href="/admin/teams"' not in inbox
+        assert 'id="tab-all"' not in inbox  # all cases: for admins
+        assert client.get("/cases?tab=all", headers=HTML).status_code == 400
         other = client.get("/cases?tab=team", headers=HTML).text
         assert f'data-case="{made["id"]}"' in other
         page = html.unescape(client.get(f"/cases/{made['id']}", headers=HTML).text)
@@ -65,6 +67,7 @@ def test_admins_manage_teams_on_their_page(engine: Engine, settings: Settings) -
     person(engine, "boss@example.com", role="admin")
     with app_with(settings, Clock(WED)) as app, TestClient(app) as client:
         token = sign_in(client, "boss@example.com")
+        assert 'id="tab-all"' in client.get("/cases?tab=all", headers=HTML).text
         page = client.get("/admin/teams", headers=HTML).text
         assert 'data-team="Support"' in page and "mon-fri 09:00-12:00 13:00-17:00" in page
         made = client.post("/admin/teams", data={"name": "Social", "zone": "Europe/Paris",

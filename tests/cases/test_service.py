@@ -212,3 +212,22 @@ def test_the_sla_report(engine: Engine, settings: Settings) -> None:
     assert (first["team"], first["priority"], first["channel"]) == ("Support", "normal", "email")
     assert first["count"] == 2 and first["met"] == 1 and first["share_met"] == 0.5
     assert first["median_seconds"] == 1800.0
+
+
+def test_a_customer_message_ends_the_wait_and_the_next_breach_is_known(
+    engine: Engine, settings: Settings
+) -> None:
+    w = world(engine, settings)
+    made = open_case(engine, settings, w)
+    with engine.connect() as conn:
+        assert jobs.next_breach_at(conn) == made["first_response_due"]
+    run_write(engine, lambda conn: service.set_status(
+        conn, settings, case_id=made["id"], status="waiting", who=SYSTEM, now=WED))  # fmt: skip
+    back = run_write(engine, lambda conn: service.receive(
+        conn, settings, case_id=made["id"], body="Here is the photo", who=SYSTEM,
+        now=WED + timedelta(minutes=20)))  # fmt: skip
+    assert back["status"] == "open" and back["paused_seconds"] == 20 * 60
+    assert back["first_response_due"] == made["first_response_due"] + timedelta(minutes=20)
+    with engine.connect() as conn:
+        kinds = [e["kind"] for e in service.thread(conn, made["id"])]
+    assert kinds[-2:] == ["message_in", "status"]

@@ -3,6 +3,7 @@ case page and the Teams page."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -107,7 +108,7 @@ def create_case(
 ) -> dict[str, Any]:
     """Open a case (201); one with the same `idempotency_key` is answered as it is (200)."""
     who, now = deps.who(request, actor), deps.now(request)
-    key = f"api:{body.idempotency_key}" if body.idempotency_key else f"api:{actor.kind}:{now}"
+    key = f"api:{body.idempotency_key}" if body.idempotency_key else f"api:{uuid.uuid4().hex}"
 
     def work(conn: Connection) -> tuple[dict[str, Any], bool]:
         return service.create(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, or_, select
+from sqlalchemy import Connection, Table, and_, func, or_, select
 
 from hxpulse.audit.service import Who
 from hxpulse.cases import service
@@ -54,6 +55,15 @@ def due_breaches(conn: Connection, now: Any, limit: int = BATCH) -> list[int]:
     query = (select(c.id).where(c.status.in_(ACTIVE), c.next_due_at <= now, or_(first, resolution))
              .order_by(c.next_due_at).limit(limit))  # fmt: skip
     return [int(i) for i in conn.execute(query).scalars()]
+
+
+def next_breach_at(conn: Connection) -> datetime | None:
+    """When the next breach can happen (the earliest due time still running): a dispatcher
+    may sleep until then instead of polling."""
+    c = cases_t.c
+    query = select(func.min(c.next_due_at)).where(c.status.in_(ACTIVE))
+    found: datetime | None = conn.execute(query).scalar_one_or_none()
+    return found
 
 
 def sweep(conn: Connection, settings: Settings, now: Any) -> int:

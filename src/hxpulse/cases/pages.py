@@ -55,11 +55,13 @@ def inbox(
     request: Request,
     engine: EngineDep,
     actor: CasesRead,
-    tab: str = Query("mine", max_length=10),
+    tab: str | None = Query(None, max_length=10),
     status: str = Query("active", max_length=20),
 ) -> Response:
-    if tab not in TABS:
-        raise Invalid(f"tab: one of {', '.join(TABS)}")
+    sees_all = actor.can("teams:manage") or not actor.can("cases:work")  # admins, analysts
+    tab = tab or ("mine" if actor.can("cases:work") else "all")
+    if tab not in TABS or (tab == "all" and not sees_all):
+        raise Invalid(f"tab: one of {', '.join(TABS if sees_all else TABS[:2])}")
     wanted = ["open", "in_progress", "waiting"] if status == "active" else [status]
     if status != "active" and status not in STATUSES:
         raise Invalid(f"status: active or one of {', '.join(STATUSES)}")
@@ -72,8 +74,9 @@ def inbox(
         elif tab == "team":
             filters["team_ids"] = mine_teams
         items = _labelled(service.list_cases(conn, **filters))
+    shown = TABS if sees_all else TABS[:2]
     return page(
-        request, "cases.html", items=items, tab=tab, status=status, tabs=TABS, statuses=STATUSES
+        request, "cases.html", items=items, tab=tab, status=status, tabs=shown, statuses=STATUSES
     )
 
 

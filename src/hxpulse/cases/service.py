@@ -269,6 +269,18 @@ def reply(
     return get(conn, case_id)
 
 
+def receive(
+    conn: Connection, settings: Settings, *, case_id: int, body: str, who: Who, now: datetime
+) -> dict[str, Any]:
+    """A message from the customer (their reply by email, chat, …): in the thread; a case
+    waiting on them is open again, its clocks resumed."""
+    entry(conn, case_id, "message_in", _body(body), who=who, now=now)
+    if get(conn, case_id)["status"] == "waiting":
+        return set_status(conn, settings, case_id=case_id, status="open", who=who, now=now)
+    conn.execute(update(cases_t).where(cases_t.c.id == case_id).values(updated_at=now))
+    return get(conn, case_id)
+
+
 def _body(body: str) -> str:
     body = body.strip()
     if not body or len(body) > 10_000:
