@@ -240,7 +240,7 @@ def settle(conn: Connection, settings: Settings, case_id: int, now: datetime) ->
     _change(conn, case_id, {f"{m}_breached_at": due for m, due in found.items()}, now)
     for metric, due in found.items():
         name = metric.replace("_", " ")
-        entry(conn, case_id, "sla", f"SLA breached: {name} was due {due.isoformat()}", now=now)
+        entry(conn, case_id, "sla", f"SLA breached: {name} was due {due.isoformat()}", now=due)
     announce(conn, settings.live, "breached", get(conn, case_id), now)
     return list(found)
 
