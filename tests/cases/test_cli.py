@@ -42,6 +42,13 @@ def test_teams_and_cases_from_the_command_line(
     assert [c["id"] for c in orjson.loads(shown.stdout)] == [case["id"]]  # type: ignore[attr-defined]
     table = run(database_url, "cases")
     assert "Charged" in table.stdout  # type: ignore[attr-defined]
+    report = run(database_url, "cases", "sla", "--by-owner", "--json")
+    assert report.exit_code == 0, report.output  # type: ignore[attr-defined]
+    rows = orjson.loads(report.stdout)  # type: ignore[attr-defined]
+    assert {(r["owner"], r["metric"], r["share_met"]) for r in rows} == {  # overdue by now
+        ("agent1@example.com", "first_response", 0.0),
+        ("agent1@example.com", "resolution", 0.0),
+    }
     done = run(database_url, "cases", "resolve", str(case["id"]), "--message", "Refunded")
     assert done.exit_code == 0 and "resolved" in done.stdout  # type: ignore[attr-defined]
     missing = run(database_url, "cases", "resolve", "999")

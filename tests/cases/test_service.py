@@ -211,7 +211,12 @@ def test_the_sla_report(engine: Engine, settings: Settings) -> None:
     first = next(r for r in rows if r["metric"] == "first_response")
     assert (first["team"], first["priority"], first["channel"]) == ("Support", "normal", "email")
     assert first["count"] == 2 and first["met"] == 1 and first["share_met"] == 0.5
-    assert first["median_seconds"] == 1800.0
+    assert first["median_seconds"] == 1800.0 and first["owner"] is None
+    with engine.connect() as conn:
+        per_agent = report.sla_report(conn, now=utc(2026, 2, 4, 16, 0), by_owner=True)
+    firsts = [r for r in per_agent if r["metric"] == "first_response"]
+    assert [(r["owner"], r["share_met"]) for r in firsts] == [("agent0@example.com", 1.0),
+                                                             ("agent1@example.com", 0.0)]  # fmt: skip
 
 
 def test_a_customer_message_ends_the_wait_and_the_next_breach_is_known(

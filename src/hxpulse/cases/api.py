@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection
@@ -134,10 +135,19 @@ def create_case(
 
 
 @router.get("/cases/sla", response_model=SlaReport)
-def sla_report(request: Request, engine: EngineDep, _actor: CasesRead) -> dict[str, Any]:
+def sla_report(
+    request: Request,
+    engine: EngineDep,
+    _actor: CasesRead,
+    since: datetime | None = Query(None, description="Only cases opened since (ISO 8601)."),
+    by: Literal["team", "owner"] = Query("team", description="`owner`: per agent too."),
+) -> dict[str, Any]:
     """Per team, priority, channel and metric: decided cases, share met, median business time."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
     with engine.connect() as conn:
-        return {"items": report.sla_report(conn, now=deps.now(request))}
+        found = report.sla_report(conn, now=deps.now(request), since=since, by_owner=by == "owner")
+    return {"items": found}
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)

@@ -13,9 +13,10 @@ from hxpulse.cases.service import _select, cases_t
 
 
 def sla_report(
-    conn: Connection, *, now: datetime, since: datetime | None = None
+    conn: Connection, *, now: datetime, since: datetime | None = None, by_owner: bool = False
 ) -> list[dict[str, Any]]:
-    """Cases opened since `since` (all: None), grouped; times in business seconds."""
+    """Cases opened since `since` (all: None), grouped (per owner too, if `by_owner`); times
+    in business seconds."""
     query = _select()
     if since is not None:
         query = query.where(cases_t.c.created_at >= since)
@@ -27,4 +28,4 @@ def sla_report(
             calendars[team_id] = teams.calendar_for(conn, team_id)
         return calendars[team_id]
 
-    return sla.report(cases, calendar_of, now)
+    return sla.report(cases, calendar_of, now, by_owner=by_owner)

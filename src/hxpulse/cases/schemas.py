@@ -131,6 +131,7 @@ class SlaRow(BaseModel):
     """One team × priority × channel × metric: decided cases, share met, median time."""
 
     team: str | None
+    owner: str | None = Field(description="The agent (with `by=owner`; else null).")
     priority: str
     channel: str | None
     metric: Literal["first_response", "resolution"]

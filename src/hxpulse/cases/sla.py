@@ -120,27 +120,33 @@ def business_times(cal: Calendar, case: dict[str, Any]) -> dict[str, float | Non
 
 
 def report(
-    cases: Iterable[dict[str, Any]], calendar_of: Callable[[int | None], Calendar], now: datetime
+    cases: Iterable[dict[str, Any]],
+    calendar_of: Callable[[int | None], Calendar],
+    now: datetime,
+    *,
+    by_owner: bool = False,
 ) -> list[dict[str, Any]]:
-    """Per team, priority, channel and metric: how many cases are decided (met or missed), the
-    share met, and the median business time to fulfil it."""
-    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    """Per team, priority, channel and metric (and owner, if `by_owner`): how many cases are
+    decided (met or missed), the share met, and the median business time to fulfil it."""
+    groups: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
     for case in cases:
         times = business_times(calendar_of(case["team_id"]), case)
         for metric in METRICS:
             verdict = state(case, metric, now)
             if verdict not in ("met", "missed", "overdue"):
                 continue
-            key = (case.get("team") or "", case["priority"], case["channel"] or "", metric)
+            owner = (case.get("owner") or "") if by_owner else ""
+            key = (case.get("team") or "", owner, case["priority"], case["channel"] or "", metric)
             group = groups.setdefault(key, {"count": 0, "met": 0, "times": []})
             group["count"] += 1
             group["met"] += verdict == "met"
             if times[metric] is not None:
                 group["times"].append(times[metric])
     out = []
-    for (team, priority, channel, metric), g in sorted(groups.items()):
+    for (team, owner, priority, channel, metric), g in sorted(groups.items()):
         median = statistics.median(g["times"]) if g["times"] else None
-        out.append({"team": team or None, "priority": priority, "channel": channel or None,
+        out.append({"team": team or None, "owner": owner or None, "priority": priority,
+                    "channel": channel or None,
                     "metric": metric, "count": g["count"], "met": g["met"],
                     "share_met": g["met"] / g["count"], "median_seconds": median})  # fmt: skip
     return out

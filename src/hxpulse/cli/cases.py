@@ -11,7 +11,7 @@ from rich.table import Table
 
 from hxpulse.audit.service import Who
 from hxpulse.auth import users
-from hxpulse.cases import calendar, service, teams
+from hxpulse.cases import calendar, report, service, teams
 from hxpulse.cases import resolve as resolving
 from hxpulse.cases.pages import time_left
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
@@ -80,6 +80,30 @@ def resolve(
         print_json(made)
         return
     out.print(f"Case {case_id} is {made['status']}.")
+
+
+@app.command("sla")
+@clean_errors
+def sla(
+    ctx: typer.Context,
+    by_owner: Annotated[bool, typer.Option("--by-owner", help="Per agent too.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The SLA report: per team, priority, channel and metric, share met and median time."""
+    with engine(ctx).connect() as conn:
+        rows = report.sla_report(conn, now=datetime.now(UTC), by_owner=by_owner)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="SLAs (business time)")
+    for name in ("team", "owner", "priority", "channel", "metric", "cases", "met", "median"):
+        table.add_column(name, justify="right" if name in ("cases", "met", "median") else "left")
+    for r in rows:
+        median = "—" if r["median_seconds"] is None else f"{r['median_seconds'] / 60:.0f} min"
+        table.add_row(r["team"] or "", r["owner"] or "", r["priority"], r["channel"] or "",
+                      r["metric"].replace("_", " "), str(r["count"]),
+                      f"{100 * r['share_met']:.0f}%", median)  # fmt: skip
+    out.print(table)
 
 
 def _hours(text: str) -> dict[str, list[list[str]]]:
