@@ -32,6 +32,7 @@ from hxpulse.auth.schemas import (
     UserSignedOut,
     UserUpdate,
 )
+from hxpulse.cases import service as cases
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.privacy import links, service
@@ -139,6 +140,8 @@ def test_real_answers_fit_their_models(
 ) -> None:
     shop = scenario.load(engine, settings)
     ann, bob = shop["ann"], shop["bob"]
+    run_write(engine, lambda conn: cases.create(conn, settings, customer_id=ann, reason="Call",
+                                                source_key="c", now=scenario.NOW))  # fmt: skip
     asking = Who("customer", ann, f"customer {ann}", None)
     run_write(engine, lambda conn: service.request_erasure(
         conn, ann, who=asking, now=scenario.NOW, due_days=30))  # fmt: skip

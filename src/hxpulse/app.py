@@ -25,6 +25,8 @@ from hxpulse.auth import api as auth_api
 from hxpulse.auth import pages as auth_pages
 from hxpulse.auth import service as auth
 from hxpulse.auth.keycache import KeyCache
+from hxpulse.cases import api as cases_api
+from hxpulse.cases import pages as cases_pages
 from hxpulse.config import Settings
 from hxpulse.customers import api as customers_api
 from hxpulse.customers import pages as customers_pages
@@ -148,6 +150,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, responses=openapi.ERRORS)
     for router in (privacy_pages.router, privacy_public.router, audit_pages.router):
         app.include_router(router, include_in_schema=False)
+    app.include_router(cases_api.router, responses=openapi.ERRORS)
+    app.include_router(cases_pages.router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)
 

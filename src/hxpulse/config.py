@@ -266,6 +266,58 @@ class PrivacySettings(BaseModel):
     )
 
 
+class SlaTarget(BaseModel):
+    """Targets of one priority, in business minutes of the case's team."""
+
+    first_response_minutes: float = Field(gt=0, allow_inf_nan=False)
+    resolution_minutes: float = Field(gt=0, allow_inf_nan=False)
+
+
+class ChannelTarget(BaseModel):
+    """A channel's own targets, instead of the priority's (None: the priority's)."""
+
+    first_response_minutes: float | None = Field(None, gt=0, allow_inf_nan=False)
+    resolution_minutes: float | None = Field(None, gt=0, allow_inf_nan=False)
+
+
+def _t(first: float, resolution: float) -> SlaTarget:
+    return SlaTarget(first_response_minutes=first, resolution_minutes=resolution)
+
+
+DEFAULT_SLA = {"urgent": _t(30, 240), "high": _t(60, 480), "normal": _t(240, 1440),
+               "low": _t(480, 2880)}  # fmt: skip
+CASE_PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+class CaseSettings(BaseModel):
+    """The `[cases]` section: SLA targets per priority and channel, assignment, CSAT."""
+
+    targets: dict[str, SlaTarget] = Field(
+        default_factory=lambda: dict(DEFAULT_SLA),
+        description="Per priority (urgent, high, normal, low): first response and resolution.",
+    )
+    channels: dict[str, ChannelTarget] = Field(
+        default_factory=lambda: {"social": ChannelTarget(first_response_minutes=5)},
+        description="Per channel, targets that replace the priority's (social: 5 minutes).",
+    )
+    default_priority: Literal["urgent", "high", "normal", "low"] = "normal"
+    default_team: str | None = Field(None, description="The team a case without one goes to.")
+    round_robin: bool = Field(True, description="Give a new case to the team's next agent.")
+    resolve_survey: str | None = Field(
+        None, description="The survey (key or name) a resolved case's customer is invited to."
+    )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _over_default_targets(cls, value: object) -> object:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(CASE_PRIORITIES))
+            if unknown:
+                raise ValueError(f"unknown priority {unknown[0]!r}: use {CASE_PRIORITIES}")
+            return {**DEFAULT_SLA, **value}
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """What every event updates in its own transaction: the pulse, the journey stage, and the
@@ -312,6 +364,7 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_RULES),
         description="[[rules]]: trigger → conditions → actions (added to the default rules).",
     )
+    cases: CaseSettings = Field(default_factory=CaseSettings)
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )

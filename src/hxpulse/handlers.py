@@ -8,6 +8,7 @@ transactions; each job runs on its interval with the dispatcher's clock.
 
 from __future__ import annotations
 
+from hxpulse.cases import jobs as cases
 from hxpulse.outbox.dispatch import Handler, Job
 from hxpulse.rules import actions as rule_actions
 from hxpulse.rules import decay as rule_decay
@@ -16,9 +17,11 @@ from hxpulse.rules import decay as rule_decay
 HANDLERS: dict[str, Handler] = {
     "survey.invite": rule_actions.invite_survey,  # a rule's invitation (fatigue-guarded)
     "investment": rule_actions.record_investment,  # a rule's outreach, counted in the pulse
+    "case.open": cases.open_case,  # cases: open a case, once per outbox key
 }
 
 # (name, seconds between runs, job(context) -> None)
 JOBS: tuple[tuple[str, float, Job], ...] = (
     ("rules.decay", rule_decay.INTERVAL, rule_decay.job),  # pulses that decayed below a rule's
+    ("cases.breaches", 5.0, cases.breaches),  # cases: SLA breaches at their due times
 )

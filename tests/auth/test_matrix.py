@@ -25,6 +25,8 @@ from starlette.routing import Mount
 from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.auth.permissions import PERMISSIONS, describe, role_can, scopes_can
+from hxpulse.cases import service as cases
+from hxpulse.cases import teams as cases_teams
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
@@ -301,7 +303,48 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/admin/keys/{key_id}/revoke"): Call(
         "keys:manage", "/admin/keys/{victim_key_too}/revoke", form={}
     ),
-}
+    # cases and teams
+    ("GET", "/api/cases"): Call("cases:read"),
+    ("POST", "/api/cases"): Call("cases:work", json={"customer": "ann@example.com",
+                                                     "reason": "Matrix"}),
+    ("GET", "/api/cases/sla"): Call("cases:read"),
+    ("GET", "/api/cases/{case_id}"): Call("cases:read", "/api/cases/{case}"),
+    ("POST", "/api/cases/{case_id}/reply"): Call("cases:work", "/api/cases/{case}/reply",
+                                                 {"body": "Hello"}),
+    ("POST", "/api/cases/{case_id}/note"): Call("cases:work", "/api/cases/{case}/note",
+                                                {"body": "Noted"}),
+    ("POST", "/api/cases/{case_id}/status"): Call("cases:work", "/api/cases/{case}/status",
+                                                  {"status": "in_progress"}),
+    ("POST", "/api/cases/{case_id}/assign"): Call("cases:work", "/api/cases/{case}/assign",
+                                                  {"owner": None}),
+    ("POST", "/api/cases/{case_id}/resolve"): Call("cases:work", "/api/cases/{case}/resolve", {}),
+    ("GET", "/api/teams"): Call("cases:read"),
+    ("POST", "/api/teams"): Call("teams:manage", json={"name": "Matrix API team"}),
+    ("PUT", "/api/teams/{team_id}/hours"): Call("teams:manage", "/api/teams/{team}/hours",
+                                                {"zone": "UTC", "hours": {}}),
+    ("POST", "/api/teams/{team_id}/members"): Call("teams:manage", "/api/teams/{team}/members",
+                                                   {"user": "agent@example.com"}),
+    ("GET", "/cases"): Call("cases:read"),
+    ("POST", "/cases"): Call("cases:work", form={"customer_id": "{customer}", "reason": "Form"}),
+    ("GET", "/cases/{case_id}"): Call("cases:read", "/cases/{case}"),
+    ("POST", "/cases/{case_id}/reply"): Call("cases:work", "/cases/{case}/reply",
+                                             form={"body": "Hello"}),
+    ("POST", "/cases/{case_id}/note"): Call("cases:work", "/cases/{case}/note",
+                                            form={"body": "Noted"}),
+    ("POST", "/cases/{case_id}/status"): Call("cases:work", "/cases/{case}/status",
+                                              form={"status": "open"}),
+    ("POST", "/cases/{case_id}/assign"): Call("cases:work", "/cases/{case}/assign",
+                                              form={"owner": ""}),
+    ("POST", "/cases/{case_id}/resolve"): Call("cases:work", "/cases/{case}/resolve", form={}),
+    ("GET", "/admin/teams"): Call("teams:manage"),
+    ("POST", "/admin/teams"): Call("teams:manage", form={"name": "Form team"}),
+    ("POST", "/admin/teams/{team_id}/hours"): Call(
+        "teams:manage", "/admin/teams/{team}/hours", form={"hours": "mon-fri 09:00-17:00"}
+    ),
+    ("POST", "/admin/teams/{team_id}/members"): Call(
+        "teams:manage", "/admin/teams/{team}/members", form={"user": "agent@example.com"}
+    ),
+}  # fmt: skip
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -411,6 +454,10 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
             ids[name] = str(made["id"])
         found = conn.execute(text("SELECT id FROM customers ORDER BY id")).scalars().all()
         ids["customer"], ids["gone"], ids["gone_too"] = (str(i) for i in found)
+        ids["team"] = str(cases_teams.create(conn, name="Matrix", now=now)["id"])
+        made, _ = cases.create(conn, settings, customer_id=int(ids["customer"]), reason="Matrix",
+                               source_key="matrix", team="Matrix", now=now)  # fmt: skip
+        ids["case"] = str(made["id"])
 
     run_write(engine, work)
     survey = make_survey(engine, settings, now)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hxpulse.cli.common import clean_errors, console, engine, settings
+from hxpulse.demo.cases import ensure_demo_cases
 from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_admin, load
 from hxpulse.demo.surveys import describe
 
@@ -36,6 +38,9 @@ def demo(
     console.print(f"Demo ready in {time.perf_counter() - started:.1f} s.")
     if ensure_demo_admin(built):
         console.print("Created the demo admin.")
+    opened = ensure_demo_cases(built, settings(ctx), password=DEMO_PASSWORD, now=datetime.now(UTC))
+    if opened:
+        console.print(f"Opened {opened} demo cases for the agents (password {DEMO_PASSWORD}).")
     console.print(
         f"Sign in as [bold]{DEMO_EMAIL}[/bold] with password [bold]{DEMO_PASSWORD}[/bold]"
     )

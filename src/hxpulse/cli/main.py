@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from hxpulse.auth import service as auth
+from hxpulse.cli import cases as cases_cmd
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
@@ -38,6 +39,8 @@ app.add_typer(segments_cmd.app, name="segments")
 app.add_typer(surveys_cmd.app, name="surveys")
 app.add_typer(surveys_cmd.themes_app, name="themes")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(cases_cmd.teams_app, name="teams")
 importing.app.command("responses")(surveys_cmd.responses)
 app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from hxpulse.cases import service as cases
+from hxpulse.cases import teams
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomersRead, DbId, SettingsDep
 from hxpulse.journey import service as journey
@@ -50,4 +52,6 @@ def customer_detail(
                 stages=journey.history(conn, customer_id),
                 firings=rules.firings(conn, customer_id=customer_id, limit=20),
                 privacy=privacy.panel(conn, customer_id,
-                                      due_days=settings.privacy.erasure_days))  # fmt: skip
+                                      due_days=settings.privacy.erasure_days),
+                cases=cases.list_cases(conn, now=now, customer_id=customer_id, limit=50),
+                teams=[t["name"] for t in teams.list_teams(conn)])  # fmt: skip

@@ -2,6 +2,7 @@
 
 from hxpulse.audit import models as audit_models
 from hxpulse.auth import models as auth_models
+from hxpulse.cases import models as case_models
 from hxpulse.customers import models as customer_models
 from hxpulse.db.base import Base
 from hxpulse.events import models as event_models
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "audit_models",
     "auth_models",
+    "case_models",
     "customer_models",
     "event_models",
     "journey_models",

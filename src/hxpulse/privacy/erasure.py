@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, null, select,
 
 from hxpulse.audit import service as audit
 from hxpulse.audit.service import Who
+from hxpulse.cases import privacy as cases_privacy
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import NotFound
@@ -98,6 +99,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
         .where((m.survivor_id.in_(ids)) | (m.merged_id.in_(ids)))
         .values(snapshot={})
     ).rowcount
+    counts["case_entries"] = cases_privacy.erase_cases(conn, ids)
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

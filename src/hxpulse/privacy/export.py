@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, select
 from hxpulse.audit import service as audit
 from hxpulse.audit.models import AuditEntry
 from hxpulse.audit.service import Who
+from hxpulse.cases import privacy as cases_privacy
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import run_write
 from hxpulse.errors import NotFound
@@ -96,6 +97,7 @@ def document(
                                                requests_t.c.requested_by)
                                   .where(requests_t.c.customer_id.in_(ids))),
         "audit": _audit(conn, ids, audience),
+        "cases": cases_privacy.export_cases(conn, ids, audience=audience),
     }  # fmt: skip
 
 

@@ -108,6 +108,23 @@ class ExportAuditEntry(BaseModel):
     detail: dict[str, Any] | None
 
 
+class ExportCaseEntry(BaseModel):
+    kind: str
+    body: str
+    at: datetime
+
+
+class ExportCase(BaseModel):
+    id: int
+    reason: str
+    status: str
+    priority: str
+    channel: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+    thread: list[ExportCaseEntry] = Field(description="Messages (and, for staff, notes).")
+
+
 class CustomerExport(BaseModel):
     """Everything held about the customer (merged profiles followed to the live one)."""
 
@@ -128,3 +145,4 @@ class CustomerExport(BaseModel):
     merged_profiles: list[ExportMerge]
     erasure_requests: list[ExportErasureRequest]
     audit: list[ExportAuditEntry] = Field(description="Audit entries about the customer.")
+    cases: list[ExportCase] = Field(default_factory=list, description="Cases and their threads.")

@@ -56,6 +56,7 @@ class ErasureRead(BaseModel):
     survey_answers: int
     survey_invitations: int
     merge_snapshots: int
+    case_entries: int = Field(0, description="Messages and notes of their cases emptied.")
 
 
 class ErasureRequestRead(BaseModel):

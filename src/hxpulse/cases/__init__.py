@@ -1,0 +1,1 @@
+"""Cases: the closed loop (teams, owners, SLAs on business hours, the inbox)."""
