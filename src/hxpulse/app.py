@@ -35,6 +35,7 @@ from hxpulse.errors import HXError, TooManyRequests
 from hxpulse.events import api as events_api
 from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
+from hxpulse.outbox.dispatcher import Dispatcher
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
 from hxpulse.privacy import api as privacy_api
@@ -83,8 +84,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        dispatcher = Dispatcher(engine, settings).start() if _app.state.dispatch else None
+        _app.state.dispatcher = dispatcher
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+            engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -103,6 +110,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_cache = KeyCache[auth.KeyInfo](ttl=1.0)
     app.state.clock = lambda: datetime.now(UTC)  # tests freeze it
     app.state.committer = GroupCommit(engine, live=settings.live)
+    # the in-process dispatcher (`[outbox] in_process`); tests turn it on themselves
+    app.state.dispatch = settings.outbox.in_process and settings.environment != "test"
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["plotly_style_guard"] = vendor.style_guard_id()
     # the cookie carries only the session's token (and, before sign-in, the sign-in form's

@@ -9,9 +9,12 @@ transactions; each job runs on its interval with the dispatcher's clock.
 from __future__ import annotations
 
 from hxpulse.outbox.dispatch import Handler, Job
+from hxpulse.webhooks import sender as webhooks
 
 # kind -> handler(context, delivery) -> outcome; filled in by each domain's line below
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {
+    "webhook": webhooks.deliver,  # signed POSTs (Standard Webhooks)
+}
 
 # (name, seconds between runs, job(context) -> None)
 JOBS: tuple[tuple[str, float, Job], ...] = ()

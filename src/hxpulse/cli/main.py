@@ -12,6 +12,7 @@ from hxpulse.auth import service as auth
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
+from hxpulse.cli import outbox as outbox_cmd
 from hxpulse.cli import people as people_cmd
 from hxpulse.cli import privacy as privacy_cmd
 from hxpulse.cli import pulse as pulse_cmd
@@ -44,6 +45,8 @@ app.command("nps")(surveys_cmd.nps)
 app.command("export")(privacy_cmd.export)
 app.command("erase")(privacy_cmd.erase)
 app.command("audit")(privacy_cmd.audit)
+app.command("worker")(outbox_cmd.worker)
+app.command("deliveries")(outbox_cmd.deliveries)
 
 
 @app.callback()

@@ -11,6 +11,7 @@ from hxpulse.privacy import models as privacy_models
 from hxpulse.pulse import models as pulse_models
 from hxpulse.segments import models as segment_models
 from hxpulse.surveys import models as survey_models
+from hxpulse.webhooks import models as webhook_models
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "pulse_models",
     "segment_models",
     "survey_models",
+    "webhook_models",
 ]
