@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +27,6 @@ from hxpulse.webhooks.urls import check_url
 
 EXCERPT = 1000
 USER_AGENT = "hxpulse-webhooks/1"
-_clients: dict[float, httpx.Client] = {}
-_clients_lock = threading.Lock()
 
 
 def sign(secret: str, *, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -67,15 +64,6 @@ def message(delivery: Delivery, endpoint: dict[str, Any], now: datetime) -> tupl
     return body, headers
 
 
-def _client(timeout: float) -> httpx.Client:
-    with _clients_lock:
-        if timeout not in _clients:
-            limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-            _clients[timeout] = httpx.Client(timeout=timeout, follow_redirects=False,
-                                             limits=limits, trust_env=False)  # fmt: skip
-        return _clients[timeout]
-
-
 def deliver(context: Context, delivery: Delivery) -> Outcome:
     """POST one webhook; the outbox handler of the `webhook` kind."""
     name = str(delivery.payload.get("endpoint", ""))
@@ -93,8 +81,10 @@ def deliver(context: Context, delivery: Delivery) -> Outcome:
         return Outcome(False, response=exc.message)
     body, headers = message(delivery, endpoint, context.now)
     try:
-        answer = _client(webhooks.timeout_seconds).post(endpoint["url"], content=body,
-                                                        headers=headers)  # fmt: skip
+        # a connection per delivery: nothing held open between tries, no state across threads
+        with httpx.Client(timeout=webhooks.timeout_seconds, follow_redirects=False,
+                          trust_env=False) as client:  # fmt: skip
+            answer = client.post(endpoint["url"], content=body, headers=headers)
     except httpx.HTTPError as exc:
         host = urlsplit(endpoint["url"]).netloc
         return Outcome(False, response=f"{type(exc).__name__} sending to {host}: {exc}"[:EXCERPT])

@@ -30,11 +30,14 @@ def refusal(address: Address, *, allow_private: bool) -> str | None:
         return "a cloud metadata address"
     if any(address in net for net in LINK_LOCAL) or address.is_link_local:
         return "a link-local address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
+    if address.is_multicast or address.is_unspecified:
         return "not a unicast address"
-    private = address.is_private or address.is_loopback or address in SHARED
-    if private and not allow_private:
+    if address.is_private or address.is_loopback or address in SHARED:
+        if allow_private:
+            return None
         return "a private or loopback address (set webhooks.allow_private_networks to allow it)"
+    if address.is_reserved:
+        return "a reserved address"
     return None
 
 
