@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, text
 
 from hxpulse.config import Settings
@@ -37,7 +38,8 @@ def test_a_delivery_is_signed_and_verifies(
     s = local(settings)
     receiver.secrets = [endpoint(engine, s, receiver.url)["secret"]]
     fan(engine, ["order-1"])
-    assert Dispatcher(engine, s).run_once() == 1
+    with Dispatcher(engine, s) as dispatcher:
+        assert dispatcher.run_once() == 1
     [receipt] = receiver.receipts
     assert receipt.verified and receipt.id == "order-1:ops"
     assert receipt.headers["webhook-signature"].startswith("v1,")
@@ -49,13 +51,14 @@ def test_a_delivery_is_signed_and_verifies(
 
 
 def test_failures_back_off_with_jitter_then_dead_then_replay(
-    settings: Settings, engine: Engine, receiver: Receiver
+    settings: Settings, engine: Engine, receiver: Receiver, request: pytest.FixtureRequest
 ) -> None:
     s = local(settings)
     endpoint(engine, s, receiver.url, now=T0)
     fan(engine, ["k"], now=T0)
     receiver.status = 503
     dispatcher = Dispatcher(engine, s)
+    request.addfinalizer(dispatcher.stop)
     now, delays = T0, []
     for _ in range(40):
         assert dispatcher.run_once(now=now) == 1
@@ -92,7 +95,8 @@ def test_unknown_kinds_deleted_endpoints_and_410_are_dead_at_once(
     fan(engine, ["x"], now=T0)
     run_write(engine, lambda conn: webhooks.remove(conn, removed["id"], now=T0))
     receiver.status = 410
-    assert Dispatcher(engine, s).run_once(now=T0) == 3
+    with Dispatcher(engine, s) as dispatcher:
+        assert dispatcher.run_once(now=T0) == 3
     assert [r["status"] for r in _rows(engine)] == ["dead"] * 3
     with engine.connect() as conn:
         after = webhooks.get(conn, gone["id"])

@@ -4,6 +4,7 @@ package, answers what a test tells it, and counts receipts and overlaps per `web
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class Receiver:
     secrets: list[str] = field(default_factory=list)
     status: int = 200
     hold: threading.Event | None = None
+    delay: float = 0.0  # seconds to take over each answer
     receipts: list[Receipt] = field(default_factory=list)
     in_flight: Counter[str] = field(default_factory=Counter)
     overlaps: list[str] = field(default_factory=list)  # ids seen twice at once
@@ -72,6 +74,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             try:
                 if receiver.hold is not None:
                     receiver.hold.wait(30)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 status = receiver.status
                 verified = receiver.verify(body, headers)
                 self.send_response(status)

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.outbox import service, wake
-from hxpulse.outbox.dispatch import Context, Handler, Job, Outcome
+from hxpulse.outbox.dispatch import Context, Handler, Job, Outcome, http_client
 
 log = logging.getLogger("hxpulse.outbox")
 Clock = Callable[[], datetime]
@@ -61,6 +61,7 @@ class Dispatcher:
         )
         self.lease = timedelta(seconds=settings.outbox.lease_seconds)
         self.wakeup = wake.Wakeup()
+        self.http = http_client(settings.webhooks.timeout_seconds)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="hxpulse-deliver")
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -104,7 +105,7 @@ class Dispatcher:
                 outcome = Outcome(False, final=True)
                 error = f"no handler for the kind {delivery.kind!r}"
             else:
-                context = Context(self.engine, self.settings, now or self.clock())
+                context = Context(self.engine, self.settings, now or self.clock(), self.http)
                 try:
                     outcome = handler(context, delivery)
                 except Exception as exc:  # noqa: BLE001 - a handler's bug is a failed try
@@ -146,7 +147,7 @@ class Dispatcher:
 
     def _job(self, name: str, job: Job, now: datetime) -> None:
         try:
-            job(Context(self.engine, self.settings, now))
+            job(Context(self.engine, self.settings, now, self.http))
         except Exception:  # noqa: BLE001 - logged; the job runs again on its interval
             log.exception("job %s failed", name)
         finally:
@@ -192,4 +193,11 @@ class Dispatcher:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.http.close()
         log.info("dispatcher stopped")
+
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

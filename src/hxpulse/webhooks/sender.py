@@ -21,7 +21,7 @@ import orjson
 
 from hxpulse.db.engine import run_write
 from hxpulse.errors import Invalid
-from hxpulse.outbox.dispatch import Context, Delivery, Outcome
+from hxpulse.outbox.dispatch import Context, Delivery, Outcome, http_client
 from hxpulse.webhooks import service
 from hxpulse.webhooks.urls import check_url
 
@@ -81,10 +81,12 @@ def deliver(context: Context, delivery: Delivery) -> Outcome:
         return Outcome(False, response=exc.message)
     body, headers = message(delivery, endpoint, context.now)
     try:
-        # a connection per delivery: nothing held open between tries, no state across threads
-        with httpx.Client(timeout=webhooks.timeout_seconds, follow_redirects=False,
-                          trust_env=False) as client:  # fmt: skip
-            answer = client.post(endpoint["url"], content=body, headers=headers)
+        if context.http is not None:
+            answer = context.http.post(endpoint["url"], content=body, headers=headers,
+                                       timeout=webhooks.timeout_seconds)  # fmt: skip
+        else:
+            with http_client(webhooks.timeout_seconds) as client:
+                answer = client.post(endpoint["url"], content=body, headers=headers)
     except httpx.HTTPError as exc:
         host = urlsplit(endpoint["url"]).netloc
         return Outcome(False, response=f"{type(exc).__name__} sending to {host}: {exc}"[:EXCERPT])
