@@ -35,9 +35,11 @@ from hxpulse.errors import HXError, TooManyRequests
 from hxpulse.events import api as events_api
 from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
-from hxpulse.outbox.dispatcher import Dispatcher
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
+from hxpulse.outbox import api as outbox_api
+from hxpulse.outbox import pages as outbox_pages
+from hxpulse.outbox.dispatcher import Dispatcher
 from hxpulse.privacy import api as privacy_api
 from hxpulse.privacy import pages as privacy_pages
 from hxpulse.privacy import public as privacy_public
@@ -55,6 +57,8 @@ from hxpulse.web.headers import SecurityHeaders
 from hxpulse.web.limits import RateLimits, TokenBucket
 from hxpulse.web.render import page
 from hxpulse.web.text import plain_request
+from hxpulse.webhooks import api as webhooks_api
+from hxpulse.webhooks import pages as webhooks_pages
 
 HERE = Path(__file__).parent / "web"  # the toolkit's templates and static files
 LARGEST_BODY = 1024 * 1024  # surveys' bodies (surveys.api.MAX_BODY), the largest a route reads
@@ -152,6 +156,10 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (journey_api.router, privacy_api.router, privacy_public.api, audit_api.router):
         app.include_router(router, responses=openapi.ERRORS)
     for router in (privacy_pages.router, privacy_public.router, audit_pages.router):
+        app.include_router(router, include_in_schema=False)
+    for router in (webhooks_api.router, outbox_api.router):
+        app.include_router(router, responses=openapi.ERRORS)
+    for router in (webhooks_pages.router, outbox_pages.router):
         app.include_router(router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)

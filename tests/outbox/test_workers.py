@@ -108,11 +108,10 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
     assert receiver.receipts[-1].verified and receiver.receipts[-1].id == "held:ops"
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SKIP LOCKED's case
 def test_several_workers_on_postgresql_never_deliver_one_row_twice(
     settings: Settings, engine: Engine, receiver: Receiver, workers: Workers
 ) -> None:
-    if settings.is_sqlite:
-        pytest.skip("several workers share the outbox on PostgreSQL")
     receiver.secrets = [endpoint(engine, local(settings), receiver.url)["secret"]]
     receiver.delay = 0.005
     keys = [f"row-{n}" for n in range(300)]

@@ -32,7 +32,9 @@ def _where(query: Select[Any], filters: Filters) -> Select[Any]:
     if filters.kind is not None:
         query = query.where(o.kind == filters.kind)
     if filters.endpoint is not None:
-        query = query.where(o.kind == "webhook", o.payload["endpoint"].as_string() == filters.endpoint)
+        query = query.where(
+            o.kind == "webhook", o.payload["endpoint"].as_string() == filters.endpoint
+        )
     if filters.customer_id is not None:
         query = query.where(o.customer_id == filters.customer_id)
     return query
@@ -81,5 +83,6 @@ def get(conn: Connection, delivery_id: int) -> dict[str, Any]:
 def counts(conn: Connection) -> dict[str, int]:
     """How many deliveries are pending, done and dead."""
     o = outbox_t.c
-    found = dict(conn.execute(select(o.status, func.count()).group_by(o.status)).tuples().all())
-    return {status: int(found.get(status, 0)) for status in ("pending", "done", "dead")}
+    rows = conn.execute(select(o.status, func.count()).group_by(o.status)).all()
+    found: dict[str, int] = {str(r[0]): int(r[1]) for r in rows}
+    return {status: found.get(status, 0) for status in ("pending", "done", "dead")}

@@ -10,6 +10,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, or_, select, update
 
+from hxpulse.audit import service as audit
+from hxpulse.audit.service import SYSTEM, Who
 from hxpulse.db import raw
 from hxpulse.outbox import wake
 from hxpulse.outbox.dispatch import Delivery, Outcome
@@ -122,12 +124,26 @@ def claim(conn: Connection, *, limit: int, lease: timedelta, now: datetime) -> l
         update(outbox_t)
         .where(o.id.in_(due.scalar_subquery()))
         .values(lease_until=until, attempts=o.attempts + 1)
-        .returning(o.id, o.key, o.kind, o.customer_id, o.cause, o.payload, o.attempts,
-                   o.created_at, o.retry_from)  # fmt: skip
+        .returning(
+            o.id,
+            o.key,
+            o.kind,
+            o.customer_id,
+            o.cause,
+            o.payload,
+            o.attempts,
+            o.created_at,
+            o.retry_from,
+        )  # fmt: skip
     ).all()
     claims = [
-        Claim(Delivery(r.id, r.key, r.kind, r.customer_id, r.cause, r.payload, r.attempts,
-                       r.created_at), until, r.retry_from or r.created_at)  # fmt: skip
+        Claim(
+            Delivery(
+                r.id, r.key, r.kind, r.customer_id, r.cause, r.payload, r.attempts, r.created_at
+            ),
+            until,
+            r.retry_from or r.created_at,
+        )  # fmt: skip
         for r in rows
     ]
     return sorted(claims, key=lambda c: c.delivery.id)
@@ -171,8 +187,12 @@ def finish(
         error = f"answered {outcome.status}" if outcome.status else outcome.response or "failed"
     _log(conn, claim, outcome, error=error, duration_ms=duration_ms, now=now)
     last = outcome.response or error or ""
-    values: dict[str, Any] = {"status": status, "lease_until": None,
-                              "last_status": outcome.status, "last_response": last[:EXCERPT]}
+    values: dict[str, Any] = {
+        "status": status,
+        "lease_until": None,
+        "last_status": outcome.status,
+        "last_response": last[:EXCERPT],
+    }
     if status == "done":
         values["delivered_at"] = now
     if due is not None:
@@ -185,17 +205,27 @@ def finish(
     return status if changed else None
 
 
-def replay(conn: Connection, ids: Sequence[int], *, now: datetime) -> int:
+def replay(conn: Connection, ids: Sequence[int], *, now: datetime, who: Who = SYSTEM) -> int:
     """Make these rows due again with a fresh retry window (dead or done ones: a person
-    asked); return how many were replayed. A row being delivered is left alone."""
-    if not ids:
-        return 0
+    asked); return how many were replayed (and note it in the audit log). Pending rows are
+    left alone."""
     o = outbox_t.c
-    return conn.execute(
-        update(outbox_t)
-        .where(o.id.in_(list(ids)), o.status.in_(("dead", "done")))
-        .values(status="pending", due_at=now, retry_from=now, attempts=0, lease_until=None)
-    ).rowcount
+    replayed = 0
+    for start in range(0, len(ids), 500):
+        part = list(ids[start : start + 500])
+        replayed += conn.execute(
+            update(outbox_t)
+            .where(o.id.in_(part), o.status.in_(("dead", "done")))
+            .values(status="pending", due_at=now, retry_from=now, attempts=0, lease_until=None)
+        ).rowcount
+    if replayed:
+        subject = ids[0] if len(ids) == 1 else None
+        audit.record(conn, who=who, action="delivery.replay", now=now, subject_kind="delivery",
+                     subject_id=subject, detail={"replayed": replayed,
+                                                 "ids": list(ids[:100])})  # fmt: skip
+    if replayed:
+        wake.mark(conn)
+    return replayed
 
 
 def kill(conn: Connection, row_id: int, *, reason: str, now: datetime) -> None:

@@ -47,7 +47,9 @@ def valid_secrets(endpoint: dict[str, Any], now: datetime) -> list[str]:
     return found
 
 
-def message(delivery: Delivery, endpoint: dict[str, Any], now: datetime) -> tuple[bytes, dict[str, str]]:
+def message(
+    delivery: Delivery, endpoint: dict[str, Any], now: datetime
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers of one delivery at `now`."""
     payload = delivery.payload
     body = orjson.dumps({"type": payload.get("type"),
@@ -95,7 +97,7 @@ def deliver(context: Context, delivery: Delivery) -> Outcome:
         return Outcome(True, answer.status_code, excerpt)
     if answer.status_code == 410:
         reason = f"the receiver answered 410 Gone at {context.now.isoformat()}"
-        run_write(context.engine,
-                  lambda conn: service.disable(conn, name, reason=reason, now=context.now))  # fmt: skip
+        now = context.now
+        run_write(context.engine, lambda conn: service.disable(conn, name, reason=reason, now=now))
         return Outcome(False, 410, excerpt, final=True)
     return Outcome(False, answer.status_code, excerpt)

@@ -194,8 +194,13 @@ def fan_out(
     wants `event_type`; each action's key is `{key}:{endpoint}` (the receiver's
     `webhook-id`). Return how many were new."""
     actions = [
-        Action("webhook", f"{key}:{name}", {"endpoint": name, "type": event_type, "data": data},
-               customer_id=customer_id, cause=cause)  # fmt: skip
+        Action(
+            "webhook",
+            f"{key}:{name}",
+            {"endpoint": name, "type": event_type, "data": data},
+            customer_id=customer_id,
+            cause=cause,
+        )  # fmt: skip
         for name in subscribers(conn, event_type)
     ]
     return outbox.enqueue(conn, actions, now=now)

@@ -49,7 +49,7 @@ def resolve(host: str, port: int) -> list[Address]:
         pass
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise Invalid(f"url: the host {host!r} does not resolve ({exc})") from None
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
