@@ -11,7 +11,7 @@ from hxpulse.db.engine import run_write
 from hxpulse.deps import DbId, EngineDep, SettingsDep, WebhooksManage
 from hxpulse.webhooks import service
 from hxpulse.webhooks.schemas import (
-    TestQueued,
+    PingQueued,
     WebhookCreate,
     WebhookCreated,
     WebhookList,
@@ -92,7 +92,7 @@ def rotate_webhook(
         conn, endpoint_id, settings=settings.webhooks, now=now, who=who))  # fmt: skip
 
 
-@router.post("/{endpoint_id}/test", status_code=202, response_model=TestQueued)
+@router.post("/{endpoint_id}/test", status_code=202, response_model=PingQueued)
 def test_webhook(
     endpoint_id: DbId, request: Request, engine: EngineDep, actor: WebhooksManage
 ) -> dict[str, Any]:

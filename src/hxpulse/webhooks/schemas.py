@@ -63,7 +63,7 @@ class WebhookCreated(WebhookRead):
                                     " library.")  # fmt: skip
 
 
-class TestQueued(BaseModel):
+class PingQueued(BaseModel):
     """A `webhook.test` ping was enqueued."""
 
     key: str = Field(description="The delivery's key: the `webhook-id` the receiver sees.")
