@@ -169,3 +169,18 @@ def test_the_in_process_dispatcher_wakes_on_commit(
         assert time.monotonic() - started < 2
     finally:
         dispatcher.stop()
+
+
+def test_erasure_empties_the_customers_actions_and_stops_pending_ones(
+    settings: Settings, engine: Engine
+) -> None:
+    actions = [Action("webhook", "a1", {"data": {"email": "ann@example.com"}}, customer_id=7),
+               Action("webhook", "a2", {"data": {}}, customer_id=8)]  # fmt: skip
+    run_write(engine, lambda conn: outbox.enqueue(conn, actions, now=T0))
+    assert run_write(engine, lambda conn: outbox.erase_customer(conn, [7], now=T0)) == 1
+    o = outbox.outbox_t.c
+    with engine.connect() as conn:
+        rows = {
+            r.key: (r.status, r.payload) for r in conn.execute(select(o.key, o.status, o.payload))
+        }
+    assert rows == {"a1": ("dead", {}), "a2": ("pending", {"data": {}})}

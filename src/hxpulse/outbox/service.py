@@ -234,3 +234,19 @@ def kill(conn: Connection, row_id: int, *, reason: str, now: datetime) -> None:
     conn.execute(update(outbox_t).where(o.id == row_id)
                  .values(status="dead", lease_until=None, last_response=reason[:EXCERPT],
                          due_at=now))  # fmt: skip
+
+
+def erase_customer(conn: Connection, customer_ids: Sequence[int], *, now: datetime) -> int:
+    """Empty the payloads of these customers' actions and the answers logged for them; their
+    pending actions are not sent any more (dead). Return how many actions were touched."""
+    o, a = outbox_t.c, attempts_t.c
+    rows = select(o.id).where(o.customer_id.in_(list(customer_ids)))
+    conn.execute(update(attempts_t).where(a.outbox_id.in_(rows.scalar_subquery()))
+                 .values(response=None, error=None))  # fmt: skip
+    conn.execute(update(outbox_t).where(o.customer_id.in_(list(customer_ids)),
+                                        o.status == "pending")
+                 .values(status="dead", lease_until=None, due_at=now))  # fmt: skip
+    return int(conn.execute(
+        update(outbox_t).where(o.customer_id.in_(list(customer_ids)))
+        .values(payload={}, last_response="erased with the customer")
+    ).rowcount)  # fmt: skip

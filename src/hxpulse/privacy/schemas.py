@@ -56,6 +56,7 @@ class ErasureRead(BaseModel):
     survey_answers: int
     survey_invitations: int
     merge_snapshots: int
+    outbox_actions: int = Field(0, description="Actions for them emptied (pending: not sent).")
 
 
 class ErasureRequestRead(BaseModel):
