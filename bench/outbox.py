@@ -77,8 +77,12 @@ def measure(url: str, rate: float, seconds: float) -> dict[str, float]:
         count, start = int(rate * seconds), time.perf_counter()
         for n in range(count):
             key = f"e{n}"
-            run_write(engine, lambda conn, key=key: service.fan_out(  # type: ignore[misc]
-                conn, event_type="bench", data={"n": key}, key=key, now=datetime.now(UTC)))
+            run_write(
+                engine,
+                lambda conn, key=key: service.fan_out(  # type: ignore[misc]
+                    conn, event_type="bench", data={"n": key}, key=key, now=datetime.now(UTC)
+                ),
+            )
             committed[f"{key}:bench"] = time.perf_counter()
             pause = start + (n + 1) / rate - time.perf_counter()
             if pause > 0:

@@ -81,8 +81,10 @@ class Dispatcher:
         if free <= 0:
             return 0
         moment = now or self.clock()
-        claims = run_write(
-            self.engine, lambda conn: service.claim(conn, limit=free, lease=self.lease, now=moment)
+        claims = run_write(  # leases and records need no fsync: at least once either way
+            self.engine,
+            lambda conn: service.claim(conn, limit=free, lease=self.lease, now=moment),
+            durable=False,
         )
         futures = [self._submit(claim, now) for claim in claims]
         if wait:
@@ -117,6 +119,7 @@ class Dispatcher:
                 self.engine,
                 lambda conn: service.finish(conn, claim, outcome, retry=self.retry, now=finished,
                                             duration_ms=took, error=error, rng=self.rng),
+                durable=False,
             )  # fmt: skip
             if status == "dead":
                 log.warning("outbox %s (%s) is dead: %s", delivery.id, delivery.kind,
