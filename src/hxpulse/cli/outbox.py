@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
+from hxpulse.cli.people import CLI
 from hxpulse.db.engine import run_write
 from hxpulse.outbox import queries
 from hxpulse.outbox import service as outbox
@@ -61,7 +62,7 @@ def deliveries(
     if replay:
         now = datetime.now(UTC)
         count = run_write(built, lambda conn: outbox.replay(
-            conn, queries.ids(conn, filters), now=now))  # fmt: skip
+            conn, queries.ids(conn, filters), now=now, who=CLI))  # fmt: skip
         console.print(f"Replayed {count} deliveries.")
         return
     with built.connect() as conn:
