@@ -28,6 +28,7 @@ from hxpulse.outbox.dispatch import Context, Handler, Job, Outcome, http_client
 
 log = logging.getLogger("hxpulse.outbox")
 Clock = Callable[[], datetime]
+MAX_TRIES = 100  # the schedule makes ~15 in 72 hours; more means tries that never finished
 
 
 def _utcnow() -> datetime:
@@ -106,6 +107,9 @@ class Dispatcher:
             if handler is None:
                 outcome = Outcome(False, final=True)
                 error = f"no handler for the kind {delivery.kind!r}"
+            elif delivery.attempt > MAX_TRIES:  # e.g. a row whose delivery kills its worker
+                outcome = Outcome(False, final=True)
+                error = f"claimed {delivery.attempt} times without an outcome recorded"
             else:
                 context = Context(self.engine, self.settings, now or self.clock(), self.http)
                 try:
