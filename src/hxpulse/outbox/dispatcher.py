@@ -82,6 +82,9 @@ class Dispatcher:
         if free <= 0:
             return 0
         moment = now or self.clock()
+        with self.engine.connect() as conn:
+            if not service.has_due(conn, now=moment):
+                return 0
         claims = run_write(  # leases and records need no fsync: at least once either way
             self.engine,
             lambda conn: service.claim(conn, limit=free, lease=self.lease, now=moment),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy import Connection, Select, Table, or_, select, update
 
 from hxpulse.audit import service as audit
 from hxpulse.audit.service import SYSTEM, Who
@@ -106,17 +106,25 @@ class Retry:
         return min(now + delay, deadline)
 
 
+def _due(now: datetime) -> Select[Any]:
+    o = outbox_t.c
+    return (
+        select(o.id)
+        .where(o.status == "pending", o.due_at <= now)
+        .where(or_(o.lease_until.is_(None), o.lease_until <= now))
+    )
+
+
+def has_due(conn: Connection, *, now: datetime) -> bool:
+    """Whether any row is due at `now` (a read: an idle dispatcher takes no write lock)."""
+    return conn.execute(_due(now).limit(1)).first() is not None
+
+
 def claim(conn: Connection, *, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
     """Lease up to `limit` due rows to the caller, oldest due first (on PostgreSQL rows that
     another dispatcher is claiming are skipped: `FOR UPDATE SKIP LOCKED`)."""
     o = outbox_t.c
-    due = (
-        select(o.id)
-        .where(o.status == "pending", o.due_at <= now)
-        .where(or_(o.lease_until.is_(None), o.lease_until <= now))
-        .order_by(o.due_at, o.id)
-        .limit(limit)
-    )
+    due = _due(now).order_by(o.due_at, o.id).limit(limit)
     if conn.dialect.name != "sqlite":
         due = due.with_for_update(skip_locked=True)
     until = now + lease
