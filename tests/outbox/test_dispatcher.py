@@ -184,3 +184,28 @@ def test_erasure_empties_the_customers_actions_and_stops_pending_ones(
             r.key: (r.status, r.payload) for r in conn.execute(select(o.key, o.status, o.payload))
         }
     assert rows == {"a1": ("dead", {}), "a2": ("pending", {"data": {}})}
+
+
+def test_the_url_is_checked_again_at_delivery_and_a_slow_receiver_times_out(
+    settings: Settings, engine: Engine, receiver: Receiver
+) -> None:
+    import threading
+
+    endpoint(engine, local(settings), receiver.url)  # saved while private networks were allowed
+    fan(engine, ["k"], now=T0)
+    with Dispatcher(engine, settings) as dispatcher:  # now they are not
+        dispatcher.run_once(now=T0)
+    with engine.connect() as conn:
+        [row] = queries.deliveries(conn, queries.Filters())
+    assert row["status"] == "pending" and "private or loopback" in row["last_response"]
+    assert receiver.receipts == []
+    receiver.hold = threading.Event()
+    slow = local(settings)
+    slow = slow.model_copy(update={"webhooks": slow.webhooks.model_copy(
+        update={"timeout_seconds": 0.3})})  # fmt: skip
+    with Dispatcher(engine, slow) as dispatcher:
+        dispatcher.run_once(now=T0 + timedelta(hours=1))
+    receiver.hold.set()
+    with engine.connect() as conn:
+        [row] = queries.deliveries(conn, queries.Filters())
+    assert row["status"] == "pending" and "ReadTimeout" in row["last_response"]
