@@ -35,6 +35,7 @@ from hxpulse.auth.schemas import (
 from hxpulse.cases import service as cases
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
+from hxpulse.outbox.schemas import DeliveryList, DeliveryRead, Replayed, ReplayFilter
 from hxpulse.privacy import links, service
 from hxpulse.privacy.export_schema import CustomerExport
 from hxpulse.privacy.public import _held
@@ -48,6 +49,14 @@ from hxpulse.privacy.schemas import (
     RequestList,
 )
 from hxpulse.web.openapi import REF
+from hxpulse.webhooks.schemas import (
+    PingQueued,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookList,
+    WebhookRead,
+    WebhookUpdate,
+)
 from tests.auth.helpers import person, sign_in
 from tests.privacy import scenario
 
@@ -71,9 +80,20 @@ ROUTES: list[tuple[str, str, Model | None, str, Model | None]] = [
     ("get", "/api/privacy/requests", None, "200", RequestList),
     ("get", "/api/preferences/{token}", None, "200", PreferencesAnswer),
     ("get", "/api/audit", None, "200", AuditPage),
+    ("get", "/api/webhooks", None, "200", WebhookList),
+    ("post", "/api/webhooks", WebhookCreate, "201", WebhookCreated),
+    ("get", "/api/webhooks/{endpoint_id}", None, "200", WebhookRead),
+    ("patch", "/api/webhooks/{endpoint_id}", WebhookUpdate, "200", WebhookRead),
+    ("delete", "/api/webhooks/{endpoint_id}", None, "204", None),
+    ("post", "/api/webhooks/{endpoint_id}/rotate", None, "200", WebhookCreated),
+    ("post", "/api/webhooks/{endpoint_id}/test", None, "202", PingQueued),
+    ("get", "/api/deliveries", None, "200", DeliveryList),
+    ("get", "/api/deliveries/{delivery_id}", None, "200", DeliveryRead),
+    ("post", "/api/deliveries/replay", ReplayFilter, "200", Replayed),
+    ("post", "/api/deliveries/{delivery_id}/replay", None, "200", Replayed),
 ]
 OWN_PREFIXES = ("/api/users", "/api/keys", "/api/account", "/api/privacy", "/api/preferences",
-                "/api/audit")  # fmt: skip
+                "/api/audit", "/api/webhooks", "/api/deliveries")  # fmt: skip
 SECRETS = ("password_hash", "key_hash")
 
 
@@ -124,7 +144,7 @@ def test_every_body_and_answer_names_its_model(client: TestClient) -> None:
     assert not set(SECRETS) & _properties(schema)
     holders = [n for n, c in schema["components"]["schemas"].items()
                if "secret" in c.get("properties", {})]  # fmt: skip
-    assert holders == ["KeyCreated"]
+    assert sorted(holders) == ["KeyCreated", "WebhookCreated"]  # and a webhook's, on creation
 
 
 def _fits(model: Model, answer: Any, status: int = 200) -> Any:

@@ -39,6 +39,9 @@ from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
+from hxpulse.outbox import api as outbox_api
+from hxpulse.outbox import pages as outbox_pages
+from hxpulse.outbox.dispatcher import Dispatcher
 from hxpulse.privacy import api as privacy_api
 from hxpulse.privacy import pages as privacy_pages
 from hxpulse.privacy import public as privacy_public
@@ -58,6 +61,8 @@ from hxpulse.web.headers import SecurityHeaders
 from hxpulse.web.limits import RateLimits, TokenBucket
 from hxpulse.web.render import page
 from hxpulse.web.text import plain_request
+from hxpulse.webhooks import api as webhooks_api
+from hxpulse.webhooks import pages as webhooks_pages
 
 HERE = Path(__file__).parent / "web"  # the toolkit's templates and static files
 LARGEST_BODY = 1024 * 1024  # surveys' bodies (surveys.api.MAX_BODY), the largest a route reads
@@ -87,8 +92,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        dispatcher = Dispatcher(engine, settings).start() if _app.state.dispatch else None
+        _app.state.dispatcher = dispatcher
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+            engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -107,6 +118,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_cache = KeyCache[auth.KeyInfo](ttl=1.0)
     app.state.clock = lambda: datetime.now(UTC)  # tests freeze it
     app.state.committer = GroupCommit(engine, live=settings.live)
+    # the in-process dispatcher (`[outbox] in_process`); tests turn it on themselves
+    app.state.dispatch = settings.outbox.in_process and settings.environment != "test"
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["plotly_style_guard"] = vendor.style_guard_id()
     # the cookie carries only the session's token (and, before sign-in, the sign-in form's
@@ -152,6 +165,10 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, include_in_schema=False)
     app.include_router(cases_api.router, responses=openapi.ERRORS)
     app.include_router(cases_pages.router, include_in_schema=False)
+    for router in (webhooks_api.router, outbox_api.router):
+        app.include_router(router, responses=openapi.ERRORS)
+    for router in (webhooks_pages.router, outbox_pages.router):
+        app.include_router(router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)
 

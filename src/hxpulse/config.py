@@ -318,6 +318,43 @@ class CaseSettings(BaseModel):
         return value
 
 
+class OutboxSettings(BaseModel):
+    """The `[outbox]` section: how the dispatcher delivers the outbox."""
+
+    in_process: bool = Field(
+        True, description="`serve` runs a dispatcher itself (off: run `hxpulse worker`s)."
+    )
+    max_age_hours: float = Field(
+        72.0, gt=0, allow_inf_nan=False, description="Retry this long, then a dead letter."
+    )
+    retry_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0],
+        min_length=1,
+        description="The ceiling of each retry's delay (full jitter); the last one repeats.",
+    )
+    poll_seconds: float = Field(
+        0.05, gt=0, le=60, allow_inf_nan=False, description="How often an idle dispatcher looks."
+    )
+    lease_seconds: float = Field(
+        60.0, gt=0, allow_inf_nan=False, description="A claimed row is another's after this."
+    )
+    concurrency: int = Field(8, ge=1, le=256, description="Deliveries under way at once.")
+
+
+class WebhookSettings(BaseModel):
+    """The `[webhooks]` section: where webhooks may go and how long a try waits."""
+
+    allow_private_networks: bool = Field(
+        False, description="Allow receivers on private and loopback addresses."
+    )
+    timeout_seconds: float = Field(
+        10.0, gt=0, le=300, allow_inf_nan=False, description="How long one try waits."
+    )
+    rotation_hours: float = Field(
+        24.0, ge=0, allow_inf_nan=False, description="How long a rotated secret stays valid."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """What every event updates in its own transaction: the pulse, the journey stage, and the
@@ -365,6 +402,8 @@ class Settings(BaseSettings):
         description="[[rules]]: trigger → conditions → actions (added to the default rules).",
     )
     cases: CaseSettings = Field(default_factory=CaseSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )
@@ -390,6 +429,15 @@ class Settings(BaseSettings):
     survey_posts_per_minute: int = Field(
         30, ge=0, description="Public survey answers per client address (0: no limit)."
     )
+
+    @model_validator(mode="after")
+    def _timeout_within_lease(self) -> Self:
+        if self.webhooks.timeout_seconds >= self.outbox.lease_seconds:
+            raise ValueError(
+                f"webhooks.timeout_seconds ({self.webhooks.timeout_seconds}) must be shorter"
+                f" than outbox.lease_seconds ({self.outbox.lease_seconds})"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

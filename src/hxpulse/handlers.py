@@ -12,12 +12,14 @@ from hxpulse.cases import jobs as cases
 from hxpulse.outbox.dispatch import Handler, Job
 from hxpulse.rules import actions as rule_actions
 from hxpulse.rules import decay as rule_decay
+from hxpulse.webhooks import sender as webhooks
 
 # kind -> handler(context, delivery) -> outcome; filled in by each domain's line below
 HANDLERS: dict[str, Handler] = {
     "survey.invite": rule_actions.invite_survey,  # a rule's invitation (fatigue-guarded)
     "investment": rule_actions.record_investment,  # a rule's outreach, counted in the pulse
     "case.open": cases.open_case,  # cases: open a case, once per outbox key
+    "webhook": webhooks.deliver,  # signed POSTs (Standard Webhooks)
 }
 
 # (name, seconds between runs, job(context) -> None)

@@ -31,10 +31,13 @@ from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
+from hxpulse.outbox import service as outbox
+from hxpulse.outbox.service import Action
 from hxpulse.privacy import links as preference_links
 from hxpulse.segments import service as segments
 from hxpulse.surveys import links
 from hxpulse.surveys import service as surveys
+from hxpulse.webhooks import service as webhooks
 from tests.surveys.helpers import make_survey
 
 try:  # FastAPI ≥ 0.120 keeps included routers whole: walk them through their contexts
@@ -305,36 +308,47 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     # cases and teams
     ("GET", "/api/cases"): Call("cases:read"),
-    ("POST", "/api/cases"): Call("cases:work", json={"customer": "ann@example.com",
-                                                     "reason": "Matrix"}),
+    ("POST", "/api/cases"): Call(
+        "cases:work", json={"customer": "ann@example.com", "reason": "Matrix"}
+    ),
     ("GET", "/api/cases/sla"): Call("cases:read"),
     ("GET", "/api/cases/{case_id}"): Call("cases:read", "/api/cases/{case}"),
-    ("POST", "/api/cases/{case_id}/reply"): Call("cases:work", "/api/cases/{case}/reply",
-                                                 {"body": "Hello"}),
-    ("POST", "/api/cases/{case_id}/note"): Call("cases:work", "/api/cases/{case}/note",
-                                                {"body": "Noted"}),
-    ("POST", "/api/cases/{case_id}/status"): Call("cases:work", "/api/cases/{case}/status",
-                                                  {"status": "in_progress"}),
-    ("POST", "/api/cases/{case_id}/assign"): Call("cases:work", "/api/cases/{case}/assign",
-                                                  {"owner": None}),
+    ("POST", "/api/cases/{case_id}/reply"): Call(
+        "cases:work", "/api/cases/{case}/reply", {"body": "Hello"}
+    ),
+    ("POST", "/api/cases/{case_id}/note"): Call(
+        "cases:work", "/api/cases/{case}/note", {"body": "Noted"}
+    ),
+    ("POST", "/api/cases/{case_id}/status"): Call(
+        "cases:work", "/api/cases/{case}/status", {"status": "in_progress"}
+    ),
+    ("POST", "/api/cases/{case_id}/assign"): Call(
+        "cases:work", "/api/cases/{case}/assign", {"owner": None}
+    ),
     ("POST", "/api/cases/{case_id}/resolve"): Call("cases:work", "/api/cases/{case}/resolve", {}),
     ("GET", "/api/teams"): Call("cases:read"),
     ("POST", "/api/teams"): Call("teams:manage", json={"name": "Matrix API team"}),
-    ("PUT", "/api/teams/{team_id}/hours"): Call("teams:manage", "/api/teams/{team}/hours",
-                                                {"zone": "UTC", "hours": {}}),
-    ("POST", "/api/teams/{team_id}/members"): Call("teams:manage", "/api/teams/{team}/members",
-                                                   {"user": "agent@example.com"}),
+    ("PUT", "/api/teams/{team_id}/hours"): Call(
+        "teams:manage", "/api/teams/{team}/hours", {"zone": "UTC", "hours": {}}
+    ),
+    ("POST", "/api/teams/{team_id}/members"): Call(
+        "teams:manage", "/api/teams/{team}/members", {"user": "agent@example.com"}
+    ),
     ("GET", "/cases"): Call("cases:read"),
     ("POST", "/cases"): Call("cases:work", form={"customer_id": "{customer}", "reason": "Form"}),
     ("GET", "/cases/{case_id}"): Call("cases:read", "/cases/{case}"),
-    ("POST", "/cases/{case_id}/reply"): Call("cases:work", "/cases/{case}/reply",
-                                             form={"body": "Hello"}),
-    ("POST", "/cases/{case_id}/note"): Call("cases:work", "/cases/{case}/note",
-                                            form={"body": "Noted"}),
-    ("POST", "/cases/{case_id}/status"): Call("cases:work", "/cases/{case}/status",
-                                              form={"status": "open"}),
-    ("POST", "/cases/{case_id}/assign"): Call("cases:work", "/cases/{case}/assign",
-                                              form={"owner": ""}),
+    ("POST", "/cases/{case_id}/reply"): Call(
+        "cases:work", "/cases/{case}/reply", form={"body": "Hello"}
+    ),
+    ("POST", "/cases/{case_id}/note"): Call(
+        "cases:work", "/cases/{case}/note", form={"body": "Noted"}
+    ),
+    ("POST", "/cases/{case_id}/status"): Call(
+        "cases:work", "/cases/{case}/status", form={"status": "open"}
+    ),
+    ("POST", "/cases/{case_id}/assign"): Call(
+        "cases:work", "/cases/{case}/assign", form={"owner": ""}
+    ),
     ("POST", "/cases/{case_id}/resolve"): Call("cases:work", "/cases/{case}/resolve", form={}),
     ("GET", "/admin/teams"): Call("teams:manage"),
     ("POST", "/admin/teams"): Call("teams:manage", form={"name": "Form team"}),
@@ -344,7 +358,53 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/admin/teams/{team_id}/members"): Call(
         "teams:manage", "/admin/teams/{team}/members", form={"user": "agent@example.com"}
     ),
-}  # fmt: skip
+    # webhooks and deliveries
+    ("GET", "/api/webhooks"): Call("webhooks:manage"),
+    ("POST", "/api/webhooks"): Call(
+        "webhooks:manage", json={"name": "matrix", "url": "https://8.8.8.8/hook"}
+    ),
+    ("GET", "/api/webhooks/{endpoint_id}"): Call("webhooks:manage", "/api/webhooks/{hook}"),
+    ("PATCH", "/api/webhooks/{endpoint_id}"): Call(
+        "webhooks:manage", "/api/webhooks/{hook}", {"description": "matrix"}
+    ),
+    ("DELETE", "/api/webhooks/{endpoint_id}"): Call(
+        "webhooks:manage", "/api/webhooks/{doomed_hook}"
+    ),
+    ("POST", "/api/webhooks/{endpoint_id}/rotate"): Call(
+        "webhooks:manage", "/api/webhooks/{hook}/rotate"
+    ),
+    ("POST", "/api/webhooks/{endpoint_id}/test"): Call(
+        "webhooks:manage", "/api/webhooks/{hook}/test"
+    ),
+    ("GET", "/api/deliveries"): Call("deliveries:read"),
+    ("GET", "/api/deliveries/{delivery_id}"): Call("deliveries:read", "/api/deliveries/{delivery}"),
+    ("POST", "/api/deliveries/replay"): Call("deliveries:replay", json={}),
+    ("POST", "/api/deliveries/{delivery_id}/replay"): Call(
+        "deliveries:replay", "/api/deliveries/{delivery}/replay"
+    ),
+    ("GET", "/webhooks"): Call("webhooks:manage"),
+    ("POST", "/webhooks"): Call(
+        "webhooks:manage", form={"name": "matrix form", "url": "https://8.8.8.8/hook"}
+    ),
+    ("POST", "/webhooks/{endpoint_id}/rotate"): Call(
+        "webhooks:manage", "/webhooks/{hook}/rotate", form={}
+    ),
+    ("POST", "/webhooks/{endpoint_id}/test"): Call(
+        "webhooks:manage", "/webhooks/{hook}/test", form={}
+    ),
+    ("POST", "/webhooks/{endpoint_id}/enabled"): Call(
+        "webhooks:manage", "/webhooks/{hook}/enabled", form={"enabled": "true"}
+    ),
+    ("POST", "/webhooks/{endpoint_id}/delete"): Call(
+        "webhooks:manage", "/webhooks/{doomed_hook_too}/delete", form={}
+    ),
+    ("GET", "/deliveries"): Call("deliveries:read"),
+    ("GET", "/deliveries/{delivery_id}"): Call("deliveries:read", "/deliveries/{delivery}"),
+    ("POST", "/deliveries/{delivery_id}/replay"): Call(
+        "deliveries:replay", "/deliveries/{delivery}/replay", form={}
+    ),
+    ("POST", "/deliveries/replay"): Call("deliveries:replay", form={}),
+}
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -452,6 +512,13 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
             made = segments.create(conn, settings.live, name=name, description=None,
                                    definition=DEFINITION, now=now)  # fmt: skip
             ids[name] = str(made["id"])
+        for name in ("hook", "doomed_hook", "doomed_hook_too"):
+            made = webhooks.create(conn, name=name, url="https://8.8.8.8/hook",
+                                   settings=settings.webhooks, now=now)  # fmt: skip
+            ids[name] = str(made["id"])
+        outbox.enqueue(conn, [Action("nonesuch", "matrix-dead")], now=now)
+        ids["delivery"] = str(conn.execute(text("SELECT id FROM outbox")).scalar_one())
+        conn.execute(text("UPDATE outbox SET status = 'dead'"))
         found = conn.execute(text("SELECT id FROM customers ORDER BY id")).scalars().all()
         ids["customer"], ids["gone"], ids["gone_too"] = (str(i) for i in found)
         ids["team"] = str(cases_teams.create(conn, name="Matrix", now=now)["id"])

@@ -13,6 +13,7 @@ from hxpulse.cli import cases as cases_cmd
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
+from hxpulse.cli import outbox as outbox_cmd
 from hxpulse.cli import people as people_cmd
 from hxpulse.cli import privacy as privacy_cmd
 from hxpulse.cli import pulse as pulse_cmd
@@ -49,6 +50,8 @@ app.command("nps")(surveys_cmd.nps)
 app.command("export")(privacy_cmd.export)
 app.command("erase")(privacy_cmd.erase)
 app.command("audit")(privacy_cmd.audit)
+app.command("worker")(outbox_cmd.worker)
+app.command("deliveries")(outbox_cmd.deliveries)
 
 
 @app.callback()

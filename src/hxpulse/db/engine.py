@@ -16,6 +16,7 @@ from hxpulse.config import Settings
 
 T = TypeVar("T")
 _WRITE_LOCKS: dict[int, threading.Lock] = {}
+_SYNCHRONOUS: dict[int, str] = {}  # SQLite engines' durability setting
 _RETRYABLE_PG = {"40001", "40P01", "23505"}  # serialization, deadlock, unique race
 
 
@@ -38,6 +39,7 @@ def make_engine(settings: Settings) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
+        _SYNCHRONOUS[id(engine)] = settings.sqlite_synchronous
     else:
         engine = create_engine(
             url,
@@ -78,23 +80,41 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
 def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
     return conn_or_engine.dialect.name == "sqlite"
 
 
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
+def write(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
     """Open a write transaction: committed on success, rolled back on error.
 
     On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE) and writers in
-    this process queue on a lock instead of polling the database file.
+    this process queue on a lock instead of polling the database file. `durable=False` commits
+    without waiting for the disk (WAL with `synchronous=NORMAL`: a power loss may undo the
+    last such commits, never corrupt the file), for bookkeeping that is safe to lose, such as
+    the outbox's leases and delivery records (at least once either way); on PostgreSQL the
+    transaction runs with `synchronous_commit` off.
     """
     lock = _WRITE_LOCKS.get(id(engine)) if is_sqlite(engine) else None
+    relaxed = not durable and lock is not None and _SYNCHRONOUS.get(id(engine)) == "FULL"
     if lock is not None:
         lock.acquire()
     try:
-        with engine.connect().execution_options(hx_write=True) as conn, conn.begin():
-            yield conn
+        with engine.connect().execution_options(hx_write=True) as conn:
+            if relaxed:  # outside a transaction (SQLite refuses it inside), not autobegun
+                _driver(conn).execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.begin():
+                    if not durable and lock is None:  # PostgreSQL: the same, per transaction
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                    yield conn
+            finally:
+                if relaxed:
+                    _driver(conn).execute("PRAGMA synchronous=FULL")
     finally:
         if lock is not None:
             lock.release()
@@ -110,11 +130,13 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
-def run_write(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:
+def run_write(
+    engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20, durable: bool = True
+) -> T:
     """Run `work` in a write transaction, retrying when a concurrent writer conflicts."""
     for attempt in range(attempts):
         try:
-            with write(engine) as conn:
+            with write(engine, durable=durable) as conn:
                 return work(conn)
         except Exception as exc:  # noqa: BLE001 - filtered just below
             if not _is_retryable(exc) or attempt == attempts - 1:

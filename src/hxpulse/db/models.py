@@ -13,6 +13,7 @@ from hxpulse.pulse import models as pulse_models
 from hxpulse.rules import models as rule_models
 from hxpulse.segments import models as segment_models
 from hxpulse.surveys import models as survey_models
+from hxpulse.webhooks import models as webhook_models
 
 __all__ = [
     "Base",
@@ -28,4 +29,5 @@ __all__ = [
     "rule_models",
     "segment_models",
     "survey_models",
+    "webhook_models",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine
 
 from hxpulse.config import Settings
@@ -19,6 +20,8 @@ class Context:
     engine: Engine
     settings: Settings
     now: datetime
+    # the dispatcher's HTTP client (connections kept alive across deliveries); None: make one
+    http: httpx.Client | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,12 @@ class Outcome:
     status: int | None = None
     response: str = ""
     final: bool = False
+
+
+def http_client(timeout: float) -> httpx.Client:
+    """The client deliveries use: no redirects followed, no proxies from the environment."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=32)
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, limits=limits)
 
 
 Handler = Callable[[Context, Delivery], Outcome]

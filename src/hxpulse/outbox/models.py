@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
@@ -42,3 +42,22 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column(Integer)  # e.g. the receiver's HTTP status
     last_response: Mapped[str | None] = mapped_column(Text)  # an excerpt, or the error
+    # where the retry window starts (a replay starts a new one); None: at created_at
+    retry_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxAttempt(Base):
+    """One try at one outbox row: when, how it went, how long it took (the delivery log)."""
+
+    __tablename__ = "outbox_attempts"
+    __table_args__ = (Index("ix_outbox_attempts_outbox", "outbox_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(BigId, ForeignKey("outbox.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None] = mapped_column(Integer)  # e.g. the receiver's HTTP status
+    response: Mapped[str | None] = mapped_column(Text)  # an excerpt of the answer
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed, when it did
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -28,6 +28,7 @@ from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
+from hxpulse.outbox import service as outbox
 from hxpulse.privacy import tombstones
 from hxpulse.privacy.consent import EMAIL_CHANNEL, PURPOSES, entry
 from hxpulse.privacy.models import ErasureRequest
@@ -100,6 +101,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
         .values(snapshot={})
     ).rowcount
     counts["case_entries"] = cases_privacy.erase_cases(conn, ids)
+    counts["outbox_actions"] = outbox.erase_customer(conn, ids, now=now)
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

@@ -57,6 +57,7 @@ class ErasureRead(BaseModel):
     survey_invitations: int
     merge_snapshots: int
     case_entries: int = Field(0, description="Messages and notes of their cases emptied.")
+    outbox_actions: int = Field(0, description="Actions for them emptied (pending: not sent).")
 
 
 class ErasureRequestRead(BaseModel):

@@ -1,7 +1,7 @@
 """rules: every firing of a rule, with its cause
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 05:10:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import hxpulse.db.base
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

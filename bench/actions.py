@@ -1,0 +1,166 @@
+"""Acting within seconds: from an event's 200 to its webhook's arrival, over HTTP.
+
+Run: `.venv/bin/python bench/actions.py [--rate 1000] [--seconds 10] [--only sqlite|postgresql]`.
+A real `hxpulse serve` (in-process dispatcher) with one rule, `{ event = "order_flagged" }` →
+`{ webhook = "bench" }`, takes `rate` tracking calls a second from sender threads for
+`seconds`; every tenth is an `order_flagged`. A receiver on 127.0.0.1 notes when the webhook
+naming each flagged event's message id arrives. Prints the events' answer rate and, for the
+webhooks, p50 and p99 from the event's 200 to the arrival, and the ratio of p99 to the 250 ms
+target; exit status 1 when a webhook is missing or p99 misses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hxpulse.auth.service import create_key
+from hxpulse.config import Settings
+from hxpulse.db.engine import make_engine, run_write
+from hxpulse.db.migrate import upgrade
+from hxpulse.testing.postgres import TemporaryPostgres
+from hxpulse.testing.server import ServerProcess
+from hxpulse.webhooks import service
+
+TARGET_P99 = 0.250
+SENDERS = 16
+RULE = {"name": "flagged", "trigger": {"event": "order_flagged"}, "actions": [{"webhook": "bench"}]}
+MESSAGE = re.compile(rb"bench-\d+")
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+
+def _receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            moment = time.perf_counter()
+            with arrivals.lock:
+                for found in set(MESSAGE.findall(body)):
+                    arrivals.at.setdefault(found.decode(), moment)
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _send(url: str, key: str, ids: list[int], start: float, rate: float,
+          answered: dict[str, float], failures: list[str]) -> None:  # fmt: skip
+    with httpx.Client(base_url=url, auth=(key, ""), timeout=30) as client:
+        for n in ids:
+            pause = start + n / rate - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            flagged = n % 10 == 0
+            body = {"userId": f"u{n % 5000}", "messageId": f"bench-{n}",
+                    "event": "order_flagged" if flagged else "page_view"}  # fmt: skip
+            answer = client.post("/v1/track", json=body)
+            if answer.status_code != 200:
+                failures.append(f"{answer.status_code} {answer.text[:100]}")
+            elif flagged:
+                answered[f"bench-{n}"] = time.perf_counter()
+
+
+def measure(url: str, rate: float, seconds: float, folder: Path) -> dict[str, float]:
+    settings = Settings(database_url=url, environment="test")
+    settings = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(
+        update={"allow_private_networks": True})})  # fmt: skip
+    engine = make_engine(settings)
+    upgrade(engine)
+    arrivals = Arrivals()
+    receiver = _receiver(arrivals)
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    run_write(engine, lambda conn: service.create(conn, name="bench", url=hook,
+                                                  settings=settings.webhooks,
+                                                  now=datetime.now(UTC)))  # fmt: skip
+    with engine.begin() as conn:
+        key = create_key(conn, name="bench", scopes=["track"])[1]
+    engine.dispose()
+    os.environ["HXPULSE_WEBHOOKS"] = json.dumps({"allow_private_networks": True})
+    os.environ["HXPULSE_RULES"] = json.dumps([RULE])
+    os.environ["HXPULSE_TRACK_REQUESTS_PER_SECOND"] = "0"
+    server = ServerProcess(url, log=folder / "server.log").start()
+    answered: dict[str, float] = {}
+    failures: list[str] = []
+    try:
+        count, start = int(rate * seconds), time.perf_counter() + 0.2
+        threads = [threading.Thread(target=_send, args=(server.url, key,
+                                    list(range(i, count, SENDERS)), start, rate, answered,
+                                    failures)) for i in range(SENDERS)]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        took = time.perf_counter() - start
+        deadline = time.perf_counter() + 10
+        while len(arrivals.at) < len(answered) and time.perf_counter() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.stop()
+        receiver.shutdown()
+        receiver.server_close()
+    latencies = sorted(arrivals.at[m] - answered[m] for m in answered if m in arrivals.at)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    return {"events": count, "rate": count / took, "failures": len(failures),
+            "webhooks": len(answered), "missing": len(answered) - len(latencies),
+            "p50": q[49], "p99": q[98]}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    failed = False
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        for db in ("sqlite", "postgresql"):
+            if args.only and args.only != db:
+                continue
+            postgres = TemporaryPostgres().start() if db == "postgresql" else None
+            try:
+                url = (postgres.create_database("bench_actions") if postgres is not None
+                       else f"sqlite:///{folder / 'actions.db'}")  # fmt: skip
+                r = measure(url, args.rate, args.seconds, folder)
+            finally:
+                if postgres is not None:
+                    postgres.stop()
+            print(
+                f"{db:>10}: {r['events']:.0f} events at {r['rate']:.0f}/s "  # noqa: T201
+                f"({r['failures']:.0f} refused); {r['webhooks']:.0f} webhooks, "
+                f"{r['missing']:.0f} missing; 200 -> arrival p50 {r['p50'] * 1000:.1f} ms, "
+                f"p99 {r['p99'] * 1000:.1f} ms (p99 / target {r['p99'] / TARGET_P99:.2f})"
+            )
+            failed |= bool(r["failures"] or r["missing"]) or not r["p99"] <= TARGET_P99
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints that receive signed deliveries (Standard Webhooks)."""
