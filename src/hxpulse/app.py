@@ -35,6 +35,8 @@ from hxpulse.errors import HXError, TooManyRequests
 from hxpulse.events import api as events_api
 from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
+from hxpulse.feeds import api as feeds_api
+from hxpulse.feeds import pages as feeds_pages
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
 from hxpulse.privacy import api as privacy_api
@@ -49,7 +51,7 @@ from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
 from hxpulse.web import docs, openapi, vendor
-from hxpulse.web.cors import TrackingCORS
+from hxpulse.web.cors import StreamCORS, TrackingCORS
 from hxpulse.web.headers import SecurityHeaders
 from hxpulse.web.limits import RateLimits, TokenBucket
 from hxpulse.web.render import page
@@ -127,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     # outermost: answers preflights before the limits, and lets pages read refusals
     app.add_middleware(TrackingCORS, prefixes=events_browser.CORS_PREFIXES)  # tracking only
+    app.add_middleware(StreamCORS, pattern=feeds_api.CORS_PATHS)  # a customer's live feed
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
     app.mount("/vendor/plotly", StaticFiles(directory=vendor.PLOTLY_JS), name="plotly")
@@ -144,6 +147,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, responses=openapi.ERRORS)
     for router in (privacy_pages.router, privacy_public.router, audit_pages.router):
         app.include_router(router, include_in_schema=False)
+    app.include_router(feeds_api.router, responses=openapi.ERRORS)  # live feeds and email
+    app.include_router(feeds_pages.router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)
 

@@ -5,6 +5,7 @@ from hxpulse.auth import models as auth_models
 from hxpulse.customers import models as customer_models
 from hxpulse.db.base import Base
 from hxpulse.events import models as event_models
+from hxpulse.feeds import models as feed_models
 from hxpulse.journey import models as journey_models
 from hxpulse.outbox import models as outbox_models
 from hxpulse.privacy import models as privacy_models
@@ -18,6 +19,7 @@ __all__ = [
     "auth_models",
     "customer_models",
     "event_models",
+    "feed_models",
     "journey_models",
     "outbox_models",
     "privacy_models",
