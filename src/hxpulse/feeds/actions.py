@@ -118,7 +118,8 @@ def handle_notify(ctx: Context, delivery: Delivery) -> Outcome:
         found = recipient(conn, delivery.customer_id)
     if found is None or found.erased:
         return Outcome(True, response="not sent: the customer is erased or gone")
-    data = p.get("data") if isinstance(p.get("data"), dict) else {}
+    given = p.get("data")
+    data: dict[str, Any] = given if isinstance(given, dict) else {}
     message = {"title": p.get("title"), "message": p.get("message"), "data": data}
     notes: list[str] = []
     wanted = channels(found.preferences)

@@ -146,9 +146,7 @@ def erase(conn: Connection, customer_ids: list[int]) -> int:
     return int(done.rowcount)
 
 
-def token_for(
-    secret: str, customer_id: int, *, now: datetime, ttl: timedelta = TOKEN_TTL
-) -> Token:
+def token_for(secret: str, customer_id: int, *, now: datetime, ttl: timedelta = TOKEN_TTL) -> Token:
     """A token that lets a browser follow `customer_id`'s feed until `now + ttl`. It signs the
     id and the expiry with the server's secret under a salt of its own."""
     expires = int((now + ttl).timestamp())

@@ -2,7 +2,7 @@
 
 The document has the profile (pulse sums, stage), traits and preferences, consent with its
 sources, identities, every event with its properties and context, survey invitations and
-answers with their whys and themes, the stage history, the profiles merged into this one
+answers with their whys and themes, the stage history, the messages of their live feed, the profiles merged into this one
 (with their snapshots), any erasure request, and the audit entries about them. For the
 customer themself (the preference centre) staff are named by their role in the entry, not by
 name, and staff members' addresses are left out.
@@ -22,6 +22,7 @@ from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import run_write
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
+from hxpulse.feeds import service as feeds
 from hxpulse.journey import service as journey
 from hxpulse.privacy.consent import view as consent_view
 from hxpulse.privacy.models import ErasureRequest
@@ -93,6 +94,7 @@ def document(
                                                requests_t.c.requested_by)
                                   .where(requests_t.c.customer_id.in_(ids))),
         "audit": _audit(conn, ids, audience),
+        "feed_messages": feeds.for_customers(conn, ids),
     }  # fmt: skip
 
 

@@ -108,6 +108,13 @@ class ExportAuditEntry(BaseModel):
     detail: dict[str, Any] | None
 
 
+class ExportFeedMessage(BaseModel):
+    id: int = Field(description="The message's id on the customer's live feed.")
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
 class CustomerExport(BaseModel):
     """Everything held about the customer (merged profiles followed to the live one)."""
 
@@ -128,3 +135,6 @@ class CustomerExport(BaseModel):
     merged_profiles: list[ExportMerge]
     erasure_requests: list[ExportErasureRequest]
     audit: list[ExportAuditEntry] = Field(description="Audit entries about the customer.")
+    feed_messages: list[ExportFeedMessage] = Field(
+        default_factory=list, description="The messages of the customer's own live feed."
+    )

@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("customer_id", ID, nullable=True),
         sa.Column("team", sa.String(length=100), nullable=True),
         sa.Column("type", sa.String(length=100), nullable=False),
-        sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
-        ),
+        sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_messages")),
