@@ -12,7 +12,7 @@ from hxpulse.feeds import actions
 from hxpulse.feeds import service as feeds
 from hxpulse.handlers import HANDLERS
 from tests.feeds.helpers import context, customer, delivery
-from tests.surveys.smtp import Inbox, smtp_server  # noqa: F401 - the fixture
+from tests.surveys.smtp import Inbox
 
 Server = tuple[Inbox, int]
 REFUSED = {"consent": {"email": {"status": "denied", "at": "2026-01-01T00:00:00+00:00"}}}

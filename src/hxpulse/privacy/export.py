@@ -2,8 +2,9 @@
 
 The document has the profile (pulse sums, stage), traits and preferences, consent with its
 sources, identities, every event with its properties and context, survey invitations and
-answers with their whys and themes, the stage history, the messages of their live feed, the profiles merged into this one
-(with their snapshots), any erasure request, and the audit entries about them. For the
+answers with their whys and themes, the stage history, the profiles merged into this one
+(with their snapshots), any erasure request, the audit entries about them, and the messages
+of their own live feed. For the
 customer themself (the preference centre) staff are named by their role in the entry, not by
 name, and staff members' addresses are left out.
 """
