@@ -63,12 +63,15 @@ def customer_feed(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    token: Annotated[str, Query(min_length=1, max_length=400)],
+    token: Annotated[str | None, Query(max_length=400)] = None,
     last_event_id: LastEventId = None,
     last_event_header: LastEventHeader = None,
 ) -> EventSourceResponse:
     """Follow the customer's own feed (Server-Sent Events), with the token from feed-token."""
     moment = now(request)
+    if not token:
+        raise Unauthorized("token: send the token from POST /api/customers/{ref}/feed-token"
+                           " as ?token=")  # fmt: skip
     try:
         checked = service.check(request.app.state.secret, token, now=moment)
     except LinkError as exc:
