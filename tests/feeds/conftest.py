@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.surveys.smtp import smtp_server  # noqa: F401 - the fixture, shared with surveys
-
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from sqlalchemy import Engine
 from hxpulse.auth import service as auth
 from hxpulse.config import Settings
 from hxpulse.testing.server import ServerProcess
+from tests.surveys.smtp import smtp_server  # noqa: F401 - the fixture, shared with surveys
 
 PASSWORD = "feed password 1"
 

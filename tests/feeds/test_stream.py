@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from httpx_sse import ServerSentEvent, connect_sse
 from sqlalchemy import Engine
 
@@ -21,6 +22,7 @@ from hxpulse.feeds import service as feeds
 from tests.feeds.conftest import Served
 from tests.feeds.helpers import context, customer, delivery
 
+pytestmark = pytest.mark.slow  # a real server per test
 CASE = {"title": "Your case is resolved", "message": "We refunded the order.",
         "data": {"case_id": 7}}  # fmt: skip
 FEED_ONLY = {"preferences": {"notify_by": "feed"}}
