@@ -34,6 +34,7 @@ from hxpulse.auth.schemas import (
 )
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
+from hxpulse.feeds import service as feeds
 from hxpulse.privacy import links, service
 from hxpulse.privacy.export_schema import CustomerExport
 from hxpulse.privacy.public import _held
@@ -142,6 +143,9 @@ def test_real_answers_fit_their_models(
     asking = Who("customer", ann, f"customer {ann}", None)
     run_write(engine, lambda conn: service.request_erasure(
         conn, ann, who=asking, now=scenario.NOW, due_days=30))  # fmt: skip
+    run_write(engine, lambda conn: feeds.publish(
+        conn, key="told-ann", scope="customer", customer_id=ann, type="notification",
+        data={"title": "Resolved"}, now=scenario.NOW))  # fmt: skip
     person(engine, "boss@example.com", role="admin")
     csrf = {"x-csrf-token": sign_in(client, "boss@example.com")}
 

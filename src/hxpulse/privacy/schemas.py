@@ -56,6 +56,7 @@ class ErasureRead(BaseModel):
     survey_answers: int
     survey_invitations: int
     merge_snapshots: int
+    feed_messages: int = Field(0, description="Messages of the customer's own live feed.")
 
 
 class ErasureRequestRead(BaseModel):
