@@ -112,6 +112,9 @@ def test_an_unreachable_mail_server_is_retried(engine: Engine, settings: Setting
     unset = actions.handle_email(context(engine, settings),
                                  delivery("email", {"template": "generic"}, cid))  # fmt: skip
     assert not unset.ok and unset.final and "no SMTP server" in unset.response
+    told = actions.handle_notify(context(engine, settings), delivery("notify", CASE, cid))
+    assert told.ok and "no SMTP server" in told.response  # the live feed has it all the same
+    assert len(_feed(engine, cid)) == 1
 
 
 def test_notify_uses_the_feed_and_email_by_default(

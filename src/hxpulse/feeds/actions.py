@@ -12,12 +12,14 @@ idempotent by the delivery's key: a retried `feed` or `notify` publishes its mes
 - `notify` `{"title", "message", "data", "template"?}`: tell the customer on their preferred
   channels. The profile's preference `notify_by` (or `channel`) is `feed`, `email`, `both` or
   a list of them; without one, both. The live feed always gets the message when the email
-  cannot go (no address, no consent), so the customer hears of it wherever they look.
+  cannot go (no address, no consent, no mail server, no such template), so the customer
+  hears of it wherever they look; the feed goes first, the email after.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
@@ -105,12 +107,14 @@ def handle_email(ctx: Context, delivery: Delivery) -> Outcome:
     context = p.get("context") or {}
     if not isinstance(context, dict):
         return Outcome(False, response="an email action's `context` is an object", final=True)
-    return _email(ctx, delivery, str(p.get("template") or ""), context,
-                  to=p.get("to"), subject=p.get("subject"))  # fmt: skip
+    prepared = _prepare(ctx, delivery, str(p.get("template") or ""), context,
+                        to=p.get("to"), subject=p.get("subject"))  # fmt: skip
+    return prepared if isinstance(prepared, Outcome) else _send(ctx, delivery, prepared)
 
 
 def handle_notify(ctx: Context, delivery: Delivery) -> Outcome:
-    """Tell the customer on their preferred channels (see the module)."""
+    """Tell the customer on their preferred channels (see the module): the live feed first
+    (it is there within a poll), then the email."""
     p = delivery.payload
     if delivery.customer_id is None:
         return Outcome(False, response="a notify action names its customer", final=True)
@@ -120,26 +124,29 @@ def handle_notify(ctx: Context, delivery: Delivery) -> Outcome:
         return Outcome(True, response="not sent: the customer is erased or gone")
     given = p.get("data")
     data: dict[str, Any] = given if isinstance(given, dict) else {}
-    message = {"title": p.get("title"), "message": p.get("message"), "data": data}
-    notes: list[str] = []
     wanted = channels(found.preferences)
-    email_sent = False
+    prepared: EmailMessage | Outcome | None = None
     if "email" in wanted:
         context = {**data, "title": p.get("title"), "message": p.get("message")}
-        outcome = _email(ctx, delivery, str(p.get("template") or "generic"), context)
-        if not outcome.ok:
-            return outcome  # retried whole: the feed message below is idempotent by key
-        email_sent = outcome.response.startswith("sent")
-        notes.append(f"email: {outcome.response}")
-    if "feed" in wanted or not email_sent:
+        prepared = _prepare(ctx, delivery, str(p.get("template") or "generic"), context)
+    notes: list[str] = []
+    if "feed" in wanted or not isinstance(prepared, EmailMessage):
+        message = {"title": p.get("title"), "message": p.get("message"), "data": data}
         made = run_write(ctx.engine, lambda conn: feeds.publish(
             conn, key=delivery.key, scope="customer", type=NOTIFICATION, data=message,
             now=ctx.now, customer_id=found.id))  # fmt: skip
-        notes.insert(0, f"feed message {made}")
+        notes.append(f"feed message {made}")
+    if isinstance(prepared, Outcome):  # not to be emailed: the feed has it
+        notes.append(f"email {prepared.response}")
+    elif prepared is not None:
+        sent = _send(ctx, delivery, prepared)
+        if not sent.ok:
+            return sent  # retried whole: the feed message above is not written twice
+        notes.append(f"email {sent.response}")
     return Outcome(True, response="; ".join(notes))
 
 
-def _email(
+def _prepare(
     ctx: Context,
     delivery: Delivery,
     template: str,
@@ -147,13 +154,15 @@ def _email(
     *,
     to: object = None,
     subject: object = None,
-) -> Outcome:
+) -> EmailMessage | Outcome:
+    """The mail to send, or the Outcome of not sending one (no consent, no address: done; no
+    template, no mail server: dead at once)."""
     with ctx.engine.connect() as conn:
         found = recipient(conn, delivery.customer_id) if delivery.customer_id else None
-    brand = ctx.settings.surveys.brand
     customer = {"name": found.name if found else None}
     try:
-        rendered = mail.render(template, {**context, "brand": brand, "customer": customer},
+        rendered = mail.render(template, {**context, "brand": ctx.settings.surveys.brand,
+                                          "customer": customer},
                                subject=subject if isinstance(subject, str) else None)  # fmt: skip
     except mail.TemplateProblem as exc:
         return Outcome(False, response=str(exc), final=True)
@@ -166,14 +175,19 @@ def _email(
     address = to if isinstance(to, str) and to else found.email if found else None
     if not address:
         return Outcome(True, response="not sent: no email address for the customer")
+    if ctx.settings.smtp.host is None:
+        return Outcome(False, response="not sent: no SMTP server is configured ([smtp] host)",
+                       final=True)  # fmt: skip
     preferences = None
     if found is not None:
         secret = ctx.settings.secret_key or run_write(ctx.engine, auth.session_secret)
         preferences = preference_links.url_for(ctx.settings.public_url, secret, found.id)
-    message = mail.compose(sender=ctx.settings.smtp.sender, to=address, rendered=rendered,
-                           preferences=preferences, key=delivery.key)  # fmt: skip
+    return mail.compose(sender=ctx.settings.smtp.sender, to=address, rendered=rendered,
+                        preferences=preferences, key=delivery.key)  # fmt: skip
+
+
+def _send(ctx: Context, delivery: Delivery, message: EmailMessage) -> Outcome:
     failed = send(ctx.settings.smtp, [(delivery.key, message)])
     if failed:
-        reason = failed[delivery.key]
-        return Outcome(False, response=reason, final=ctx.settings.smtp.host is None)
-    return Outcome(True, response=f"sent with template {template}")
+        return Outcome(False, response=failed[delivery.key])  # the server may be back soon
+    return Outcome(True, response="sent")
