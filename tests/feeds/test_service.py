@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -96,3 +97,23 @@ def test_the_channels_a_customer_prefers(
     preferences: dict[str, object], chosen: tuple[str, ...]
 ) -> None:
     assert actions.channels(preferences) == chosen
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite: one writer
+def test_messages_become_visible_in_id_order(engine: Engine) -> None:
+    """A publisher waits for the one before it to commit (PostgreSQL: an advisory lock), so a
+    reader that saw id N never later finds a smaller id committed behind it."""
+    done: list[int] = []
+    with engine.connect() as first:
+        tx = first.begin()
+        early = feeds.publish(first, key="early", scope="team", type="n", data={}, now=NOW)
+        later = threading.Thread(target=lambda: done.append(_publish(engine, "later", scope="team",
+                                                                     type="n", data={})))  # fmt: skip
+        later.start()
+        later.join(0.5)
+        assert done == []  # waiting for the first publisher's commit
+        with engine.connect() as reader:
+            assert feeds.since(reader, scope="team", after=0) == []
+        tx.commit()
+    later.join(10)
+    assert done and done[0] > early
