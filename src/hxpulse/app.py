@@ -37,6 +37,7 @@ from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
 from hxpulse.feeds import api as feeds_api
 from hxpulse.feeds import pages as feeds_pages
+from hxpulse.feeds.recent import Recent
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
 from hxpulse.privacy import api as privacy_api
@@ -105,6 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_cache = KeyCache[auth.KeyInfo](ttl=1.0)
     app.state.clock = lambda: datetime.now(UTC)  # tests freeze it
     app.state.committer = GroupCommit(engine, live=settings.live)
+    # the newest feed messages, read once per interval for all of this process's streams
+    app.state.feed_recent = Recent(engine, max_age=settings.feeds.poll_ms / 2000)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["plotly_style_guard"] = vendor.style_guard_id()
     # the cookie carries only the session's token (and, before sign-in, the sign-in form's

@@ -89,8 +89,12 @@ def customer_feed(
         return service.since(c, scope="customer", customer_id=customer_id, after=after_id,
                              limit=limit)  # fmt: skip
 
-    subscription = stream.Subscription(engine, fetch, after, settings.feeds,
-                                       request.app.state.clock, checked.expires_at)  # fmt: skip
+    def match(row: dict[str, Any]) -> bool:
+        return service.matches(row, scope="customer", customer_id=customer_id)
+
+    subscription = stream.Subscription(engine, request.app.state.feed_recent, match, fetch,
+                                       after, settings.feeds, request.app.state.clock,
+                                       checked.expires_at)  # fmt: skip
     return stream.response(request, subscription)
 
 
@@ -111,8 +115,11 @@ def team_feed(
     def fetch(c: Any, after_id: int, limit: int) -> list[dict[str, Any]]:
         return service.since(c, scope="team", teams=teams, after=after_id, limit=limit)
 
-    subscription = stream.Subscription(engine, fetch, after, settings.feeds,
-                                       request.app.state.clock)  # fmt: skip
+    def match(row: dict[str, Any]) -> bool:
+        return service.matches(row, scope="team", teams=teams)
+
+    subscription = stream.Subscription(engine, request.app.state.feed_recent, match, fetch,
+                                       after, settings.feeds, request.app.state.clock)  # fmt: skip
     return stream.response(request, subscription)
 
 

@@ -114,6 +114,33 @@ def since(
     return [dict(row._mapping) for row in rows]
 
 
+def since_any(conn: Connection, *, after: int, limit: int) -> list[dict[str, Any]]:
+    """The messages of every feed with an id above `after`, oldest first, at most `limit`."""
+    m = messages_t.c
+    rows = conn.execute(
+        select(m.id, m.scope, m.type, m.data, m.team, m.customer_id, m.created_at)
+        .where(m.id > after)
+        .order_by(m.id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def matches(
+    row: dict[str, Any],
+    *,
+    scope: str,
+    customer_id: int | None = None,
+    teams: list[str] | None = None,
+) -> bool:
+    """Whether `row` (of `since_any`) belongs to the feed `since` reads with the same terms."""
+    if row["scope"] != scope:
+        return False
+    if scope == "customer":
+        return bool(row["customer_id"] == customer_id)
+    return row["team"] is None or row["team"] in (teams or [])
+
+
 def recent(
     conn: Connection, *, teams: list[str] | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:

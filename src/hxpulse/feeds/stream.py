@@ -26,18 +26,22 @@ from starlette.requests import Request
 
 from hxpulse.config import FeedSettings
 from hxpulse.errors import Invalid
-from hxpulse.feeds import service
+from hxpulse.feeds.recent import Recent
 
 RETRY_MS = 1000  # how soon EventSource reconnects after a stream ends
 Fetch = Callable[[Connection, int, int], list[dict[str, Any]]]  # (conn, after, limit)
+Match = Callable[[dict[str, Any]], bool]  # whether a row of `service.since_any` is the feed's
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """What one stream reads: `fetch` gives the messages after an id; `after` is where it
-    starts (None: after the newest message, i.e. only what comes next)."""
+    """What one stream reads: `match` picks its messages from `recent`, `fetch` reads them
+    from the database (after an id, at most a limit); `after` is where it starts (None: after
+    the newest message, i.e. only what comes next)."""
 
     engine: Engine
+    recent: Recent
+    match: Match
     fetch: Fetch
     after: int | None
     settings: FeedSettings
@@ -67,18 +71,15 @@ def response(request: Request, subscription: Subscription) -> EventSourceRespons
 
 
 async def _events(request: Request, sub: Subscription) -> AsyncIterator[ServerSentEvent]:
-    cursor = sub.after
-    if cursor is None:
-        cursor = await run_in_threadpool(_read_latest, sub.engine)
+    cursor = sub.after if sub.after is not None else await run_in_threadpool(sub.recent.position)
     yield ServerSentEvent(comment="hxpulse live feed", retry=RETRY_MS)
     ends = time.monotonic() + sub.settings.stream_seconds  # the connection's own lifetime
     pause = sub.settings.poll_ms / 1000
     while not await request.is_disconnected():
-        rows = await run_in_threadpool(_read, sub, cursor)
+        rows, cursor = await run_in_threadpool(_read, sub, cursor)
         for row in rows:
-            cursor = int(row["id"])
             yield ServerSentEvent(orjson.dumps(row["data"]).decode(), event=str(row["type"]),
-                                  id=str(cursor))  # fmt: skip
+                                  id=str(row["id"]))  # fmt: skip
         now = sub.clock()
         if sub.expires_at is not None and now >= sub.expires_at:
             yield ServerSentEvent('{"reason": "the token expired: ask for a new one"}',
@@ -90,11 +91,15 @@ async def _events(request: Request, sub: Subscription) -> AsyncIterator[ServerSe
             await anyio.sleep(pause)
 
 
-def _read_latest(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return service.latest_id(conn)
-
-
-def _read(sub: Subscription, after: int) -> list[dict[str, Any]]:
+def _read(sub: Subscription, after: int) -> tuple[list[dict[str, Any]], int]:
+    """The stream's next messages and its position after them."""
+    limit = sub.settings.batch
+    held = sub.recent.after(after, sub.match, limit)
+    if held is not None:
+        return held
+    newest = sub.recent.position()  # read before: every message up to it is committed
     with sub.engine.connect() as conn:
-        return sub.fetch(conn, after, sub.settings.batch)
+        rows = sub.fetch(conn, after, limit)
+    if len(rows) < limit:  # all of this feed's messages up to `newest`: skip to it
+        return rows, max(newest, int(rows[-1]["id"]) if rows else after)
+    return rows, int(rows[-1]["id"])
