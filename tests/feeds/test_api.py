@@ -107,3 +107,14 @@ def test_feed_messages_are_exported_and_erased(engine: Engine) -> None:
     with engine.connect() as conn:
         assert feeds.since(conn, scope="customer", customer_id=cid, after=0) == []
         assert len(feeds.since(conn, scope="customer", customer_id=other, after=0)) == 1
+
+
+def test_an_erased_customer_has_no_feed(client: TestClient, engine: Engine) -> None:
+    cid = customer(engine, "ann@example.com")
+    token = feeds.token_for(client.app.state.secret, cid, now=datetime.now(UTC)).token  # type: ignore[attr-defined]
+    who = Who("system", None, "test", None)
+    run_write(engine, lambda conn: erasure.erase(conn, cid, who=who, now=NOW))
+    asked = client.post(f"/api/customers/id:{cid}/feed-token", headers=key(engine, "write"))
+    assert asked.status_code == 404 and "erased" in asked.json()["message"]
+    followed = client.get(f"/api/customers/id:{cid}/feed?token={token}")
+    assert followed.status_code == 403 and "erased" in followed.json()["message"]

@@ -28,8 +28,8 @@ from hxpulse.deps import (
     SettingsDep,
     now,
 )
-from hxpulse.errors import Forbidden, HXError, Unauthorized
-from hxpulse.feeds import service, stream
+from hxpulse.errors import Forbidden, HXError, NotFound, Unauthorized
+from hxpulse.feeds import actions, service, stream
 from hxpulse.feeds.schemas import FeedMessages, FeedTokenRead
 from hxpulse.web.signed import LinkError
 
@@ -49,6 +49,9 @@ def feed_token(
 ) -> dict[str, Any]:
     """Issue a short-lived token for the customer's live feed (call it from your backend)."""
     customer_id = queries.find(conn, ref)
+    found = actions.recipient(conn, customer_id)
+    if found is None or found.erased:
+        raise NotFound(f"customer {customer_id} is erased: there is no feed to follow")
     issued = service.token_for(request.app.state.secret, customer_id, now=now(request),
                                ttl=timedelta(minutes=settings.feeds.token_minutes))  # fmt: skip
     path = FEED_PATH.format(ref=quote(f"id:{customer_id}", safe=":"))
@@ -83,6 +86,9 @@ def customer_feed(
             customer_id = None
         if customer_id is None or live_id(conn, checked.customer_id) != customer_id:
             raise Forbidden("token: the feed token is for another customer")
+        found = actions.recipient(conn, customer_id)
+        if found is None or found.erased:  # erased since the token was issued
+            raise Forbidden("token: the customer is erased")
     after = stream.position(last_event_header, last_event_id)
 
     def fetch(c: Any, after_id: int, limit: int) -> list[dict[str, Any]]:
