@@ -35,6 +35,7 @@ from hxpulse.auth.schemas import (
 from hxpulse.cases import service as cases
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
+from hxpulse.feeds import service as feeds
 from hxpulse.outbox.schemas import DeliveryList, DeliveryRead, Replayed, ReplayFilter
 from hxpulse.privacy import links, service
 from hxpulse.privacy.export_schema import CustomerExport
@@ -165,6 +166,9 @@ def test_real_answers_fit_their_models(
     asking = Who("customer", ann, f"customer {ann}", None)
     run_write(engine, lambda conn: service.request_erasure(
         conn, ann, who=asking, now=scenario.NOW, due_days=30))  # fmt: skip
+    run_write(engine, lambda conn: feeds.publish(
+        conn, key="told-ann", scope="customer", customer_id=ann, type="notification",
+        data={"title": "Resolved"}, now=scenario.NOW))  # fmt: skip
     person(engine, "boss@example.com", role="admin")
     csrf = {"x-csrf-token": sign_in(client, "boss@example.com")}
 

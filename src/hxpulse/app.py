@@ -37,6 +37,9 @@ from hxpulse.errors import HXError, TooManyRequests
 from hxpulse.events import api as events_api
 from hxpulse.events import browser as events_browser
 from hxpulse.events.group import GroupCommit
+from hxpulse.feeds import api as feeds_api
+from hxpulse.feeds import pages as feeds_pages
+from hxpulse.feeds.recent import Recent
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
 from hxpulse.outbox import api as outbox_api
@@ -56,7 +59,7 @@ from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
 from hxpulse.web import docs, openapi, vendor
-from hxpulse.web.cors import TrackingCORS
+from hxpulse.web.cors import StreamCORS, TrackingCORS
 from hxpulse.web.headers import SecurityHeaders
 from hxpulse.web.limits import RateLimits, TokenBucket
 from hxpulse.web.render import page
@@ -120,6 +123,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.committer = GroupCommit(engine, live=settings.live)
     # the in-process dispatcher (`[outbox] in_process`); tests turn it on themselves
     app.state.dispatch = settings.outbox.in_process and settings.environment != "test"
+    # the newest feed messages, read once per interval for all of this process's streams
+    app.state.feed_recent = Recent(engine, max_age=settings.feeds.poll_ms / 2000)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["plotly_style_guard"] = vendor.style_guard_id()
     # the cookie carries only the session's token (and, before sign-in, the sign-in form's
@@ -144,6 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     # outermost: answers preflights before the limits, and lets pages read refusals
     app.add_middleware(TrackingCORS, prefixes=events_browser.CORS_PREFIXES)  # tracking only
+    app.add_middleware(StreamCORS, pattern=feeds_api.CORS_PATHS)  # a customer's live feed
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Plotly's JavaScript ships inside the plotly package: served from there, never a CDN
     app.mount("/vendor/plotly", StaticFiles(directory=vendor.PLOTLY_JS), name="plotly")
@@ -169,6 +175,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, responses=openapi.ERRORS)
     for router in (webhooks_pages.router, outbox_pages.router):
         app.include_router(router, include_in_schema=False)
+    app.include_router(feeds_api.router, responses=openapi.ERRORS)  # live feeds and email
+    app.include_router(feeds_pages.router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)
 

@@ -355,6 +355,25 @@ class WebhookSettings(BaseModel):
     )
 
 
+class FeedSettings(BaseModel):
+    """The `[feeds]` section: the live feeds (Server-Sent Events) and their tokens."""
+
+    token_minutes: int = Field(
+        15, ge=1, le=1440, description="How long a customer's live-feed token works."
+    )
+    poll_ms: int = Field(
+        150, ge=10, le=5000, description="How often a feed stream looks for new messages."
+    )
+    ping_seconds: int = Field(15, ge=1, le=300, description="Keep-alive comments on a stream.")
+    stream_seconds: float = Field(
+        900.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="A stream ends after this long; the browser reconnects with Last-Event-ID.",
+    )
+    batch: int = Field(100, ge=1, le=1000, description="Messages read per poll at most.")
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """What every event updates in its own transaction: the pulse, the journey stage, and the
@@ -404,6 +423,7 @@ class Settings(BaseSettings):
     cases: CaseSettings = Field(default_factory=CaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )

@@ -9,6 +9,7 @@ transactions; each job runs on its interval with the dispatcher's clock.
 from __future__ import annotations
 
 from hxpulse.cases import jobs as cases
+from hxpulse.feeds import actions as feed_actions
 from hxpulse.outbox.dispatch import Handler, Job
 from hxpulse.rules import actions as rule_actions
 from hxpulse.rules import decay as rule_decay
@@ -20,6 +21,10 @@ HANDLERS: dict[str, Handler] = {
     "investment": rule_actions.record_investment,  # a rule's outreach, counted in the pulse
     "case.open": cases.open_case,  # cases: open a case, once per outbox key
     "webhook": webhooks.deliver,  # signed POSTs (Standard Webhooks)
+    # the people-facing channels: live feeds (SSE) and email (feeds/actions.py)
+    "feed": feed_actions.handle_feed,
+    "notify": feed_actions.handle_notify,
+    "email": feed_actions.handle_email,
 }
 
 # (name, seconds between runs, job(context) -> None)

@@ -27,9 +27,10 @@ from hxpulse.auth import service as auth
 from hxpulse.auth.permissions import PERMISSIONS, describe, role_can, scopes_can
 from hxpulse.cases import service as cases
 from hxpulse.cases import teams as cases_teams
-from hxpulse.config import Settings
+from hxpulse.config import FeedSettings, Settings
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
+from hxpulse.feeds import service as feeds
 from hxpulse.ingest import ingest
 from hxpulse.outbox import service as outbox
 from hxpulse.outbox.service import Action
@@ -404,6 +405,17 @@ ROUTES: dict[tuple[str, str], Call] = {
         "deliveries:replay", "/deliveries/{delivery}/replay", form={}
     ),
     ("POST", "/deliveries/replay"): Call("deliveries:replay", form={}),
+    # live feeds: a customer's (its token is the key), the team feed (streams end soon here:
+    # the world's `[feeds] stream_seconds` is short)
+    ("POST", "/api/customers/{ref}/feed-token"): Call(
+        "feed:token", "/api/customers/ann@example.com/feed-token"
+    ),
+    ("GET", "/api/customers/{ref}/feed"): Call(
+        PUBLIC, "/api/customers/id:{customer}/feed?token={feed_token}"
+    ),
+    ("GET", "/api/feed"): Call("feed:read"),
+    ("GET", "/api/feed/messages"): Call("feed:read"),
+    ("GET", "/feed"): Call("feed:read"),
 }
 
 
@@ -495,7 +507,8 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
         ingest(engine, [EventIn(message_id=f"m-gone-{n}", kind="track", type="page_view",
                                 occurred_at=now - timedelta(days=2),
                                 identities=[("email", email)])])  # fmt: skip
-    app = create_app(settings)
+    short = FeedSettings(stream_seconds=0.2, poll_ms=50)  # a stream answers, then ends
+    app = create_app(settings.model_copy(update={"feeds": short}))
     ids: dict[str, str] = {}
     keys: dict[str, str] = {}
 
@@ -538,6 +551,7 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
     ids["token"] = links.token_for(app.state.secret, run_write(engine, invite))
     ids["pref"] = preference_links.token_for(app.state.secret, int(ids["customer"]))
     ids["pref_form"] = preference_links.form_token(app.state.secret, ids["pref"])
+    ids["feed_token"] = feeds.token_for(app.state.secret, int(ids["customer"]), now=now).token
     with TestClient(app) as first:
         built = World(app, engine, ids, keys=keys)
         for actor in ACTORS:

@@ -6,6 +6,7 @@ from hxpulse.cases import models as case_models
 from hxpulse.customers import models as customer_models
 from hxpulse.db.base import Base
 from hxpulse.events import models as event_models
+from hxpulse.feeds import models as feed_models
 from hxpulse.journey import models as journey_models
 from hxpulse.outbox import models as outbox_models
 from hxpulse.privacy import models as privacy_models
@@ -22,6 +23,7 @@ __all__ = [
     "case_models",
     "customer_models",
     "event_models",
+    "feed_models",
     "journey_models",
     "outbox_models",
     "privacy_models",

@@ -4,8 +4,8 @@ tombstone their identities so that they are not brought back.
 Removed: identities (each tombstoned as a keyed hash), name, traits and preferences; events'
 properties, context and page or screen names (a resolution keeps only the message id of the
 negative it resolves, so a pulse rebuild gives the same sums); the whys of survey answers; the
-email address on invitations (unanswered ones expire now); the snapshots of merges. The
-profiles merged into the customer are erased with it.
+email address on invitations (unanswered ones expire now); the snapshots of merges; the
+messages of their own live feed. The profiles merged into the customer are erased with it.
 
 Kept, anonymous: the customer row as a shell (its internal id, stage and stage history, pulse
 sums, open negatives, detractor flag), each event's type, time, channel, department, value and
@@ -28,6 +28,7 @@ from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
+from hxpulse.feeds import service as feeds
 from hxpulse.outbox import service as outbox
 from hxpulse.privacy import tombstones
 from hxpulse.privacy.consent import EMAIL_CHANNEL, PURPOSES, entry
@@ -102,6 +103,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
     ).rowcount
     counts["case_entries"] = cases_privacy.erase_cases(conn, ids)
     counts["outbox_actions"] = outbox.erase_customer(conn, ids, now=now)
+    counts["feed_messages"] = feeds.erase(conn, ids)  # their own live feed's messages
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

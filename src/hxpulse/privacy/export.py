@@ -3,7 +3,8 @@
 The document has the profile (pulse sums, stage), traits and preferences, consent with its
 sources, identities, every event with its properties and context, survey invitations and
 answers with their whys and themes, the stage history, the profiles merged into this one
-(with their snapshots), any erasure request, and the audit entries about them. For the
+(with their snapshots), any erasure request, the audit entries about them, and the messages
+of their own live feed. For the
 customer themself (the preference centre) staff are named by their role in the entry, not by
 name, and staff members' addresses are left out.
 """
@@ -23,6 +24,7 @@ from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import run_write
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
+from hxpulse.feeds import service as feeds
 from hxpulse.journey import service as journey
 from hxpulse.privacy.consent import view as consent_view
 from hxpulse.privacy.models import ErasureRequest
@@ -98,6 +100,7 @@ def document(
                                   .where(requests_t.c.customer_id.in_(ids))),
         "audit": _audit(conn, ids, audience),
         "cases": cases_privacy.export_cases(conn, ids, audience=audience),
+        "feed_messages": feeds.for_customers(conn, ids),
     }  # fmt: skip
 
 

@@ -125,6 +125,13 @@ class ExportCase(BaseModel):
     thread: list[ExportCaseEntry] = Field(description="Messages (and, for staff, notes).")
 
 
+class ExportFeedMessage(BaseModel):
+    id: int = Field(description="The message's id on the customer's live feed.")
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
 class CustomerExport(BaseModel):
     """Everything held about the customer (merged profiles followed to the live one)."""
 
@@ -146,3 +153,6 @@ class CustomerExport(BaseModel):
     erasure_requests: list[ExportErasureRequest]
     audit: list[ExportAuditEntry] = Field(description="Audit entries about the customer.")
     cases: list[ExportCase] = Field(default_factory=list, description="Cases and their threads.")
+    feed_messages: list[ExportFeedMessage] = Field(
+        default_factory=list, description="The messages of the customer's own live feed."
+    )

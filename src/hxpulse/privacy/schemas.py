@@ -58,6 +58,7 @@ class ErasureRead(BaseModel):
     merge_snapshots: int
     case_entries: int = Field(0, description="Messages and notes of their cases emptied.")
     outbox_actions: int = Field(0, description="Actions for them emptied (pending: not sent).")
+    feed_messages: int = Field(0, description="Messages of the customer's own live feed.")
 
 
 class ErasureRequestRead(BaseModel):

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import smtplib
-from collections.abc import Sequence
-from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from hxpulse.config import SmtpSettings
+from hxpulse.smtp import HEADERS_UNFOLDED
+from hxpulse.smtp import send as send
 
-# Lines up to RFC 5322's limit: with the default 78, a List-Unsubscribe URL (one long word) is
-# folded into RFC 2047 encoded words, which mail providers do not read as a URL.
-HEADERS_UNFOLDED = policy.SMTP.clone(max_line_length=998)
+__all__ = ["HEADERS_UNFOLDED", "message", "send"]
 
 
 def message(
@@ -34,28 +30,3 @@ def message(
         f" or its erasure:\n{preferences}\n"
     )
     return mail
-
-
-def send(smtp: SmtpSettings, mails: Sequence[tuple[int, EmailMessage]]) -> dict[int, str]:
-    """Send each (key, message) on one connection; returns {key: reason} for those that failed.
-    A failure to connect fails them all."""
-    failed: dict[int, str] = {}
-    if not mails:
-        return failed
-    if smtp.host is None:
-        return {key: "no SMTP server is configured" for key, _ in mails}
-    try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as server:
-            if smtp.starttls:
-                server.starttls()
-            if smtp.username:
-                server.login(smtp.username, smtp.password or "")
-            for key, mail in mails:
-                try:
-                    server.send_message(mail)
-                except smtplib.SMTPException as exc:
-                    failed[key] = f"the mail server refused it: {exc}"
-    except (OSError, smtplib.SMTPException) as exc:
-        reason = f"could not reach the mail server {smtp.host}:{smtp.port}: {exc}"
-        return {key: reason for key, _ in mails}
-    return failed

@@ -10,6 +10,8 @@ Credentials (cookies) are never allowed: tracking is authorised by the key alone
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,3 +61,41 @@ def _preflight(origin: str) -> Response:
         "Access-Control-Max-Age": MAX_AGE,
         "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
     })  # fmt: skip
+
+
+class StreamCORS:
+    """Let pages of any origin read the GET streams whose paths match `pattern` (a customer's
+    live feed, followed by a shop's website with `EventSource`). The feed's token travels in
+    the query, so no credentials are allowed, and a preflight (EventSource's reconnection sends
+    `Last-Event-ID`) is answered for GET with that header only."""
+
+    def __init__(self, app: ASGIApp, *, pattern: re.Pattern[str]) -> None:
+        self.app = app
+        self.pattern = pattern
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.pattern.fullmatch(str(scope["path"])):
+            await self.app(scope, receive, send)
+            return
+        origin = Headers(scope=scope).get("origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await Response(status_code=204, headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET",
+                "Access-Control-Allow-Headers": "Last-Event-ID, Cache-Control",
+                "Access-Control-Max-Age": MAX_AGE,
+                "Vary": "Origin",
+            })(scope, receive, send)  # fmt: skip
+            return
+
+        async def send_readable(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer = MutableHeaders(scope=message)
+                answer["Access-Control-Allow-Origin"] = origin
+                answer.add_vary_header("Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_readable)
