@@ -1,11 +1,9 @@
-"""The one place a case event (opened, assigned, breached, resolved) is announced.
+"""The one place a case event (opened, assigned, breached, resolved, reopened) is announced.
 
-Today: a `feed` action for the case's team (the live feed shows it to its agents). After the
-merge the lead adds, here and only here:
-    rules.service.fire(conn, live, Trigger("case", name, case["customer_id"],
-                                           f"case:{case['id']}", data), now=now)
-    webhooks' fan_out(conn, ..., event_type=f"case.{name}", data=data, now=now)
-so rules on `{ case = "opened" | "breached" | "resolved" }` and webhook endpoints see every one.
+In the caller's transaction, so each announcement exists if and only if the change is committed:
+a `feed` action for the case's team (the team feed shows it to its agents), the rules on
+`{ case = "opened" | "breached" | "resolved" }` (`rules.service.fire`), and one webhook per
+endpoint that wants `case.<name>` (`webhooks.service.fan_out`).
 """
 
 from __future__ import annotations
@@ -18,6 +16,9 @@ from sqlalchemy import Connection, func, select
 from hxpulse.cases.models import CaseEntry
 from hxpulse.config import Live
 from hxpulse.outbox.service import Action, enqueue
+from hxpulse.rules import service as rules
+from hxpulse.rules.service import Trigger
+from hxpulse.webhooks import service as webhooks
 
 NAMES = ("opened", "assigned", "breached", "resolved", "reopened")
 FIELDS = ("id", "customer_id", "status", "reason", "priority", "channel", "department", "team",
@@ -41,4 +42,9 @@ def announce(conn: Connection, live: Live, name: str, case: dict[str, Any], now:
     enqueue(conn, [Action("feed", f"case:{case['id']}:{name}:{mark}", payload,
                           customer_id=case["customer_id"], cause=f"case:{case['id']}")],
             now=now)  # fmt: skip
-    _ = live  # the rules engine reads it (see the module's docstring)
+    cause = f"case:{case['id']}"
+    key = f"case:{case['id']}:{name}:{mark}"
+    rules.fire(conn, live, Trigger("case", name, case["customer_id"], f"{cause}:{name}:{mark}",
+                                   data), now=now)  # fmt: skip
+    webhooks.fan_out(conn, event_type=f"case.{name}", data=data, key=key,
+                     customer_id=case["customer_id"], cause=cause, now=now)  # fmt: skip

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, Table, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hxpulse.cases import teams
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import Invalid
 from hxpulse.feeds.models import SCOPES, FeedMessage
@@ -200,12 +201,8 @@ def check(secret: str, token: str, *, now: datetime) -> Token:
 
 
 def _teams_of(conn: Connection, user_id: int) -> list[str]:
-    """The names of the teams person `user_id` belongs to.
-
-    TO WIRE AFTER MERGE: the teams are the cases domain's tables (teams and their agents);
-    until then nobody is in a team, so people see the messages for everyone (`team` null).
-    """
-    return []
+    """The names of the teams person `user_id` belongs to (the cases domain's teams)."""
+    return sorted(teams.names(conn, teams.team_ids_of(conn, user_id)).values())
 
 
 def teams_for(conn: Connection, *, actor_kind: str, actor_id: int) -> list[str]:
