@@ -81,6 +81,7 @@ def resolve(
     n = case["resolutions"] + 1
     actions = [Action("notify", f"case:{case_id}:resolved:{n}",
                       {"title": "Your request is resolved", "message": text,
+                       "template": "case_resolved",
                        "data": {"case_id": case_id, "status": "resolved"}},
                       customer_id=case["customer_id"], cause=f"case:{case_id}")]  # fmt: skip
     survey = settings.cases.resolve_survey

@@ -261,7 +261,7 @@ def reply(
     entry_id = entry(conn, case_id, "message_out", body, who=who, now=now)
     enqueue(conn, [Action("notify", f"case:{case_id}:message:{entry_id}",
                           {"title": f"About your request: {case['reason'][:100]}", "message": body,
-                           "data": {"case_id": case_id, "kind": "reply"}},
+                           "template": "case_reply", "data": {"case_id": case_id, "kind": "reply"}},
                           customer_id=case["customer_id"], cause=f"case:{case_id}")],
             now=now)  # fmt: skip
     audit.record(conn, who=who, action="case.reply", now=now, subject_kind="case",
