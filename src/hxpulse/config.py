@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -420,6 +421,12 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_RULES),
         description="[[rules]]: trigger → conditions → actions (added to the default rules).",
     )
+    rules_max_age_hours: float = Field(
+        72.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="An event older than this when it arrives triggers no rule (imports).",
+    )
     cases: CaseSettings = Field(default_factory=CaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
@@ -495,7 +502,8 @@ class Settings(BaseSettings):
 
     @property
     def live(self) -> Live:
-        return Live(self.pulse, self.journey, RuleBook(tuple(self.rules)))
+        book = RuleBook(tuple(self.rules), timedelta(hours=self.rules_max_age_hours))
+        return Live(self.pulse, self.journey, book)
 
     @property
     def is_sqlite(self) -> bool:

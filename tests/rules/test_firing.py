@@ -116,3 +116,15 @@ def test_rule_names_are_unique_and_defaults_can_be_turned_off() -> None:
     off = Settings(rules=[{"name": "complaint-opens-case", "enabled": False,
                            "trigger": {"event": "complaint"}, "actions": HOOK}])  # fmt: skip
     assert [r.name for r in off.live.rules.of("event")] == ["detractor-opens-case"]
+
+
+def test_history_arriving_late_triggers_nothing(engine: Engine) -> None:
+    """An import of old complaints opens no cases today; a complaint of yesterday does, and so
+    does an old one under a longer `rules_max_age_hours`."""
+    now = T + timedelta(days=30)
+    old, recent = event("old", "u1", "complaint"), event("new", "u2", "complaint", 29 * 24 * 60)
+    ingest(engine, [old, recent], now=now, live=Settings().live)
+    assert [(r["kind"], r["cause"]) for r in outbox(engine)] == [("case.open", "new")]
+    patient = Settings(rules_max_age_hours=24 * 40).live
+    ingest(engine, [event("older", "u3", "complaint")], now=now, live=patient)
+    assert sorted(r["cause"] for r in outbox(engine)) == ["new", "older"]

@@ -98,8 +98,11 @@ def step(batch: Batch) -> None:
 
 def _event_triggers(batch: Batch) -> list[Trigger]:
     events, aliases = batch.live.rules.events, batch.live.pulse.alias_table
+    oldest = batch.now - batch.live.rules.max_age
     found = []
     for event, owner in zip(batch.events, batch.owners, strict=True):
+        if event.occurred_at < oldest:
+            continue  # history arriving late (an import): it triggers nothing now
         name = event.type
         if name not in events:
             name = aliases.get(name, "")
@@ -110,9 +113,12 @@ def _event_triggers(batch: Batch) -> list[Trigger]:
 
 
 def _stage_triggers(batch: Batch) -> list[Trigger]:
+    oldest = batch.now - batch.live.rules.max_age
     found = []
     for customer_id, transitions in batch.transitions.items():
         for move in transitions:
+            if move.at < oldest:
+                continue  # a change of stage long ago (history arriving late)
             cause = move.message_id or f"stage:{move.to_stage}@{move.at.isoformat()}"
             found.append(Trigger("stage", move.to_stage, customer_id, cause,
                                  {"from": move.from_stage, "to": move.to_stage,

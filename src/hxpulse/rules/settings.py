@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -264,6 +265,9 @@ class RuleBook:
     """The enabled rules, indexed by what triggers them."""
 
     rules: tuple[Rule, ...] = field(default=DEFAULT_RULES, hash=False)  # Live stays hashable
+    # an event (or a change of stage) older than this when it arrives triggers nothing: an
+    # import of last year's history opens no cases today
+    max_age: timedelta = field(default=timedelta(hours=72), compare=False, hash=False)
     events: dict[str, tuple[Rule, ...]] = field(
         default_factory=dict, init=False, compare=False, hash=False
     )
