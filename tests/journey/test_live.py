@@ -13,8 +13,8 @@ from hxpulse.customers import queries
 from hxpulse.customers.service import customers_t
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
-from hxpulse.journey import service
-from hxpulse.journey.service import stage_changes_t
+from hxpulse.journey import rebuild, service
+from hxpulse.journey.store import stage_changes_t
 
 LIVE = Live()
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -181,7 +181,7 @@ def test_random_arrival_order_matches_a_rebuild_from_the_log(engine: Engine) -> 
     live = all_changes(engine)
     assert len(live) == 6
     with engine.begin() as conn:
-        assert service.rebuild(conn, LIVE, chunk=4) == 6
+        assert rebuild.rebuild(conn, LIVE, chunk=4) == 6
     assert all_changes(engine) == live
 
 
@@ -191,13 +191,13 @@ def test_rebuild_with_progress_and_given_customers(engine: Engine) -> None:
     seen: list[int] = []
     with engine.begin() as conn:
         conn.execute(stage_changes_t.delete())
-        assert service.rebuild(conn, LIVE, progress=seen.append, chunk=2) == 5
+        assert rebuild.rebuild(conn, LIVE, progress=seen.append, chunk=2) == 5
     assert seen == [2, 2, 1]
     assert all_changes(engine) == before
     with engine.begin() as conn:
         some = sorted(before)[:2]
         conn.execute(stage_changes_t.delete().where(stage_changes_t.c.customer_id.in_(some)))
-        assert service.rebuild(conn, LIVE, customer_ids=some) == 2
+        assert rebuild.rebuild(conn, LIVE, customer_ids=some) == 2
     assert all_changes(engine) == before
 
 
@@ -234,7 +234,7 @@ def test_concurrent_batches_for_the_same_customers_match_a_rebuild(engine: Engin
     assert not failures, failures
     live = all_changes(engine)
     with engine.begin() as conn:
-        service.rebuild(conn, LIVE)
+        rebuild.rebuild(conn, LIVE)
     assert all_changes(engine) == live
 
 
