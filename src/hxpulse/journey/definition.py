@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -175,7 +175,7 @@ def stage_timeline(
 
 def replay(
     rules: Rules,
-    ordered: list[StageEvent],
+    ordered: Sequence[Moment],
     spans: list[tuple[datetime, datetime | None]],
     since: datetime | None,
     current: int,
@@ -197,31 +197,34 @@ def replay(
         seen: list[list[datetime]] = [[] for _ in windows]
         detractor = False
     else:
-        counts = [*start.plain, *(0 for _ in windows)]
+        counts = start.plain + [0] * len(windows)
         seen = [list(times) for times in start.seen]
         detractor = start.detractor
     by_type, nps, names, descending = rules.by_type, rules.nps, rules.names, rules.descending
+    detractors = rules.detractors
+    refresh = list(enumerate(seen, plain))
     transitions: list[Transition] = []
     i, count = 0, len(ordered)
     while i < count:
         event = ordered[i]
         moment = event.occurred_at
         while True:
-            for k in by_type.get(event.type, ()):
+            kind = event.type
+            for k in by_type.get(kind, ()):
                 if k < plain:
                     counts[k] += 1
                 else:
                     seen[k - plain].append(moment)
-            if event.type in nps:
-                detractor = event.type in rules.detractors
+            if kind in nps:
+                detractor = kind in detractors
             i += 1
             if i == count or ordered[i].occurred_at != moment:
                 break
             event = ordered[i]
         if since is not None and moment < since:
             continue  # only counted: the stage before `since` is given
-        for w, times in enumerate(seen):
-            counts[plain + w] = len(times) - bisect.bisect_right(times, moment - windows[w])
+        for k, times in refresh:
+            counts[k] = len(times) - bisect.bisect_right(times, moment - windows[k - plain])
         stage = 0
         satisfied: bool | None = None
         for index, checks, needs_satisfied in descending:
@@ -244,12 +247,30 @@ def replay(
                                           names[stage], event.message_id, event.channel,
                                           event.department))  # fmt: skip
             current = stage
-    stage_at = transitions[-1].at if transitions else None
     until = ordered[-1].occurred_at
-    kept = [times[bisect.bisect_right(times, until - windows[w]) :][-rules.caps[w] :]
-            for w, times in enumerate(seen)]  # fmt: skip
-    return Timeline(transitions, names[current], stage_at, detractor), Counters(
-        until, counts[:plain], kept, detractor)  # fmt: skip
+    if windows:
+        for w, times in enumerate(seen):  # drop the times that can no longer count
+            first = bisect.bisect_right(times, until - windows[w])
+            if first or len(times) > rules.caps[w]:
+                seen[w] = times[max(first, len(times) - rules.caps[w]) :]
+    del counts[plain:]
+    return Timeline(transitions, names[current], transitions[-1].at if transitions else None,
+                    detractor), Counters(until, counts, seen, detractor)  # fmt: skip
+
+
+class Moment(Protocol):
+    """What the replay reads of an event: a `StageEvent`, or an ingested `EventIn`."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def department(self) -> str | None: ...
 
 
 BY_TIME = attrgetter("occurred_at", "message_id")

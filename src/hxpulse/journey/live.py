@@ -26,6 +26,7 @@ from hxpulse.journey import store
 from hxpulse.journey.definition import (
     BY_TIME,
     Counters,
+    Moment,
     Rules,
     StageEvent,
     Timeline,
@@ -47,6 +48,8 @@ class Plan:
     relevant: frozenset[str]  # event types that can change a stage
     negative: frozenset[str]  # event types that open a negative experience
     relevant_sql: str  # `relevant` as an SQL list of literals
+    spans: frozenset[str]  # event types that open or resolve a negative experience
+    satisfied: bool  # whether a stage asks for satisfaction (then negatives are read)
 
 
 _PLANS: dict[int, tuple[Live, Plan]] = {}
@@ -61,12 +64,11 @@ def plan_of(live: Live) -> Plan:
     rules = Rules.of(live.journey, live.pulse)  # the types named and their aliases
     weights, names = live.pulse.weights, live.pulse.names_of
     negative = frozenset(names(t for t, w in weights.items() if w.negative))
-    relevant = frozenset(
-        set(rules.by_type) | rules.nps | rules.detractors | negative
-        | set(names(t for t, w in weights.items() if w.resolves))
-    )  # fmt: skip
+    spans = negative | frozenset(names(t for t, w in weights.items() if w.resolves))
+    relevant = frozenset(set(rules.by_type) | rules.nps | rules.detractors | spans)
     literals = ", ".join(_literal(t) for t in sorted(relevant)) or "''"
-    plan = Plan(rules, relevant, negative, literals)
+    satisfied = any(needs for _, _, needs in rules.descending)
+    plan = Plan(rules, relevant, negative, literals, spans, satisfied)
     _PLANS[id(live)] = (live, plan)
     return plan
 
@@ -87,7 +89,7 @@ class Work:
 
     since: datetime | None
     anchor: StageEvent | None = None  # its first event, when not among the loaded ones
-    events: list[StageEvent] = field(default_factory=list)
+    events: list[Moment] = field(default_factory=list)
     negatives: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     stored_until: datetime | None = None  # time of its latest stored transition
     stage_before: str | None = None  # its stored stage, when that is the stage before `since`
@@ -149,24 +151,25 @@ def update(
     rules, relevant = plan.rules, plan.relevant
     fresh = set(created)
     since: dict[int, datetime] = {}  # existing customers: their earliest relevant batch event
-    mine: dict[int, list[EventIn]] = {}  # existing customers: their relevant batch events
+    mine: dict[int, list[Moment]] = {}  # existing customers: their relevant batch events
     new_events: dict[int, list[EventIn]] = {}  # new customers: all their batch events
     for event, cid in zip(events, owners, strict=True):
         if cid in fresh:
             new_events.setdefault(cid, []).append(event)
         elif event.type in relevant:
-            found = mine.get(cid)
-            if found is None:
+            have = mine.get(cid)
+            if have is None:
                 mine[cid], since[cid] = [event], event.occurred_at
             else:
-                found.append(event)
+                have.append(event)
                 if event.occurred_at < since[cid]:
                     since[cid] = event.occurred_at
     work: dict[int, Work] = {}
     full = set(merged)
     read = store.moment_reader(conn)
     slow: list[int] = []  # a batch event earlier than their latest change: need the entry
-    for cid, stage, stage_at, _flag, stored in store.stored_stages(
+    spanned: set[int] = set()  # customers whose negative experiences can matter
+    for cid, stage, stage_at, opened, stored in store.stored_stages(
         conn, sorted(c for c in since if c not in full)
     ):
         if stage_at is None or stage not in rules.index:
@@ -176,9 +179,13 @@ def update(
         known = decode(rules, stored)
         if known is not None and known.until < first and latest < first:
             # in order: go on from the stored counters with the batch's events alone
-            work[cid] = Work(first, events=[_stage_event(e) for e in mine[cid]],
-                             stage_before=stage, counters=known)  # fmt: skip
-        elif latest < first:  # after the latest change: replay from the stored stage
+            # (a negative experience matters after `until` only if open or resolved by now)
+            work[cid] = Work(first, events=mine[cid], stage_before=stage, counters=known)
+            if opened or any(e.type in plan.spans for e in mine[cid]):
+                spanned.add(cid)
+            continue
+        spanned.add(cid)
+        if latest < first:  # after the latest change: replay from the stored stage
             work[cid] = Work(first, stored_until=latest, stage_before=stage)
         else:
             slow.append(cid)
@@ -198,6 +205,8 @@ def update(
             continue
         job.stored_until = latest
         work[cid] = job
+        spanned.add(cid)
+    spanned.update(full)
     if full:
         for cid in full:
             work[cid] = Work(None)
@@ -206,7 +215,8 @@ def update(
     load(conn, plan, work)
     fresh_negative = [cid for cid, found in new_events.items()
                       if any(e.type in plan.negative for e in found)]  # fmt: skip
-    negatives = store.load_negatives(conn, sorted([*work, *fresh_negative]))
+    negatives = store.load_negatives(conn, sorted({*spanned, *fresh_negative})) if (
+        plan.satisfied) else {}  # fmt: skip
     for cid, spans in negatives.items():
         if cid in work:
             work[cid].negatives = spans
@@ -215,7 +225,7 @@ def update(
     empty_seen: list[list[datetime]] = [[] for _ in rules.windows]
     for cid, found in new_events.items():
         start = min(found, key=_in_time)
-        picked = [_stage_event(e) for e in found if e.type in relevant]
+        picked: list[Moment] = [e for e in found if e.type in relevant]
         if not picked:  # the common case: only an entry into the first stage
             opening = Transition(start.occurred_at, None, first_stage, start.message_id,
                                  start.channel, start.department)  # fmt: skip
@@ -224,7 +234,7 @@ def update(
                                                  empty_seen, False)  # fmt: skip
         else:
             if start.type not in relevant:
-                picked.append(_stage_event(start))
+                picked.append(start)
             picked.sort(key=BY_TIME)
             timeline, counters = replay(rules, picked, negatives.get(cid, []), None, -1)
         verdicts.append(Verdict(cid, timeline, timeline.transitions,
@@ -259,9 +269,12 @@ def verdict(plan: Plan, cid: int, job: Work) -> Verdict:
     events = job.events
     current = rules.index.get(job.stage_before, -1) if job.stage_before is not None else -1
     if current >= 0:
-        events.sort(key=BY_TIME)
-        if job.counters is not None:
+        if len(events) > 1:
+            events.sort(key=BY_TIME)
+        if job.counters is not None:  # every transition is from `since` on
             timeline, counters = replay(rules, events, job.negatives, None, current, job.counters)
+            return Verdict(cid, timeline, timeline.transitions, encode(rules, counters)
+                           if counters else None)  # fmt: skip
         else:
             timeline, counters = replay(rules, events, job.negatives, job.since, current)
     else:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, delete, func, select
 
 from hxpulse.db import raw
 from hxpulse.events.schemas import EventIn
-from hxpulse.journey.definition import StageEvent, Timeline, Transition
+from hxpulse.journey.definition import Moment, StageEvent, Timeline, Transition
 from hxpulse.journey.models import StageChange
 
 stage_changes_t = cast(Table, StageChange.__table__)
@@ -39,9 +39,11 @@ def _to_utc(value: Any) -> datetime:
 
 
 def stored_stages(conn: Connection, customer_ids: list[int]) -> list[tuple[Any, ...]]:
-    """(customer, stage, stage_at, detractor, journey_counters): the stored stage, its latest
-    change and the counters the replay can go on from."""
-    sql = "SELECT id, stage, stage_at, detractor, journey_counters FROM customers WHERE id {in}"
+    """(customer, stage, stage_at, open_negatives, journey_counters): the stored stage, its
+    latest change, how many negative experiences are open, and the counters the replay can go
+    on from."""
+    sql = ("SELECT id, stage, stage_at, open_negatives, journey_counters FROM customers"
+           " WHERE id {in}")  # fmt: skip
     if conn.dialect.name != "sqlite":
         # lock them (in id order, like every customer lock) so that a concurrent batch for the
         # same customer waits for this one and then replays on top of it; event inserts are
@@ -96,7 +98,7 @@ def first_events(conn: Connection, customer_ids: Sequence[int]) -> dict[int, Sta
 
 def load_events(
     conn: Connection, relevant_sql: str, customer_ids: list[int]
-) -> dict[int, list[StageEvent]]:
+) -> dict[int, list[Moment]]:
     """Every stage-relevant event (types `relevant_sql`) of the customers: the (customer, time)
     index."""
     sqlite = conn.dialect.name == "sqlite"
@@ -105,7 +107,7 @@ def load_events(
     sql = (f"SELECT customer_id, message_id, type, {moment}, channel, department FROM events"
            f"{hint} WHERE customer_id {{in}} AND type IN ({relevant_sql})")  # fmt: skip
     read = _fromisoformat if sqlite else _to_utc
-    found: dict[int, list[StageEvent]] = {}
+    found: dict[int, list[Moment]] = {}
     for cid, mid, kind, occurred, channel, department in raw.select_in(conn, sql, customer_ids):
         found.setdefault(cid, []).append(StageEvent(mid, kind, read(occurred), channel,
                                                     department))  # fmt: skip
