@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy import Connection, Table, delete
 
 from hxpulse.db import raw
 from hxpulse.events.schemas import EventIn
@@ -59,9 +59,14 @@ def stored_span(conn: Connection, customer_ids: list[int]) -> list[tuple[Any, ..
     return raw.select_in(conn, sql, customer_ids)
 
 
-def latest_change(conn: Connection) -> Any:
+def latest_change(conn: Connection) -> datetime | None:
     """The time of the latest stored transition of anyone (one index lookup)."""
-    return conn.execute(select(func.max(stage_changes_t.c.changed_at))).scalar()
+    if conn.dialect.name == "sqlite":  # the driver's own cursor: this runs for every batch
+        found = raw.driver(conn).execute("SELECT MAX(changed_at) FROM stage_changes").fetchone()
+    else:
+        with raw.driver(conn).cursor() as cursor:
+            found = cursor.execute("SELECT MAX(changed_at) FROM stage_changes").fetchone()
+    return None if found is None or found[0] is None else moment_reader(conn)(found[0])
 
 
 def entries_after(
