@@ -275,8 +275,7 @@ def verdict(plan: Plan, cid: int, job: Work) -> Verdict:
             timeline, counters = replay(rules, events, job.negatives, None, current, job.counters)
             return Verdict(cid, timeline, timeline.transitions, encode(rules, counters)
                            if counters else None)  # fmt: skip
-        else:
-            timeline, counters = replay(rules, events, job.negatives, job.since, current)
+        timeline, counters = replay(rules, events, job.negatives, job.since, current)
     else:
         if job.anchor is not None and job.anchor.type not in plan.relevant:
             events = [*events, job.anchor]
