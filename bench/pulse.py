@@ -33,7 +33,7 @@ from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import upgrade
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
-from hxpulse.journey import service as journey
+from hxpulse.journey import rebuild as journey
 from hxpulse.pulse import service as pulse
 from hxpulse.pulse.rebuild import rebuild
 from hxpulse.testing.postgres import TemporaryPostgres

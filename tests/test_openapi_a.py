@@ -25,6 +25,7 @@ from hxpulse.events.schemas import (
     TrackResult,
 )
 from hxpulse.events.segment import SegmentBatch, SegmentMessage
+from hxpulse.journey import funnel
 from hxpulse.journey import service as journey
 from hxpulse.journey.schemas import CustomerJourney, Funnel
 from hxpulse.pulse import service as pulse
@@ -245,6 +246,6 @@ def test_the_models_keep_everything_the_services_build(
         moved = pulse.movers(conn, settings.pulse, now, days=30)
         for item in moved["rises"] + moved["falls"]:
             lossless(Mover, item)
-        lossless(Funnel, journey.funnel(conn, live, now=now))
-        lossless(Funnel, journey.funnel(conn, live, start=now - timedelta(days=60), end=now,
+        lossless(Funnel, funnel.funnel(conn, live, now=now))
+        lossless(Funnel, funnel.funnel(conn, live, start=now - timedelta(days=60), end=now,
                                         channel="web", department="sales", now=now))  # fmt: skip

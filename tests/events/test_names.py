@@ -17,6 +17,8 @@ from hxpulse.events import segment
 from hxpulse.events.names import STANDARD_NAMES
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
+from hxpulse.journey import funnel
+from hxpulse.journey import rebuild as journey_rebuild
 from hxpulse.journey import service as journey
 from hxpulse.pulse import service as pulse
 from hxpulse.pulse.rebuild import rebuild
@@ -180,14 +182,14 @@ def test_rebuild_and_funnel_agree_with_the_live_path(engine: Engine, shop: None)
     before = states(engine)
     done = rebuild(engine, LIVE, now=NOW)
     with engine.begin() as conn:
-        journey.rebuild(conn, LIVE)
+        journey_rebuild.rebuild(conn, LIVE)
     assert done["events"] == 6
     after = states(engine)
     assert set(after) == set(before)
     for who, row in before.items():
         assert after[who][:4] == pytest.approx(row[:4]) and after[who][4] == row[4], who
     with engine.connect() as conn:
-        stages = journey.funnel(conn, LIVE, now=NOW)["stages"]
+        stages = funnel.funnel(conn, LIVE, now=NOW)["stages"]
     reached = {s["stage"]: s["reached"] for s in stages}
     assert reached["customer"] == 2 and reached["lead"] == 3  # eve's Signed Up, ann and bob
 

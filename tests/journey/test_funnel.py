@@ -21,7 +21,7 @@ from hxpulse.config import Live
 from hxpulse.errors import Invalid
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
-from hxpulse.journey import service
+from hxpulse.journey import funnel
 
 LIVE = Live()
 T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -53,7 +53,7 @@ def column(result: dict[str, Any], key: str) -> list[Any]:
 
 def run(engine: Engine, **kwargs: Any) -> dict[str, Any]:
     with engine.connect() as conn:
-        return service.funnel(conn, LIVE, now=NOW, **kwargs)
+        return funnel.funnel(conn, LIVE, now=NOW, **kwargs)
 
 
 def test_reached_conversion_and_median_days_in_a_range(journey: Engine) -> None:
@@ -99,7 +99,7 @@ def test_overlays_now(journey: Engine) -> None:
     assert column(got, "at_risk") == [1, 1, 0, 1, 0, 0]
     assert got["now"] == {"customers": 5, "at_risk": 3, "lapsed": 0}
     with journey.connect() as conn:
-        later = service.funnel(conn, LIVE, now=NOW + timedelta(days=200))
+        later = funnel.funnel(conn, LIVE, now=NOW + timedelta(days=200))
     assert later["now"]["lapsed"] == 5
 
 
@@ -111,17 +111,17 @@ def test_empty_database(engine: Engine) -> None:
 
 
 def test_parse_range_and_filters() -> None:
-    assert service.parse_range("2026-01-01", "2026-01-31") == (T, datetime(2026, 2, 1, tzinfo=UTC))
-    assert service.parse_range("2026-01-01T06:00:00+02:00", None) == (
+    assert funnel.parse_range("2026-01-01", "2026-01-31") == (T, datetime(2026, 2, 1, tzinfo=UTC))
+    assert funnel.parse_range("2026-01-01T06:00:00+02:00", None) == (
         datetime(2026, 1, 1, 4, tzinfo=UTC), None)  # fmt: skip
-    assert service.parse_range("", " ") == (None, None)
+    assert funnel.parse_range("", " ") == (None, None)
     with pytest.raises(Invalid) as bad:
-        service.parse_range("yesterday", "2026-13-01")
+        funnel.parse_range("yesterday", "2026-13-01")
     assert [e["field"] for e in bad.value.errors] == ["start", "end"]
     with pytest.raises(Invalid) as bad:
-        service.parse_range("2026-02-01", "2026-01-01")
+        funnel.parse_range("2026-02-01", "2026-01-01")
     assert bad.value.errors[0]["field"] == "end"
-    assert service.check_filters(" Web ", "") == ("web", None)
+    assert funnel.check_filters(" Web ", "") == ("web", None)
     with pytest.raises(Invalid) as bad:
-        service.check_filters("fax", "x" * 101)
+        funnel.check_filters("fax", "x" * 101)
     assert [e["field"] for e in bad.value.errors] == ["channel", "department"]

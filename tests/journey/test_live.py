@@ -6,15 +6,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from hxpulse.config import Live
 from hxpulse.customers import queries
 from hxpulse.customers.service import customers_t
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
-from hxpulse.journey import service
-from hxpulse.journey.service import stage_changes_t
+from hxpulse.journey import rebuild, service
+from hxpulse.journey.store import stage_changes_t
 
 LIVE = Live()
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -181,7 +181,7 @@ def test_random_arrival_order_matches_a_rebuild_from_the_log(engine: Engine) -> 
     live = all_changes(engine)
     assert len(live) == 6
     with engine.begin() as conn:
-        assert service.rebuild(conn, LIVE, chunk=4) == 6
+        assert rebuild.rebuild(conn, LIVE, chunk=4) == 6
     assert all_changes(engine) == live
 
 
@@ -191,13 +191,13 @@ def test_rebuild_with_progress_and_given_customers(engine: Engine) -> None:
     seen: list[int] = []
     with engine.begin() as conn:
         conn.execute(stage_changes_t.delete())
-        assert service.rebuild(conn, LIVE, progress=seen.append, chunk=2) == 5
+        assert rebuild.rebuild(conn, LIVE, progress=seen.append, chunk=2) == 5
     assert seen == [2, 2, 1]
     assert all_changes(engine) == before
     with engine.begin() as conn:
         some = sorted(before)[:2]
         conn.execute(stage_changes_t.delete().where(stage_changes_t.c.customer_id.in_(some)))
-        assert service.rebuild(conn, LIVE, customer_ids=some) == 2
+        assert rebuild.rebuild(conn, LIVE, customer_ids=some) == 2
     assert all_changes(engine) == before
 
 
@@ -234,7 +234,7 @@ def test_concurrent_batches_for_the_same_customers_match_a_rebuild(engine: Engin
     assert not failures, failures
     live = all_changes(engine)
     with engine.begin() as conn:
-        service.rebuild(conn, LIVE)
+        rebuild.rebuild(conn, LIVE)
     assert all_changes(engine) == live
 
 
@@ -257,3 +257,77 @@ def test_a_concurrent_batch_waits_and_replays_on_top(engine: Engine) -> None:
     late.join()
     assert [c[1:4] for c in changes(engine, "ivy")] == [
         (None, "prospect", "e0"), ("prospect", "lead", "e1"), ("lead", "qualified_lead", "e2")]  # fmt: skip
+
+
+def stored(engine: Engine) -> dict[int, tuple[Any, ...]]:
+    c = customers_t.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.stage, c.stage_at, c.detractor, c.journey_counters)
+                            .where(c.merged_into_id.is_(None)))  # fmt: skip
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def test_in_order_and_late_histories_match_a_rebuild_counters_included(engine: Engine) -> None:
+    later = T + timedelta(days=500)  # after every event (a negative dated later counts as now)
+    for seed in range(6):
+        rng = random.Random(seed)
+        log = sorted(random_log(rng, f"o{seed}", 5, 120), key=lambda e: e.occurred_at)
+        late = rng.sample(log, rng.choice([0, 0, 3, 10]))  # held back, sent at the end
+        in_order = [e for e in log if e not in late]
+        start = 0
+        while start < len(in_order):
+            size = rng.randint(1, 12)
+            ingest(engine, in_order[start : start + size], now=later)
+            start += size
+        if late:
+            ingest(engine, late, now=later)
+    live_changes, live_state = all_changes(engine), stored(engine)
+    assert all(state[3] is not None for state in live_state.values())
+    with engine.begin() as conn:
+        rebuild.rebuild(conn, LIVE)
+    assert all_changes(engine) == live_changes
+    assert stored(engine) == live_state
+
+
+def test_an_in_order_event_is_decided_from_the_stored_counters(engine: Engine) -> None:
+    ingest(engine, [event("p1", "jo", "purchase", 1)], now=NOW)
+    with engine.begin() as conn:  # the history is not read again: forget the first purchase
+        conn.execute(text("DELETE FROM events WHERE message_id = 'p1'"))
+    ingest(engine, [event("p2", "jo", "purchase", 2)], now=NOW)
+    assert profile(engine, "jo")[0] == "repeat_customer"  # counted from the stored counters
+    with engine.begin() as conn:
+        rebuild.rebuild(conn, LIVE)
+    assert profile(engine, "jo")[0] == "customer"  # the log alone has one purchase
+
+
+def test_customers_without_counters_are_replayed_in_full_once(engine: Engine) -> None:
+    ingest(engine, [event("v", "kai", "page_view", 0), event("p1", "kai", "purchase", 1)],
+           now=NOW)  # fmt: skip
+    with engine.begin() as conn:  # as after the migration that added the counters
+        conn.execute(text("UPDATE customers SET journey_counters = NULL"))
+    ingest(engine, [event("r", "kai", "review", 3)], now=NOW)
+    ingest(engine, [event("p2", "kai", "purchase", 4)], now=NOW)
+    assert [c[2] for c in changes(engine, "kai")] == ["prospect", "customer", "repeat_customer"]
+    before = stored(engine)
+    assert all(state[3] is not None for state in before.values())
+    with engine.begin() as conn:
+        rebuild.rebuild(conn, LIVE)
+    assert stored(engine) == before
+
+
+def test_counters_kept_under_other_stages_are_rebuilt_once(engine: Engine) -> None:
+    from hxpulse.config import JourneySettings, StageCondition, StageRule
+
+    other = Live(journey=JourneySettings(stages=[
+        StageRule(name="prospect"),
+        StageRule(name="customer", when=[StageCondition(events=["purchase"])]),
+        StageRule(name="fan", when=[StageCondition(events=["review"], min_count=2,
+                                                   within_days=10)]),
+    ]))  # fmt: skip
+    ingest(engine, [event("r1", "lu", "review", 0), event("p1", "lu", "purchase", 1)], now=NOW)
+    ingest(engine, [event("r2", "lu", "review", 5)], now=NOW, live=other)
+    assert [c[2] for c in changes(engine, "lu")] == ["prospect", "customer", "fan"]
+    before = stored(engine)
+    with engine.begin() as conn:
+        rebuild.rebuild(conn, other)
+    assert stored(engine) == before

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hxpulse.config import JourneySettings, StageCondition, StageRule
-from hxpulse.journey.service import StageEvent, Transition, stage_timeline
+from hxpulse.journey.definition import StageEvent, Transition, stage_timeline
 
 JOURNEY = JourneySettings()
 T = datetime(2026, 1, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
-from hxpulse.journey import service as journey
+from hxpulse.journey import funnel as funnels
 from hxpulse.pulse import service as pulse
 from hxpulse.surveys import report
 from hxpulse.surveys import service as surveys
@@ -81,7 +81,7 @@ def aggregates(conn: Connection, settings: Settings, survey: dict[str, Any]) -> 
         {k: s[k] for k in ("name", "invited", "answered_invitations", "responses")}
         for s in surveys.list_surveys(conn)
     ]
-    funnel = journey.funnel(conn, settings.live, now=NOW)
+    funnel = funnels.funnel(conn, settings.live, now=NOW)
     counts = [
         tuple(r) for r in conn.execute(select(surveys.counts_t).order_by(*surveys.counts_t.c))
     ]

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
-from hxpulse.journey import service
+from hxpulse.journey import funnel as funnels
 
 out = Console(highlight=False)
 
@@ -33,10 +33,10 @@ def funnel(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the journey funnel: per stage, who reached it, conversion, days in stage, now."""
-    query = service.funnel_query(start, end, channel, department)
+    query = funnels.funnel_query(start, end, channel, department)
     config = settings(ctx)
     with engine(ctx).connect() as conn:
-        result = service.funnel(conn, config.live, start=query.start, end=query.end,
+        result = funnels.funnel(conn, config.live, start=query.start, end=query.end,
                                 channel=query.channel, department=query.department,
                                 now=datetime.now(UTC))  # fmt: skip
     if as_json:

@@ -16,7 +16,7 @@ from hxpulse.cli.common import clean_errors, console, engine, print_json, settin
 from hxpulse.customers import queries
 from hxpulse.errors import Invalid
 from hxpulse.events.service import events_t
-from hxpulse.journey import service as journey
+from hxpulse.journey import rebuild as journey
 from hxpulse.pulse import service
 from hxpulse.pulse.asof import parse_as_of
 from hxpulse.pulse.rebuild import rebuild as rebuild_pulse

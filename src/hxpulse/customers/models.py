@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
@@ -47,6 +57,9 @@ class Customer(Base):
     stage: Mapped[str] = mapped_column(String(40), default="prospect", server_default="prospect")
     stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detractor: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # what the journey's replay knows at the customer's latest evaluated moment, so that later
+    # events are decided from it (journey/definition.py, `Counters`); none: replayed in full
+    journey_counters: Mapped[str | None] = mapped_column(Text)
     # set when the customer's personal data was erased (privacy/): the row stays, anonymous
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -132,6 +132,7 @@ def profile(conn: Connection, *, customer_id: int, limit: int = 100) -> dict[str
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist")
     data = dict(row._mapping)
+    del data["journey_counters"]  # the journey's own state (journey/definition.py), not shown
     e = events_t.c
     data["identities"] = [
         dict(r._mapping)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomerRef, CustomersRead, ReportsRead, SettingsDep
-from hxpulse.journey import service
+from hxpulse.journey import funnel, service
 from hxpulse.journey.schemas import CustomerJourney, Funnel
 
 router = APIRouter(prefix="/api", tags=["journey"])
@@ -31,8 +31,8 @@ def journey_funnel(
 ) -> dict[str, Any]:
     """Per stage: customers who reached it in the range, conversion from the previous stage,
     median days in the stage, and how many are at it now (at risk, lapsed)."""
-    query = service.funnel_query(start, end, channel, department)
-    return service.funnel(conn, settings.live, start=query.start, end=query.end,
+    query = funnel.funnel_query(start, end, channel, department)
+    return funnel.funnel(conn, settings.live, start=query.start, end=query.end,
                           channel=query.channel, department=query.department,
                           now=datetime.now(UTC))  # fmt: skip
 

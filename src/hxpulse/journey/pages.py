@@ -11,7 +11,7 @@ from starlette.responses import Response
 from hxpulse.deps import ConnDep, ReportsRead, SettingsDep
 from hxpulse.errors import Invalid
 from hxpulse.events.models import CHANNELS
-from hxpulse.journey import service
+from hxpulse.journey import funnel
 from hxpulse.web.render import page
 
 router = APIRouter()
@@ -33,12 +33,12 @@ def journey_page(
     context: dict[str, Any] = {"form": form, "channels": CHANNELS,
                                "funnel": None, "errors": []}  # fmt: skip
     try:
-        query = service.funnel_query(start, end, channel, department)
+        query = funnel.funnel_query(start, end, channel, department)
     except Invalid as exc:
         context["errors"] = exc.errors
         return page(request, "journey.html", status_code=400, **context)
     now = datetime.now(UTC)
-    result = service.funnel(conn, settings.live, start=query.start, end=query.end,
+    result = funnel.funnel(conn, settings.live, start=query.start, end=query.end,
                             channel=query.channel, department=query.department,
                             now=now)  # fmt: skip
     context["funnel"] = result

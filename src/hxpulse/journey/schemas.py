@@ -1,4 +1,4 @@
-"""Response shapes of the journey routes, as `journey.service` builds them."""
+"""Response shapes of the journey routes, as `journey.service` and `journey.funnel` build them."""
 
 from __future__ import annotations
 

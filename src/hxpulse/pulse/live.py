@@ -47,6 +47,7 @@ class Change:
     stage: str | None = None
     stage_at: datetime | None = None
     detractor: bool | None = None
+    journey: str | None = None  # the journey's counters (customers.journey_counters)
 
 
 @dataclass(slots=True)
@@ -234,7 +235,8 @@ def _sqlite_updates() -> tuple[str, str]:
     )
     return sums + " WHERE id = ?6", (
         sums + ", stage = COALESCE(?6, stage), stage_at = COALESCE(?7, stage_at),"
-        " detractor = COALESCE(?8, detractor) WHERE id = ?9"
+        " detractor = COALESCE(?8, detractor), journey_counters = COALESCE(?9, journey_counters)"
+        " WHERE id = ?10"
     )  # most rows: the stage did not change
 
 
@@ -243,10 +245,10 @@ _APPLY_PG = (
     " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r,"
     " open_negatives = c.open_negatives + d.o, last_return_at = GREATEST(c.last_return_at, d.l),"
     " stage = COALESCE(d.s, c.stage), stage_at = COALESCE(d.t, c.stage_at),"
-    " detractor = COALESCE(d.n, c.detractor)"
+    " detractor = COALESCE(d.n, c.detractor), journey_counters = COALESCE(d.j, c.journey_counters)"
     " FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::int[],"
-    " %s::timestamptz[], %s::text[], %s::timestamptz[], %s::bool[])"
-    " AS d(id, k, i, r, o, l, s, t, n) WHERE c.id = d.id"
+    " %s::timestamptz[], %s::text[], %s::timestamptz[], %s::bool[], %s::text[])"
+    " AS d(id, k, i, r, o, l, s, t, n, j) WHERE c.id = d.id"
 )
 
 
@@ -264,12 +266,13 @@ def apply(conn: Connection, changes: dict[int, Change]) -> None:
             c = changes[cid]
             last = stamp(c.last_return) if c.last_return else None
             key = c.terms.key()
-            if c.stage is None and c.detractor is None:
+            if c.stage is None and c.detractor is None and c.journey is None:
                 sums.append((key, c.investments, c.returns, c.opened, last, cid))
                 continue
             flag = None if c.detractor is None else int(c.detractor)
-            rows.append((key, c.investments, c.returns, c.opened, last, c.stage,
-                         stamp(c.stage_at) if c.stage_at else None, flag, cid))  # fmt: skip
+            at = stamp(c.stage_at) if c.stage_at else None
+            rows.append((key, c.investments, c.returns, c.opened, last, c.stage, at, flag,
+                         c.journey, cid))  # fmt: skip
         cursor = raw.driver(conn)
         if not sqlite_has_math():
             register_key_add(cursor)
@@ -283,6 +286,7 @@ def apply(conn: Connection, changes: dict[int, Change]) -> None:
     columns = (ids, [c.terms.key() for c in ordered], [c.investments for c in ordered],
                [c.returns for c in ordered], [c.opened for c in ordered],
                [c.last_return for c in ordered], [c.stage for c in ordered],
-               [c.stage_at for c in ordered], [c.detractor for c in ordered])  # fmt: skip
+               [c.stage_at for c in ordered], [c.detractor for c in ordered],
+               [c.journey for c in ordered])  # fmt: skip
     with raw.driver(conn).cursor() as cursor:
         cursor.execute(_APPLY_PG, [raw.pg_array(c) for c in columns])
