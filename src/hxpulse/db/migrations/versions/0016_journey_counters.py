@@ -6,7 +6,7 @@ replayed in full once, at its next stage-relevant event (or by `hxpulse pulse --
 and has counters from then on.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-02 05:30:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0011"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
