@@ -95,6 +95,12 @@ def test_api_keys_and_scopes(
     assert 'filename="segment-app-regulars.csv"' in exported.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["email"] for r in rows] == ["amy@example.com", "<b>bo</b>@example.com"]
+    renamed = client.put(f"/api/segments/{segment['id']}", headers=bearer(api_key),
+                         json={**body, "name": "Stammkunden München 東京"})  # fmt: skip
+    assert renamed.status_code == 200, renamed.text
+    named = client.get(f"/api/segments/{segment['id']}/export.csv", headers=bearer(read_key))
+    assert named.status_code == 200  # a header is latin-1: the file name keeps ASCII only
+    assert 'filename="segment-stammkunden-m-nchen.csv"' in named.headers["content-disposition"]
     assert all(r["stage"] and float(r["pulse"]) > 0 for r in rows)
 
     assert (

@@ -31,7 +31,8 @@ TOKEN_TTL = timedelta(minutes=15)
 PUBLISH_LOCK = 0x68787075_6C736501  # pg_advisory_xact_lock key of feed publishing
 MAX_TYPE = 100
 # the team feed's message types the page shows (others are kept and streamed all the same)
-TEAM_TYPES = ("case.opened", "case.breached", "case.resolved", "customer.at_risk", "message")
+TEAM_TYPES = ("case.opened", "case.assigned", "case.breached", "case.resolved", "case.reopened",
+              "customer.at_risk", "rule.fired", "message")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from hxpulse.privacy.schemas import PurposeRead
+from hxpulse.rules.schemas import FiringOut
 
 
 class ExportProfile(BaseModel):
@@ -153,6 +154,9 @@ class CustomerExport(BaseModel):
     erasure_requests: list[ExportErasureRequest]
     audit: list[ExportAuditEntry] = Field(description="Audit entries about the customer.")
     cases: list[ExportCase] = Field(default_factory=list, description="Cases and their threads.")
+    rule_firings: list[FiringOut] = Field(
+        default_factory=list, description="The rules that fired for the customer, and why."
+    )
     feed_messages: list[ExportFeedMessage] = Field(
         default_factory=list, description="The messages of the customer's own live feed."
     )

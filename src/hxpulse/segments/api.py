@@ -165,6 +165,8 @@ def export_segment(
     """Every member as CSV, streamed."""
     found = service.get(conn, segment_id)
     chunks = service.export_csv(engine, settings.live, found["definition"], datetime.now(UTC))
-    slug = "".join(ch if ch.isalnum() else "-" for ch in found["name"].lower()).strip("-")
+    slug = "".join(
+        ch if ch.isascii() and ch.isalnum() else "-" for ch in found["name"].lower()
+    ).strip("-")  # fmt: skip  (a header is latin-1)
     headers = {"content-disposition": f'attachment; filename="segment-{slug or found["id"]}.csv"'}
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
