@@ -23,12 +23,12 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+import receiver as hooks
 from hxpulse.auth.service import create_key
 from hxpulse.config import Settings
 from hxpulse.db.engine import make_engine, run_write
@@ -43,33 +43,9 @@ RULE = {"name": "flagged", "trigger": {"event": "order_flagged"}, "actions": [{"
 MESSAGE = re.compile(rb"bench-\d+")
 
 
-class Arrivals:
-    def __init__(self) -> None:
-        self.at: dict[str, float] = {}
-        self.lock = threading.Lock()
-
-
-def _receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            moment = time.perf_counter()
-            with arrivals.lock:
-                for found in set(MESSAGE.findall(body)):
-                    arrivals.at.setdefault(found.decode(), moment)
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def _named(_headers: dict[str, str], body: bytes) -> set[str]:
+    """The flagged events a webhook names (by message id, in its body)."""
+    return {m.decode() for m in MESSAGE.findall(body)}
 
 
 def _event(n: int) -> dict[str, Any]:
@@ -115,8 +91,8 @@ def measure(url: str, rate: float, seconds: float, per: int, folder: Path) -> di
         update={"allow_private_networks": True})})  # fmt: skip
     engine = make_engine(settings)
     upgrade(engine)
-    arrivals = Arrivals()
-    receiver = _receiver(arrivals)
+    arrivals = hooks.Arrivals()
+    receiver = hooks.start(arrivals, _named)
     hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
     run_write(engine, lambda conn: service.create(conn, name="bench", url=hook,
                                                   settings=settings.webhooks,

@@ -14,12 +14,10 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
+import receiver as hooks
 from hxpulse.config import Settings
 from hxpulse.db.engine import make_engine, run_write
 from hxpulse.db.migrate import upgrade
@@ -30,33 +28,6 @@ from hxpulse.webhooks import service
 TARGET_P99 = 0.250
 
 
-class Arrivals:
-    def __init__(self) -> None:
-        self.at: dict[str, float] = {}
-        self.lock = threading.Lock()
-
-
-def _receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            self.rfile.read(int(self.headers.get("content-length", "0")))
-            with arrivals.lock:
-                arrivals.at.setdefault(self.headers["webhook-id"], time.perf_counter())
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def measure(url: str, rate: float, seconds: float) -> dict[str, float]:
     from datetime import UTC, datetime
 
@@ -65,8 +36,8 @@ def measure(url: str, rate: float, seconds: float) -> dict[str, float]:
         update={"allow_private_networks": True})})  # fmt: skip
     engine = make_engine(settings)
     upgrade(engine)
-    arrivals = Arrivals()
-    server = _receiver(arrivals)
+    arrivals = hooks.Arrivals()
+    server = hooks.start(arrivals, lambda headers, _body: [headers["webhook-id"]])
     hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
     run_write(engine, lambda conn: service.create(conn, name="bench", url=hook,
                                                   settings=settings.webhooks,
