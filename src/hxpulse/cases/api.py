@@ -288,18 +288,14 @@ def create_team(
     who, now = deps.who(request, actor), deps.now(request)
     return run_write(
         engine,
-        lambda conn: teams.create(
-            conn,
-            name=body.name,
-            zone=body.zone,
-            hours=body.hours,
-            country=body.holiday_country,
-            subdivision=body.holiday_subdivision,
-            closed=body.closed_dates,
-            now=now,
-            who=who,
-        ),
+        lambda conn: teams.create(conn, name=body.name, **_calendar(body), now=now, who=who),
     )
+
+
+def _calendar(body: TeamCreate) -> dict[str, Any]:
+    """The calendar a team's body gives, as `teams.create` and `teams.set_hours` take it."""
+    return {"zone": body.zone, "hours": body.hours, "country": body.holiday_country,
+            "subdivision": body.holiday_subdivision, "closed": body.closed_dates}  # fmt: skip
 
 
 @router.put("/teams/{team_id}/hours", response_model=TeamRead)
@@ -310,17 +306,7 @@ def set_hours(
     who, now = deps.who(request, actor), deps.now(request)
     return run_write(
         engine,
-        lambda conn: teams.set_hours(
-            conn,
-            team_id=team_id,
-            zone=body.zone,
-            hours=body.hours,
-            country=body.holiday_country,
-            subdivision=body.holiday_subdivision,
-            closed=body.closed_dates,
-            now=now,
-            who=who,
-        ),
+        lambda conn: teams.set_hours(conn, team_id=team_id, **_calendar(body), now=now, who=who),
     )
 
 
