@@ -163,6 +163,7 @@ def test_public_survey_answers_are_rate_limited(settings: Settings, engine: Engi
     ):
         posts = [client.post("/s/not-a-token", data={"score": "9"}) for _ in range(3)]
         assert [p.status_code for p in posts] == [404, 404, 429]
-        assert posts[2].headers["retry-after"] == "30"
+        # one answer's refill (60 s / 2), less the time the first two took on a busy machine
+        assert 20 <= int(posts[2].headers["retry-after"]) <= 30
         assert "Too many answers from your network" in posts[2].text
         assert client.get("/s/not-a-token").status_code == 404  # reading the page is not limited
