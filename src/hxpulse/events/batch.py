@@ -31,6 +31,8 @@ class Batch:
     events: list[EventIn]
     owners: list[int]
     resolution: Resolution
+    # SQLite: each event's occurred_at as stored (the insert formatted them; steps reuse them)
+    stamps: list[str] | None = None
     changes: dict[int, Any] = field(default_factory=dict)
     transitions: dict[int, list[Any]] = field(default_factory=dict)
 

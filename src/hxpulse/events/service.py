@@ -52,13 +52,14 @@ def receive(
         known=known,
     )
     owner = [resolution.customer_of[e.identities[0]] for e in fresh]
-    _insert_events(conn, fresh, owner, now)
+    stamps = _insert_events(conn, fresh, owner, now)
     customers.verify_live(conn, sorted(set(owner)))
     result.stored = len(fresh)
     result.customers_created = len(resolution.created)
     result.merges = sum(len(merged) for _, merged in resolution.merges)
     result.new_message_ids = {e.message_id for e in fresh}
-    return Batch(conn, live, now, fresh, owner, resolution), result
+    sqlite = conn.dialect.name == "sqlite"
+    return Batch(conn, live, now, fresh, owner, resolution, stamps if sqlite else None), result
 
 
 def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:
@@ -66,15 +67,20 @@ def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:
     return {row[0] for row in raw.select_in(conn, sql, message_ids)}
 
 
-def _insert_events(conn: Connection, batch: list[EventIn], owner: list[int], now: datetime) -> None:
-    """Insert the rows with the driver's fastest bulk path (executemany / COPY)."""
+def _insert_events(
+    conn: Connection, batch: list[EventIn], owner: list[int], now: datetime
+) -> list[Any]:
+    """Insert the rows with the driver's fastest bulk path (executemany / COPY); return each
+    event's occurred_at as the driver was given it (SQLite: text)."""
     ts = raw.timestamp_writer(conn)
     received = ts(now)
+    stamps = [ts(e.occurred_at) for e in batch]
     # rows in customer order: on PostgreSQL the foreign-key checks then lock customers in
     # ascending id order, like every other customer lock (see customers.service.lock_for_merge)
-    ordered = sorted(zip(owner, batch, strict=True), key=lambda pair: pair[0])
-    rows = [_row(e, cid, ts(e.occurred_at), received) for cid, e in ordered]
+    ordered = sorted(zip(owner, batch, stamps, strict=True), key=lambda row: row[0])
+    rows = [_row(e, cid, stamp, received) for cid, e, stamp in ordered]
     raw.insert_rows(conn, "events", EVENT_COLUMNS, rows)
+    return stamps
 
 
 def _row(e: EventIn, customer_id: int, occurred: object, received: object) -> tuple[Any, ...]:

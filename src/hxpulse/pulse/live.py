@@ -42,6 +42,7 @@ class Change:
     investments: float = 0.0
     returns: float = 0.0
     last_return: datetime | None = None
+    last_stamp: str | None = None  # SQLite: `last_return` as stored, when the insert made it
     opened: int = 0  # negatives opened minus negatives resolved
     # the journey's verdict, written in the same update of the row (None: unchanged)
     stage: str | None = None
@@ -58,9 +59,14 @@ class Tally:
 
 
 def tally(
-    settings: PulseSettings, events: Sequence[EventIn], owners: Sequence[int], now: datetime
+    settings: PulseSettings,
+    events: Sequence[EventIn],
+    owners: Sequence[int],
+    now: datetime,
+    stamps: Sequence[str] | None = None,
 ) -> Tally:
-    """What `events` add to each customer's sums (an event dated after `now` counts as now).
+    """What `events` add to each customer's sums (an event dated after `now` counts as now);
+    `stamps`, each event's time as SQLite stores it, saves formatting them again.
 
     The same sums as `PulseState.add` per event (the tests hold them to it), written as one
     loop because it runs for every event ingested.
@@ -72,7 +78,7 @@ def tally(
     result = Tally()
     changes = result.changes
     by_name, reference = settings.weight_by_name, settings.value_reference  # aliases included
-    for event, customer_id in zip(events, owners, strict=True):
+    for i, (event, customer_id) in enumerate(zip(events, owners, strict=True)):
         mapped = by_name.get(event.type)
         if mapped is None or mapped.weight == 0:
             continue
@@ -104,6 +110,7 @@ def tally(
                 change.last_return is None or moment > change.last_return
             ):
                 change.last_return = moment
+                change.last_stamp = stamps[i] if stamps is not None and moment is not now else None
         if mapped.resolves:
             result.resolutions.append((customer_id, event))
     return result
@@ -111,7 +118,8 @@ def tally(
 
 def count(batch: Batch) -> None:
     """The ingest step: count the batch's events in their customers' pulse (`prepare`)."""
-    batch.changes = prepare(batch.conn, batch.live.pulse, batch.events, batch.owners, batch.now)
+    batch.changes = prepare(batch.conn, batch.live.pulse, batch.events, batch.owners, batch.now,
+                            batch.stamps)  # fmt: skip
 
 
 def write(batch: Batch) -> None:
@@ -125,10 +133,11 @@ def prepare(
     events: Sequence[EventIn],
     owners: Sequence[int],
     now: datetime,
+    stamps: Sequence[str] | None = None,
 ) -> dict[int, Change]:
     """Count `events` in their customers' pulse, inside the caller's transaction: record and
     resolve negative experiences, and return the changes for `apply` to write."""
-    counted = tally(settings, events, owners, now)
+    counted = tally(settings, events, owners, now, stamps)
     if counted.negatives:
         _record_negatives(conn, settings, counted)
     if counted.resolutions:
@@ -264,7 +273,7 @@ def apply(conn: Connection, changes: dict[int, Change]) -> None:
         rows: list[tuple[Any, ...]] = []
         for cid in ids:
             c = changes[cid]
-            last = stamp(c.last_return) if c.last_return else None
+            last = c.last_stamp or (stamp(c.last_return) if c.last_return else None)
             key = c.terms.key()
             if c.stage is None and c.detractor is None and c.journey is None:
                 sums.append((key, c.investments, c.returns, c.opened, last, cid))
