@@ -7,19 +7,29 @@ something (`outbox.wake`), and otherwise polls every `outbox.poll_seconds`. Deli
 small thread pool, so that one slow receiver does not hold the others. Each pass claims only as
 many rows as there are free threads, under a lease longer than any handler's timeout: a
 crashed dispatcher's rows become claimable again when their leases run out.
+
+Started, it also takes rows at the moment they are enqueued in this process (`wake.Taker`):
+those are leased in the cause's own transaction, so no claim is written, and an ingest's
+webhook goes out as soon as the ingest commits. How each try went is recorded by one
+recorder thread, many tries to a transaction, so that delivery threads never wait for the
+write lock (on SQLite, behind the ingests); until recorded a row stays leased, and a crash
+before that means one more try (at least once either way).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
@@ -29,6 +39,18 @@ from hxpulse.outbox.dispatch import Context, Handler, Job, Outcome, http_client
 log = logging.getLogger("hxpulse.outbox")
 Clock = Callable[[], datetime]
 MAX_TRIES = 100  # the schedule makes ~15 in 72 hours; more means tries that never finished
+RECORDS_PER_WRITE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """How one try went, waiting to be written."""
+
+    claim: service.Claim
+    outcome: Outcome
+    error: str | None
+    took: int  # milliseconds
+    finished: datetime
 
 
 def _utcnow() -> datetime:
@@ -71,6 +93,10 @@ class Dispatcher:
         self._unwatch: Callable[[], None] | None = None
         self._jobs_due: dict[str, float] = {}
         self._jobs_running: set[str] = set()
+        self._handed: list[service.Claim] = []  # taken at enqueue, not yet checked
+        self._active: set[int] = set()  # rows being delivered or waiting for a thread
+        self._records: queue.SimpleQueue[_Record | None] | None = None
+        self._recorder: threading.Thread | None = None
 
     # -- one pass, for tests and the loop ------------------------------------------------
 
@@ -99,11 +125,47 @@ class Dispatcher:
     def _submit(self, claim: service.Claim, now: datetime | None) -> Future[None]:
         with self._lock:
             self._in_flight += 1
+            self._active.add(claim.delivery.id)
         return self._pool.submit(self._deliver, claim, now)
+
+    # -- rows taken at enqueue (wake.Taker) -----------------------------------------------
+
+    def room(self) -> int:
+        """How many rows being enqueued now this dispatcher would take (twice its threads
+        at most, so that a burst waits a moment in the pool rather than for a claim)."""
+        if self._stopping.is_set():
+            return 0
+        with self._lock:
+            return max(0, 2 * self.concurrency - self._in_flight - len(self._handed))
+
+    def take(self, claims: list[service.Claim]) -> None:
+        """Rows leased to this dispatcher by `enqueue`, handed over when their transaction
+        ended (from the check-in hook: quick, no database)."""
+        with self._lock:
+            self._handed.extend(claims)
+        self.wakeup.notify()
+
+    def take_handed(self) -> int:
+        """Deliver the rows handed over whose transaction committed (checked with one read:
+        the row is there, pending, under the very lease); return how many were started."""
+        with self._lock:
+            handed, self._handed = self._handed, []
+            handed = [c for c in handed if c.delivery.id not in self._active]
+        if not handed:
+            return 0
+        with self.engine.connect() as conn:
+            ready = service.still_leased(conn, list({c.delivery.id: c for c in handed}.values()))
+        for claim in ready:
+            self._submit(claim, None)
+        return len(ready)
 
     def _deliver(self, claim: service.Claim, now: datetime | None) -> None:
         delivery = claim.delivery
+        recorded = False
         try:
+            begun = now or self.clock()
+            if claim.lease_until - begun < self.lease / 2:  # waited too long for a thread:
+                return  # the lease may run out mid-try; the row is claimed again after it
             handler = self.handlers.get(delivery.kind)
             error: str | None = None
             started = time.perf_counter()
@@ -114,29 +176,78 @@ class Dispatcher:
                 outcome = Outcome(False, final=True)
                 error = f"claimed {delivery.attempt} times without an outcome recorded"
             else:
-                context = Context(self.engine, self.settings, now or self.clock(), self.http)
+                context = Context(self.engine, self.settings, begun, self.http)
                 try:
                     outcome = handler(context, delivery)
                 except Exception as exc:  # noqa: BLE001 - a handler's bug is a failed try
                     log.exception("outbox %s (%s): the handler failed", delivery.id, delivery.kind)
                     outcome, error = Outcome(False), f"{type(exc).__name__}: {exc}"
             took = int((time.perf_counter() - started) * 1000)
-            finished = now or self.clock()
-            status = run_write(
-                self.engine,
-                lambda conn: service.finish(conn, claim, outcome, retry=self.retry, now=finished,
-                                            duration_ms=took, error=error, rng=self.rng),
-                durable=False,
-            )  # fmt: skip
-            if status == "dead":
-                log.warning("outbox %s (%s) is dead: %s", delivery.id, delivery.kind,
-                            error or outcome.response[:200] or outcome.status)  # fmt: skip
+            record = _Record(claim, outcome, error, took, now or self.clock())
+            if self._records is not None:
+                self._records.put(record)  # the recorder writes it, with others
+                recorded = True
+            else:
+                self._record([record])
         except Exception:  # noqa: BLE001 - the lease runs out and the row is tried again
             log.exception("outbox %s: recording the try failed", delivery.id)
         finally:
             with self._lock:
                 self._in_flight -= 1
+                if not recorded:
+                    self._active.discard(delivery.id)
             self.wakeup.notify()  # a thread is free: claim more
+
+    def _record(self, records: list[_Record]) -> None:
+        """Write how these tries went, in one transaction (each one alone if that fails)."""
+
+        def write(conn: Connection, *, batch: list[_Record]) -> list[str | None]:
+            return [service.finish(conn, r.claim, r.outcome, retry=self.retry, now=r.finished,
+                                   duration_ms=r.took, error=r.error, rng=self.rng)
+                    for r in batch]  # fmt: skip
+
+        try:  # leases and records need no fsync: at least once either way
+            statuses = run_write(self.engine, partial(write, batch=records), durable=False)
+        except Exception:  # noqa: BLE001 - one at a time, so that one bad record sinks none
+            if len(records) == 1:
+                raise
+            statuses = []
+            for r in records:
+                try:
+                    statuses += run_write(self.engine, partial(write, batch=[r]), durable=False)
+                except Exception:  # noqa: BLE001 - its lease runs out: it is tried again
+                    log.exception("outbox %s: recording the try failed", r.claim.delivery.id)
+                    statuses.append(None)
+        for r, status in zip(records, statuses, strict=True):
+            if status == "dead":
+                log.warning("outbox %s (%s) is dead: %s", r.claim.delivery.id,
+                            r.claim.delivery.kind,
+                            r.error or r.outcome.response[:200] or r.outcome.status)  # fmt: skip
+
+    def _recording(self, records: queue.SimpleQueue[_Record | None]) -> None:
+        """The recorder thread: write what arrived, as many at once as are waiting."""
+        done = False
+        while not done:
+            first = records.get()
+            batch = [] if first is None else [first]
+            done = first is None
+            while len(batch) < RECORDS_PER_WRITE:
+                try:
+                    more = records.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    done = True
+                    continue
+                batch.append(more)
+            if not batch:
+                continue
+            try:
+                self._record(batch)
+            except Exception:  # noqa: BLE001 - their leases run out: they are tried again
+                log.exception("outbox: recording %d tries failed", len(batch))
+            with self._lock:
+                self._active.difference_update(r.claim.delivery.id for r in batch)
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -167,7 +278,11 @@ class Dispatcher:
 
     def start(self) -> Dispatcher:
         """Run the dispatcher in a background thread (until `stop`)."""
-        self._unwatch = wake.watch(self.engine, self.wakeup)
+        self._records = queue.SimpleQueue()
+        self._recorder = threading.Thread(target=self._recording, args=(self._records,),
+                                          name="hxpulse-recorder", daemon=True)  # fmt: skip
+        self._recorder.start()
+        self._unwatch = wake.watch(self.engine, self.wakeup, self)
         self._thread = threading.Thread(target=self.run, name="hxpulse-dispatcher", daemon=True)
         self._thread.start()
         return self
@@ -180,7 +295,7 @@ class Dispatcher:
             claimed = 0
             try:
                 self.run_jobs()
-                claimed = self.run_once(wait=False)
+                claimed = self.take_handed() + self.run_once(wait=False)
             except Exception:  # noqa: BLE001 - e.g. the database is away: try again shortly
                 log.exception("dispatcher pass failed")
                 self._stopping.wait(min(poll * 20, 5.0))
@@ -203,6 +318,10 @@ class Dispatcher:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._records is not None and self._recorder is not None:
+            self._records.put(None)  # after the last try: the recorder writes all, then ends
+            self._recorder.join(timeout)
+            self._records = self._recorder = None
         self.http.close()
         log.info("dispatcher stopped")
 

@@ -48,15 +48,42 @@ def enqueue(conn: Connection, actions: Sequence[Action], *, now: datetime) -> in
     fresh = [a for k, a in unique.items() if k not in known]
     if not fresh:
         return 0
-    rows = [
-        {"key": a.key, "kind": a.kind, "customer_id": a.customer_id, "cause": a.cause,
-         "payload": a.payload, "status": "pending", "attempts": 0, "created_at": now,
-         "due_at": a.due_at or now}
-        for a in fresh
-    ]  # fmt: skip
-    conn.execute(outbox_t.insert(), rows)
+    taker = wake.taker_of(conn)
+    room = taker.room() if taker is not None else 0
+    rows: list[dict[str, Any]] = []
+    for a in fresh:
+        due = a.due_at or now
+        leased = taker is not None and len(rows) < room and due <= now  # rows come first
+        rows.append({"key": a.key, "kind": a.kind, "customer_id": a.customer_id,
+                     "cause": a.cause, "payload": a.payload, "status": "pending",
+                     "attempts": 1 if leased else 0, "created_at": now, "due_at": due,
+                     "lease_until": now + taker.lease if leased and taker else None})  # fmt: skip
+    if taker is not None and room:
+        _insert_taken(conn, rows, now=now)
+    else:
+        conn.execute(outbox_t.insert(), rows)
     wake.mark(conn)  # this process's dispatcher looks as soon as the transaction commits
     return len(fresh)
+
+
+def _insert_taken(conn: Connection, rows: list[dict[str, Any]], *, now: datetime) -> None:
+    """Insert `rows`, some leased to this process's dispatcher: hold their claims for it."""
+    o = outbox_t.c
+    ids = conn.execute(
+        outbox_t.insert().returning(o.id, sort_by_parameter_order=True), rows
+    ).scalars().all()  # fmt: skip
+    claims = [
+        Claim(
+            Delivery(
+                row_id, r["key"], r["kind"], r["customer_id"], r["cause"], r["payload"], 1, now
+            ),
+            r["lease_until"],
+            now,
+        )  # fmt: skip
+        for row_id, r in zip(ids, rows, strict=True)
+        if r["lease_until"] is not None
+    ]
+    wake.hold(conn, claims)
 
 
 def pending_for(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
@@ -155,6 +182,22 @@ def claim(conn: Connection, *, limit: int, lease: timedelta, now: datetime) -> l
         for r in rows
     ]
     return sorted(claims, key=lambda c: c.delivery.id)
+
+
+def still_leased(conn: Connection, claims: Sequence[Claim]) -> list[Claim]:
+    """The claims whose rows exist and are pending under the very lease of the claim (a read:
+    rows handed over at check-in, whose transaction may have rolled back)."""
+    o = outbox_t.c
+    found: dict[int, tuple[str, datetime | None]] = {}
+    ids = [c.delivery.id for c in claims]
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(o.id, o.key, o.lease_until).where(
+                o.id.in_(ids[start : start + 500]), o.status == "pending"
+            )
+        )
+        found.update((r.id, (r.key, r.lease_until)) for r in rows)  # fmt: skip
+    return [c for c in claims if found.get(c.delivery.id) == (c.delivery.key, c.lease_until)]
 
 
 def _log(conn: Connection, claim: Claim, outcome: Outcome, *, error: str | None,
