@@ -73,6 +73,11 @@ def link_for(settings: Settings, code: str) -> str:
     return f"{settings.public_url.rstrip('/')}/r/{code}"
 
 
+def link_of(conn: Connection, settings: Settings, customer_id: int, now: datetime) -> str:
+    """The customer's referral link, its code made on first use."""
+    return link_for(settings, code_for(conn, customer_id=customer_id, now=now))
+
+
 def referrer_of(conn: Connection, code: str) -> int | None:
     """The customer whose code `code` is, or None."""
     found = conn.execute(
