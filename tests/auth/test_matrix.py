@@ -424,6 +424,9 @@ ROUTES: dict[tuple[str, str], Call] = {
         "advocacy:ask", "/api/customers/ann@example.com/asks", {"channel": "phone"}
     ),
     ("GET", "/r/{code}"): Call(PUBLIC, "/r/{code}"),
+    ("POST", "/customers/{customer_id}/asks"): Call(
+        "advocacy:ask", "/customers/{customer}/asks", form={"channel": "phone"}
+    ),
 }
 
 
