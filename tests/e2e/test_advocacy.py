@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from hxpulse.db.engine import make_engine, run_write
 from hxpulse.db.migrate import upgrade
 from hxpulse.testing.server import ServerProcess
 from tests.e2e.test_browser import browser, page  # noqa: F401  (fixtures)
+from tests.e2e.test_closed_loop import _wait
 from tests.surveys.smtp import Inbox, smtp_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -79,15 +79,6 @@ def shop(database_url: str, tmp_path: Path, smtp_server: tuple[Inbox, int]) -> I
         engine.dispose()
     log = (tmp_path / "server.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-4000:]
-
-
-def _wait(check: Any, message: str, timeout: float = 20.0) -> None:
-    done = threading.Event()
-    for _ in range(int(timeout / 0.1)):
-        if check():
-            return
-        done.wait(0.1)
-    raise AssertionError(message)
 
 
 def _segment(shop: Shop, calls: list[dict[str, Any]]) -> list[Any]:
