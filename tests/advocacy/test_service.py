@@ -141,3 +141,16 @@ def test_click_and_bad_filters(engine: Engine, settings: Settings) -> None:
     with pytest.raises(Invalid) as caught:
         report.query("yesterday", None, "fax", None)
     assert {e["field"] for e in caught.value.errors} == {"since", "channel"}
+
+
+def test_erasure_deletes_the_code(engine: Engine, settings: Settings) -> None:
+    from hxpulse.audit.service import Who
+    from hxpulse.privacy import service as privacy
+
+    ingest(engine, [ev("m1", "u1", "page", 0)], now=NOW)
+    code, customer = code_of(engine, "u1"), cid(engine, "u1")
+    done = run_write(engine, lambda c: privacy.erase(c, customer, who=Who("system", None, "tests"),
+                                                     now=NOW))  # fmt: skip
+    assert done["referral_codes"] == 1
+    with pytest.raises(NotFound):
+        service.record_click(engine, settings, code=code, now=NOW)

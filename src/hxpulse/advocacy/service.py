@@ -78,6 +78,13 @@ def link_of(conn: Connection, settings: Settings, customer_id: int, now: datetim
     return link_for(settings, code_for(conn, customer_id=customer_id, now=now))
 
 
+def erase(conn: Connection, customer_ids: list[int]) -> int:
+    """Delete the erased customers' codes (their links stop working); return how many. Their
+    `referrals` rows stay: they hold only internal ids, the anonymous counts of the report."""
+    found = conn.execute(codes_t.delete().where(codes_t.c.customer_id.in_(customer_ids)))
+    return int(found.rowcount or 0)
+
+
 def referrer_of(conn: Connection, code: str) -> int | None:
     """The customer whose code `code` is, or None."""
     found = conn.execute(
