@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from hxpulse.advocacy import api as advocacy_api
+from hxpulse.advocacy import pages as advocacy_pages
 from hxpulse.audit import api as audit_api
 from hxpulse.audit import pages as audit_pages
 from hxpulse.auth import admin as auth_admin
@@ -177,6 +179,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, include_in_schema=False)
     app.include_router(feeds_api.router, responses=openapi.ERRORS)  # live feeds and email
     app.include_router(feeds_pages.router, include_in_schema=False)
+    for router in (advocacy_api.router, advocacy_api.public):
+        app.include_router(router, responses=openapi.ERRORS)
+    app.include_router(advocacy_pages.router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)
 

@@ -44,7 +44,7 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
     "personal_outreach": _w("investment", 3), "relevant_content": _w("investment", 1),
     "email_sent": _w("investment", 0.5), "exclusive_access": _w("investment", 4),
     "early_access": _w("investment", 4), "reward": _w("investment", 3),
-    "incentive": _w("investment", 2),
+    "incentive": _w("investment", 2), "referral_ask": _w("investment", 2),
     # returns: what the customer gives back (a refund takes back a purchase of the same value)
     "purchase": _w("return", 10, per_value=True), "refund": _w("return", -10, per_value=True),
     "add_to_cart": _w("return", 1), "checkout_started": _w("return", 2),
@@ -54,6 +54,7 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
     "email_clicked": _w("return", 1),
     "store_visit": _w("return", 1), "content_share": _w("return", 4),
     "social_mention": _w("return", 2), "referral": _w("return", 8), "review": _w("return", 6),
+    "referral_click": _w("return", 1),
     "survey_response": _w("return", 2),
     # experiences: how it felt
     "complaint": _w("experience", -5, negative=True),
@@ -375,6 +376,27 @@ class FeedSettings(BaseModel):
     batch: int = Field(100, ge=1, le=1000, description="Messages read per poll at most.")
 
 
+class AdvocacySettings(BaseModel):
+    """The `[advocacy]` section: where a referral link lands, and its cookie."""
+
+    landing_url: str = Field(
+        "http://127.0.0.1:8000/",
+        max_length=2000,
+        description="Where `/r/{code}` sends the visitor (an http or https URL).",
+    )
+    cookie_days: int = Field(30, ge=1, le=400, description="How long the referral cookie lasts.")
+
+    @field_validator("landing_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"landing_url {value[:80]!r} is not an http(s) URL with a host")
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """What every event updates in its own transaction: the pulse, the journey stage, and the
@@ -431,6 +453,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+    advocacy: AdvocacySettings = Field(default_factory=AdvocacySettings)
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Where customers reach this server (survey links)."
     )

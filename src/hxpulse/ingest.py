@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
+from hxpulse.advocacy import service as advocacy
 from hxpulse.config import Live
 from hxpulse.db.engine import run_write
 from hxpulse.events import service as events
@@ -26,6 +27,7 @@ Step = Callable[[Batch], None]
 DEFAULT_LIVE = Live()
 
 STEPS: tuple[Step, ...] = (
+    advocacy.attribute,  # referred people's codes: a referral on the referrer, both linked
     pulse.count,  # each event's term in its customer's pulse; negatives opened and resolved
     journey.step,  # the stages the batch can move, and every change of stage
     pulse.write,  # one update per customer row: the pulse sums and the stage together

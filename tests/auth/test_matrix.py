@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from starlette.routing import Mount
 
+from hxpulse.advocacy import service as advocacy
 from hxpulse.app import create_app
 from hxpulse.auth import service as auth
 from hxpulse.auth.permissions import PERMISSIONS, describe, role_can, scopes_can
@@ -416,6 +417,16 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/api/feed"): Call("feed:read"),
     ("GET", "/api/feed/messages"): Call("feed:read"),
     ("GET", "/feed"): Call("feed:read"),
+    # advocacy: the report, a person's ask, the public referral link
+    ("GET", "/api/advocacy"): Call("advocacy:read"),
+    ("GET", "/advocacy"): Call("advocacy:read"),
+    ("POST", "/api/customers/{ref}/asks"): Call(
+        "advocacy:ask", "/api/customers/ann@example.com/asks", {"channel": "phone"}
+    ),
+    ("GET", "/r/{code}"): Call(PUBLIC, "/r/{code}"),
+    ("POST", "/customers/{customer_id}/asks"): Call(
+        "advocacy:ask", "/customers/{customer}/asks", form={"channel": "phone"}
+    ),
 }
 
 
@@ -534,6 +545,7 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
         conn.execute(text("UPDATE outbox SET status = 'dead'"))
         found = conn.execute(text("SELECT id FROM customers ORDER BY id")).scalars().all()
         ids["customer"], ids["gone"], ids["gone_too"] = (str(i) for i in found)
+        ids["code"] = advocacy.code_for(conn, customer_id=int(ids["customer"]), now=now)
         ids["team"] = str(cases_teams.create(conn, name="Matrix", now=now)["id"])
         made, _ = cases.create(conn, settings, customer_id=int(ids["customer"]), reason="Matrix",
                                source_key="matrix", team="Matrix", now=now)  # fmt: skip

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, text
 
+from hxpulse.advocacy import report as advocacy_report
 from hxpulse.analytics import sentiment
 from hxpulse.config import Settings
 from hxpulse.demo import surveys
@@ -75,6 +76,13 @@ def test_the_demo_asks_customers_and_their_answers_show_themes(
             .all()
         )
     assert summary.answers == summary.new_answers == len(rows) > 1000
+    with engine.connect() as conn:  # the demo's advocacy: asks, referrals, reviews, shares
+        shown = advocacy_report.report(conn, settings, advocacy_report.query(None, None, None,
+                                                                             None))  # fmt: skip
+    assert shown["promoters"] > 50 and 0.15 < shown["ask_rate"] < 0.45, shown
+    assert shown["referrals"] > 0 and shown["referred_revenue"] > 0, shown
+    assert shown["reviews"]["total"] > 0 and "unknown" not in shown["reviews"]["per_platform"]
+    assert shown["shares"]["total"] > 0 and shown["top_advocates"], shown
     assert summary.invitations == invited
 
     # every answer follows the customer's first touchpoint and comes before today

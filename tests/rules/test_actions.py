@@ -81,6 +81,9 @@ def test_a_detractor_answer_opens_a_case_by_default(engine: Engine, settings: Se
            {"survey": "Relationship NPS", "score": 10, "email": "b@ex.com",
             "answered_at": T.isoformat()})  # fmt: skip
     rows = outbox(engine)
-    assert [r["kind"] for r in rows] == ["case.open"]
+    # the detractor gets a case; the promoter the default ask (advocacy): an email and its record
+    assert [r["kind"] for r in rows] == ["case.open", "email", "investment"]
+    assert rows[1]["payload"]["template"] == "referral_ask"
+    assert rows[2]["payload"]["type"] == "referral_ask"
     assert rows[0]["payload"]["reason"] == "Detractor answer"
     assert rows[0]["payload"]["source_event"].endswith(":detractor")

@@ -46,7 +46,12 @@ def test_the_api_lists_rules_with_counts_and_firings(
     auth = key(engine, "read")
     items = app_client.get("/api/rules", headers=auth).json()["items"]
     by_name = {i["name"]: i for i in items}
-    assert set(by_name) == {"gold-flags", "detractor-opens-case", "complaint-opens-case"}
+    assert set(by_name) == {
+        "gold-flags",
+        "detractor-opens-case",
+        "complaint-opens-case",
+        "promoter-asks-referral",
+    }
     assert by_name["complaint-opens-case"]["firings"] == 1
     assert by_name["gold-flags"]["firings"] == 0  # ann has no plan: it did not fire
     assert by_name["gold-flags"]["trigger"] == {"kind": "event", "name": "flag",

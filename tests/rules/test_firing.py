@@ -115,7 +115,10 @@ def test_rule_names_are_unique_and_defaults_can_be_turned_off() -> None:
         Settings(rules=[{"name": "a", "trigger": {"event": "x"}, "actions": HOOK}] * 2)
     off = Settings(rules=[{"name": "complaint-opens-case", "enabled": False,
                            "trigger": {"event": "complaint"}, "actions": HOOK}])  # fmt: skip
-    assert [r.name for r in off.live.rules.of("event")] == ["detractor-opens-case"]
+    assert [r.name for r in off.live.rules.of("event")] == [
+        "detractor-opens-case",
+        "promoter-asks-referral",
+    ]
 
 
 def test_history_arriving_late_triggers_nothing(engine: Engine) -> None:

@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "surveys:write": ("create and change surveys and themes", STAFF),
     "surveys:invite": ("invite customers to surveys", STAFF),
     "responses:write": ("import survey answers", STAFF),
+    "advocacy:read": ("see the advocacy report: asks, referrals, reviews and shares", STAFF),
+    "advocacy:ask": ("ask a customer for a referral or a review", ("admin", "agent")),
     "events:track": ("send tracking calls (the Segment API) with a write key", ()),
     "events:write": ("send events with an API key", ()),
     "cases:read": ("see cases, the case inbox and the SLA report", ALL),
@@ -64,6 +66,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "consent:write",
         "cases:work",
         "feed:token",
+        "advocacy:ask",
     ),  # fmt: skip
     "admin": tuple(p for p in PERMISSIONS if p not in PEOPLE_ONLY),
 }

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from hxpulse.auth import service as auth
+from hxpulse.cli import advocacy as advocacy_cmd
 from hxpulse.cli import cases as cases_cmd
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import importing
@@ -47,6 +48,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)
 app.command("funnel")(journey_cmd.funnel)
 app.command("nps")(surveys_cmd.nps)
+app.command("advocacy")(advocacy_cmd.advocacy)
 app.command("export")(privacy_cmd.export)
 app.command("erase")(privacy_cmd.erase)
 app.command("audit")(privacy_cmd.audit)

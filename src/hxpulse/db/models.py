@@ -1,5 +1,6 @@
 """Import every domain's tables so that `Base.metadata` knows them all (for Alembic)."""
 
+from hxpulse.advocacy import models as advocacy_models
 from hxpulse.audit import models as audit_models
 from hxpulse.auth import models as auth_models
 from hxpulse.cases import models as case_models
@@ -18,6 +19,7 @@ from hxpulse.webhooks import models as webhook_models
 
 __all__ = [
     "Base",
+    "advocacy_models",
     "audit_models",
     "auth_models",
     "case_models",

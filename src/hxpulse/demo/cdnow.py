@@ -237,7 +237,19 @@ def _after_purchase(
     for kind, chance, channel in (("review", share, "web"), ("content_share", share / 2, "social"),
                                   ("referral", share / 3, "web")):  # fmt: skip
         if rng.random() < chance and (when := later(14)):
-            yield _touch(rng, customer, line, kind, channel, "marketing", when, ids)
+            touch = _touch(rng, customer, line, kind, channel, "marketing", when, ids)
+            if kind != "referral":  # where it was posted (no draw: the other figures stay put)
+                platform = PLATFORMS[kind][line % len(PLATFORMS[kind])]
+                touch.properties.update(
+                    platform=platform, url=f"https://{platform}.example/{customer}-{line}"
+                )
+            yield touch
+
+
+PLATFORMS = {
+    "review": ("trustpilot", "google", "shop"),
+    "content_share": ("facebook", "instagram", "x", "whatsapp"),
+}
 
 
 def _touch(

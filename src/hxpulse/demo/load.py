@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from hxpulse.auth import service as auth
 from hxpulse.auth.models import User
 from hxpulse.config import Live, SurveySettings
-from hxpulse.demo import surveys
+from hxpulse.demo import advocacy, surveys
 from hxpulse.demo.cdnow import Purchase, demo_events
 from hxpulse.ingest import ingest
 
@@ -51,6 +51,7 @@ def load(
             progress(len(batch))
     seconds = time.perf_counter() - started
     summary = surveys.load(engine, timeline, today=day, live=live, settings=survey_settings)
+    advocacy.load(engine, live=live, today=day)  # asks and referrals after promoter answers
     return Loaded(stored, seconds, summary)
 
 

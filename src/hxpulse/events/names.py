@@ -22,6 +22,7 @@ _ECOMMERCE = {
     "Product Reviewed": "review",
     "Product Shared": "content_share",
     "Cart Shared": "content_share",
+    "share": "content_share",
     "Coupon Applied": "incentive",
     # browsing: a touch of interest, counted like a page view
     "Products Searched": "page_view",

@@ -127,3 +127,13 @@ def _apply_traits(conn: Connection, updates: dict[int, list[EventIn]], now: date
                 updated_at=now,
             )
         )
+
+
+def add_to_batch(batch: Batch, items: list[EventIn], owners: list[int]) -> None:
+    """Insert events an ingest step derives (a referral on the referrer) and add them to
+    `batch`, so that the later steps (pulse, journey, rules) count them like the others."""
+    stamps = _insert_events(batch.conn, items, owners, batch.now)
+    batch.events.extend(items)
+    batch.owners.extend(owners)
+    if batch.stamps is not None:
+        batch.stamps.extend(stamps)

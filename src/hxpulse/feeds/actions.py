@@ -160,6 +160,8 @@ def _prepare(
     with ctx.engine.connect() as conn:
         found = recipient(conn, delivery.customer_id) if delivery.customer_id else None
     customer = {"name": found.name if found else None}
+    if template == "referral_ask" and found is not None:  # the customer's own referral link
+        context = {**context, "referral_link": _referral_link(ctx, found.id)}
     try:
         rendered = mail.render(template, {**context, "brand": ctx.settings.surveys.brand,
                                           "customer": customer},
@@ -184,6 +186,13 @@ def _prepare(
         preferences = preference_links.url_for(ctx.settings.public_url, secret, found.id)
     return mail.compose(sender=ctx.settings.smtp.sender, to=address, rendered=rendered,
                         preferences=preferences, key=delivery.key)  # fmt: skip
+
+
+def _referral_link(ctx: Context, customer_id: int) -> str:
+    from hxpulse.advocacy import service as advocacy
+
+    return run_write(ctx.engine, lambda conn: advocacy.link_of(conn, ctx.settings, customer_id,
+                                                               ctx.now))  # fmt: skip
 
 
 def _send(ctx: Context, delivery: Delivery, message: EmailMessage) -> Outcome:

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, null, select, update
 
+from hxpulse.advocacy import service as advocacy
 from hxpulse.audit import service as audit
 from hxpulse.audit.service import Who
 from hxpulse.cases import privacy as cases_privacy
@@ -104,6 +105,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
     counts["case_entries"] = cases_privacy.erase_cases(conn, ids)
     counts["outbox_actions"] = outbox.erase_customer(conn, ids, now=now)
     counts["feed_messages"] = feeds.erase(conn, ids)  # their own live feed's messages
+    counts["referral_codes"] = advocacy.erase(conn, ids)  # referrals rows keep only ids
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

@@ -59,6 +59,7 @@ class ErasureRead(BaseModel):
     case_entries: int = Field(0, description="Messages and notes of their cases emptied.")
     outbox_actions: int = Field(0, description="Actions for them emptied (pending: not sent).")
     feed_messages: int = Field(0, description="Messages of the customer's own live feed.")
+    referral_codes: int = Field(0, description="Their referral code (its link stops working).")
 
 
 class ErasureRequestRead(BaseModel):

@@ -226,6 +226,16 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "trigger": {"event": "complaint"},
         "actions": [{"open_case": {"reason": "Complaint"}}],
     }),
+    Rule.model_validate({
+        "name": "promoter-asks-referral",
+        "description": "A promoter answer asks for a referral or a review: by email (with"
+                       " marketing consent) and on the survey's thank-you page; the ask is"
+                       " recorded as a referral_ask investment. Once per customer per 30 days.",
+        "trigger": {"event": "promoter"},
+        "cap": {"per_customer": 1, "within_hours": 720},
+        "actions": [{"email": {"template": "referral_ask"}},
+                    {"record_investment": {"type": "referral_ask", "name": "Referral ask"}}],
+    }),
 )  # fmt: skip
 
 

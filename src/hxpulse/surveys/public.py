@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from hxpulse.advocacy import service as advocacy
 from hxpulse.config import Settings
 from hxpulse.customers import queries as customer_queries
 from hxpulse.db.engine import run_write
@@ -34,6 +35,7 @@ from hxpulse.web.text import checked_form
 
 router = APIRouter()
 MAX_WHY = 5000
+PROMOTER = kinds.SPECS["nps"].bands[-1].low  # 9: the thank-you page shows a referral link
 MAX_PUBLIC_BODY = 100 * 1024  # a why of MAX_WHY characters, percent-encoded, fits
 URLENCODED = "application/x-www-form-urlencoded"
 PROBLEMS = {
@@ -148,8 +150,8 @@ def _score(survey: dict[str, Any], raw: str) -> int | None:
 
 def _record(
     conn: Connection, settings: Settings, invitation_id: int, score: int, why: str, now: datetime
-) -> str | None:
-    """Record the invitation's answer, once: None when stored, else why it was not."""
+) -> str | int:
+    """Record the invitation's answer, once: the customer's id when stored, else why not."""
     found = service.invitation(conn, invitation_id)  # read again inside the write transaction
     if found is None:
         return "forged"
@@ -157,7 +159,7 @@ def _record(
         return "used"
     customer_id = customer_queries.live_id(conn, found["customer_id"])
     identities = service.customer_identities(conn, customer_id) if customer_id else []
-    if not identities:  # the customer was erased since the invitation went out
+    if not identities or customer_id is None:  # the customer was erased since the invitation
         return "forged"
     answer = service.Answer(
         survey=service.get(conn, found["survey_id"]),
@@ -170,7 +172,7 @@ def _record(
         invitation_id=invitation_id,
     )
     stored = service.record(conn, [answer], settings=settings.surveys, live=settings.live, now=now)
-    return None if stored.stored else "used"  # its message id was taken: a double submit
+    return customer_id if stored.stored else "used"  # its message id was taken: a double submit
 
 
 @router.get("/s/{token}")
@@ -217,9 +219,12 @@ def answer_survey(
             f"Please keep your answer under {MAX_WHY:,} characters.",
         )
     kept = why if step == "why" else ""
-    problem = run_write(
+    outcome = run_write(
         engine, lambda write: _record(write, settings, found["id"], score, kept, now)
     )
-    if problem is not None:
-        return _closed(request, problem)
-    return public_page(request, "survey_thanks.html", survey=survey)
+    if isinstance(outcome, str):
+        return _closed(request, outcome)
+    link = None
+    if survey["kind"] == "nps" and score >= PROMOTER:  # a promoter: ask for a referral
+        link = run_write(engine, lambda write: advocacy.link_of(write, settings, outcome, now))
+    return public_page(request, "survey_thanks.html", survey=survey, referral_link=link)

@@ -1,0 +1,1 @@
+"""Advocacy: referral codes and links, their attribution, asks, and the advocacy report."""
