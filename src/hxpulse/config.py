@@ -109,6 +109,13 @@ class PulseSettings(BaseModel):
         named = {n: self.weights[t] for n, t in self.alias_table.items() if t in self.weights}
         return {**self.weights, **named}
 
+    @cached_property
+    def purchase_names(self) -> frozenset[str]:
+        """Every name an event counting as a purchase can have: one set lookup per event."""
+        return frozenset(
+            n for n in {"purchase", *self.alias_table} if self.canonical(n) == "purchase"
+        )
+
     def canonical(self, name: str) -> str:
         """The event type an event called `name` counts as: itself, or what it is an alias of."""
         return self.alias_table.get(name, name)
