@@ -6,14 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.errors import Invalid
@@ -32,6 +24,15 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import events; bad rows go to FILE.rejects.csv with their line number and reason."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     from hxpulse.events.importer import import_events
 
     check_file(file)

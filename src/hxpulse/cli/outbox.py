@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from datetime import UTC, datetime
 from types import FrameType
@@ -26,6 +25,8 @@ def worker(
 ) -> None:
     """Deliver the outbox (webhooks, emails, …) until SIGTERM or SIGINT; run as many as you
     like on PostgreSQL."""
+    import logging
+
     from hxpulse.outbox.dispatcher import Dispatcher
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

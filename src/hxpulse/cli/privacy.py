@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +22,8 @@ CustomerArg = Annotated[
 
 def operator() -> Who:
     """The audit log's name for whoever runs the command on the server."""
+    import getpass
+
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
