@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hxpulse.errors import HXError
 
@@ -70,13 +71,13 @@ def check_pulse_keys(built: Engine, live: Live) -> None:
     if pending is None:
         notes = ensure_keys(built, live, now=now)
     else:
-        console.print(f"Rebuilding every customer's pulse: {pending}.", highlight=False)
+        console.print(f"Rebuilding every customer's pulse: {escape(pending)}.", highlight=False)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       console=console, transient=True) as bar:  # fmt: skip
             task = bar.add_task("events", total=None)
             notes = ensure_keys(built, live, now=now, progress=lambda n: bar.advance(task, n))
     for note in notes:
-        console.print(f"[yellow]Note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]Note:[/yellow] {escape(note)}", highlight=False)
 
 
 def print_json(data: Any) -> None:
@@ -86,19 +87,21 @@ def print_json(data: Any) -> None:
 
 
 def clean_errors(func: F) -> F:
-    """Turn HX Pulse and database errors into one red line and exit code 1, not a traceback."""
+    """Turn HX Pulse and database errors into one red line and exit code 1, not a traceback.
+    Messages are escaped: they name config sections such as `[pulse]`, which Rich would
+    otherwise take for markup and drop."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except HXError as exc:
-            console.print(f"[red]Error:[/red] {exc.message}", highlight=False)
+            console.print(f"[red]Error:[/red] {escape(exc.message)}", highlight=False)
             raise typer.Exit(1) from None
         except Exception as exc:
             if not _is_database_error(exc):
                 raise
-            console.print(f"[red]Database error:[/red] {exc.orig}", highlight=False)
+            console.print(f"[red]Database error:[/red] {escape(str(exc.orig))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

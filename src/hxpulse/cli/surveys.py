@@ -271,7 +271,7 @@ def invite(
     for item in result.invited:
         out.print(f"invited {item.customer_id}: {item.email or item.link}")
     for skipped in result.skipped:
-        out.print(f"skipped {skipped['customer_id']}: {skipped['reason']}")
+        out.print(f"skipped {skipped['customer_id']}: {escape(skipped['reason'])}")
     console.print(f"{len(result.invited):,} invited, {len(result.skipped):,} skipped")
 
 
