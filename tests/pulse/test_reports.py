@@ -71,6 +71,13 @@ def test_at_risk_unmapped_and_bad_input(database_url: str, shop: None) -> None:
         assert result.exit_code == 1 and "Error" in result.output, args
 
 
+def test_unmapped_table_and_its_hint_name_the_config_section(database_url: str, shop: None) -> None:
+    text = cli(database_url, "--unmapped").stdout  # type: ignore[attr-defined]
+    assert "webinar" in text and "coupon_clip" in text
+    # Rich would take the section name for markup and print "under  in hxpulse.toml"
+    assert "Give them a weight under [pulse.weights] in hxpulse.toml" in text
+
+
 def test_rebuild_from_the_cli_keeps_the_sums(database_url: str, shop: None) -> None:
     before = orjson.loads(cli(database_url, "bob@example.com", "--json").stdout)  # type: ignore[attr-defined]
     done = orjson.loads(cli(database_url, "--rebuild", "--json").stdout)  # type: ignore[attr-defined]

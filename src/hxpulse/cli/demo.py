@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hxpulse.cli.common import clean_errors, console, engine, settings
-from hxpulse.demo.cases import ensure_demo_cases
-from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_admin, load
-from hxpulse.demo.surveys import describe
 
 DEMO_EVENT_ESTIMATE = 150_000
 
@@ -24,6 +20,18 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
 ) -> None:
     """Load the real CDNOW purchase history plus simulated touchpoints, then serve."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from hxpulse.demo.cases import ensure_demo_cases
+    from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_admin, load
+    from hxpulse.demo.surveys import describe
+
     built = engine(ctx)
     started = time.perf_counter()
     columns = (TextColumn("Loading demo data"), BarColumn(), MofNCompleteColumn(),

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
-from hxpulse.journey import funnel as funnels
 
 out = Console(highlight=False)
 
@@ -33,6 +32,8 @@ def funnel(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the journey funnel: per stage, who reached it, conversion, days in stage, now."""
+    from hxpulse.journey import funnel as funnels
+
     query = funnels.funnel_query(start, end, channel, department)
     config = settings(ctx)
     with engine(ctx).connect() as conn:

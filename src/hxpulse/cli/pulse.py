@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, select
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
-from hxpulse.customers import queries
 from hxpulse.errors import Invalid
-from hxpulse.events.service import events_t
-from hxpulse.journey import rebuild as journey
-from hxpulse.pulse import service
-from hxpulse.pulse.asof import parse_as_of
-from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from hxpulse.config import Live
 
 out = Console(highlight=False)
 
@@ -55,6 +53,10 @@ def pulse(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Explain one customer's pulse, or list who is at risk, unmapped types, or rebuild."""
+    from hxpulse.customers import queries
+    from hxpulse.pulse import service
+    from hxpulse.pulse.asof import parse_as_of
+
     chosen = [customer is not None, at_risk is not None, unmapped, rebuild]
     if sum(chosen) != 1:
         raise Invalid("give exactly one of: CUSTOMER, --at-risk N, --unmapped, --rebuild")
@@ -91,7 +93,20 @@ def _as_of_option(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, An
         raise Invalid(exc.message.replace("as_of:", "--as-of:", 1)) from None
 
 
-def _rebuild(built: Any, live: Any, now: datetime, as_json: bool) -> None:
+def _rebuild(built: Engine, live: Live, now: datetime, as_json: bool) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from sqlalchemy import func, select
+
+    from hxpulse.events.service import events_t
+    from hxpulse.journey import rebuild as journey
+    from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
+
     with built.connect() as conn:
         total = conn.execute(select(func.count()).select_from(events_t)).scalar_one()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -157,5 +172,5 @@ def _show_unmapped(items: list[dict[str, Any]], as_json: bool) -> None:
     for item in items:
         table.add_row(item["type"], f"{item['events']:,}")
     out.print(table)
-    out.print("Give them a weight under [pulse.weights] in hxpulse.toml, then run "
-              "hxpulse pulse --rebuild.")  # fmt: skip
+    out.print(escape("Give them a weight under [pulse.weights] in hxpulse.toml, then run "
+                     "hxpulse pulse --rebuild."))  # fmt: skip
