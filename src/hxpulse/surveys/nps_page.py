@@ -201,7 +201,8 @@ def _trend(kind: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
     chart: dict[str, Any] = {
         key: [row[key] for row in rows] for key in ("value", "low", "high", "n")
     }
-    chart.update(x=[row["period"] for row in rows], label=kind.upper(), bars=None)
+    chart.update(x=[row["period"] for row in rows], label=kind.upper(), bars=None,
+                 labels=[report.period_label(row["period"]) for row in rows])  # fmt: skip
     if kind == "nps":
         for row, group in zip(rows, groups, strict=True):
             row.update(_mix(kind, group))
