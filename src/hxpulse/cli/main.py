@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from hxpulse.auth import service as auth
+from hxpulse.auth import users
 from hxpulse.cli import advocacy as advocacy_cmd
 from hxpulse.cli import cases as cases_cmd
 from hxpulse.cli import demo as demo_cmd
@@ -100,6 +101,10 @@ def serve(
     config = settings(ctx)
     application = create_app(config)
     console.print(f"HX Pulse on http://{host or config.host}:{port or config.port}")
+    with application.state.engine.connect() as conn:
+        hint = users.first_admin_hint(conn)
+    if hint is not None:
+        console.print(hint, markup=False, highlight=False, soft_wrap=True)  # one line to copy
     uvicorn.run(application, host=host or config.host, port=port or config.port,
                 log_level="warning", access_log=False)  # fmt: skip
 
