@@ -189,6 +189,11 @@ def create_app(settings: Settings) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/customers", status_code=303)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        """Browsers ask for /favicon.ico on their own: send them to the SVG mark."""
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> dict[str, str]:
         """Say the server is up."""

@@ -70,6 +70,7 @@ class Call:
 ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/"): Call(PUBLIC),
     ("GET", "/healthz"): Call(PUBLIC),
+    ("GET", "/favicon.ico"): Call(PUBLIC),
     ("GET", "/openapi.json"): Call(PUBLIC),
     ("GET", "/docs"): Call(PUBLIC),
     ("MOUNT", "/static"): Call(PUBLIC, "/static/style.css"),

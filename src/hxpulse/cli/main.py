@@ -95,10 +95,15 @@ def serve(
     import uvicorn
 
     from hxpulse.app import create_app
+    from hxpulse.auth import users
 
     config = settings(ctx)
     application = create_app(config)
     console.print(f"HX Pulse on http://{host or config.host}:{port or config.port}")
+    with application.state.engine.connect() as conn:
+        hint = users.first_admin_hint(conn)
+    if hint is not None:
+        console.print(hint, markup=False, highlight=False, soft_wrap=True)  # one line to copy
     uvicorn.run(application, host=host or config.host, port=port or config.port,
                 log_level="warning", access_log=False)  # fmt: skip
 

@@ -200,3 +200,25 @@ def counts(conn: Connection) -> dict[str, int]:
             conn.execute(select(func.count()).select_from(identities_t)).scalar_one()
         ),
     }
+
+
+def display_names(conn: Connection, customer_ids: list[int]) -> dict[int, str]:
+    """How to name each of `customer_ids` on a page: the profile's name, else its first email
+    address, else `Customer N`."""
+    wanted = list(dict.fromkeys(customer_ids))
+    named: dict[int, str] = {}
+    emails: dict[int, str] = {}
+    c, i = customers_t.c, identities_t.c
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        for cid, name in conn.execute(select(c.id, c.name).where(c.id.in_(part))):
+            if name and name.strip():
+                named[cid] = name.strip()
+        rows = conn.execute(
+            select(i.customer_id, i.value)
+            .where(i.customer_id.in_(part), i.kind == "email")
+            .order_by(i.id)
+        )
+        for cid, value in rows:
+            emails.setdefault(cid, value)
+    return {cid: named.get(cid) or emails.get(cid) or f"Customer {cid}" for cid in wanted}

@@ -33,6 +33,7 @@ def _choices(settings: Settings) -> dict[str, object]:
         "bands": [*settings.pulse.bands, s.AT_RISK],
         "identity_kinds": s.IdentityCondition.model_fields["identity"].annotation.__args__,  # type: ignore[union-attr]
         "trait_ops": s.TRAIT_OPS,
+        "op_labels": forms.OP_LABELS,
     }
 
 
