@@ -10,15 +10,17 @@
   function bars(name, values, color) {
     return { type: "bar", orientation: "h", name: name, y: data.labels, x: values,
              text: values.map(function (n) { return n.toLocaleString(); }),
-             textposition: "auto", marker: { color: color }, hoverinfo: "name+x" };
+             textposition: "outside", textangle: 0, cliponaxis: false,
+             marker: { color: color }, hoverinfo: "name+x" };
   }
   window.Plotly.newPlot(target, [
     bars("Entered", data.entered, "#c2185b"),
     bars("Went on", data.went_on, "#f48fb1")
   ], {
-    barmode: "group", margin: { l: 120, r: 12, t: 8, b: 24 }, paper_bgcolor: "#fff",
+    barmode: "group", margin: { l: 120, r: 48, t: 8, b: 24 }, paper_bgcolor: "#fff",
     plot_bgcolor: "#fff", font: { family: "system-ui, sans-serif", size: 12 },
-    yaxis: { autorange: "reversed" }, legend: { orientation: "h", y: -0.12 }
+    yaxis: { autorange: "reversed" }, legend: { orientation: "h", y: -0.05 },
+    xaxis: { showticklabels: false, showgrid: false, zeroline: true, rangemode: "tozero" }
   }, { displayModeBar: false, responsive: true });
   target.setAttribute("data-drawn", "true");
 })();
