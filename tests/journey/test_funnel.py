@@ -105,12 +105,14 @@ def test_by_department(journey: Engine) -> None:
 
 def test_overlays_now(journey: Engine) -> None:
     got = run(journey)
-    # at risk: eve (open complaint); bob and dan (a page view's pulse is below the lowest band)
-    assert column(got, "at_risk") == [1, 1, 0, 1, 0, 0]
-    assert got["now"] == {"customers": 5, "at_risk": 3, "lapsed": 0}
+    # at risk: eve (open complaint); prospects and leads are warm or cold, never at risk
+    assert column(got, "at_risk") == [0, 0, 0, 1, 0, 0]
+    assert got["now"] == {"customers": 5, "at_risk": 1, "lapsed": 0}
     with journey.connect() as conn:
         later = funnel.funnel(conn, LIVE, now=NOW + timedelta(days=200))
-    assert later["now"]["lapsed"] == 5
+    customers = sum(column(later, "current")[3:])  # customer, repeat customer, advocate
+    assert customers > 0 and later["now"]["lapsed"] == customers  # no return for 200 days
+    assert later["now"]["at_risk"] == 0
 
 
 def test_empty_database(engine: Engine) -> None:

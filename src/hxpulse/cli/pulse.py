@@ -34,7 +34,7 @@ def pulse(
     ] = None,
     at_risk: Annotated[
         int | None,
-        typer.Option("--at-risk", help="List the N customers most at risk now (or --as-of)."),
+        typer.Option("--at-risk", help="List N at-risk customers now (or --as-of), with why."),
     ] = None,
     unmapped: Annotated[
         bool, typer.Option("--unmapped", help="List event types that have no weight.")
@@ -73,9 +73,11 @@ def pulse(
         return
     with built.connect() as conn:
         if at_risk is not None:
-            items = _as_of_option(lambda: service.at_risk(conn, config.pulse, limit=at_risk,
-                                                          now=now, as_of=moment))  # fmt: skip
-            _show_at_risk(items, moment, as_json)
+            from hxpulse.pulse import bands
+
+            found_list = _as_of_option(lambda: bands.at_risk_list(
+                conn, config.live, now, limit=at_risk, as_of=moment))  # fmt: skip
+            _show_at_risk(found_list, moment, as_json)
         elif unmapped:
             _show_unmapped(service.unmapped(conn, config.pulse), as_json)
         else:
@@ -85,7 +87,7 @@ def pulse(
             _show_customer(found, moment is not None, as_json)
 
 
-def _as_of_option(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _as_of_option(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Name the CLI option in the service's as_of error."""
     try:
         return read()
@@ -145,17 +147,20 @@ def _show_customer(found: dict[str, Any], dated: bool, as_json: bool) -> None:
     out.print(table)
 
 
-def _show_at_risk(items: list[dict[str, Any]], moment: datetime | None, as_json: bool) -> None:
+def _show_at_risk(found: dict[str, Any], moment: datetime | None, as_json: bool) -> None:
     if as_json:
-        print_json(items)
+        print_json(found)
         return
+    items = found["items"]
     when = "now" if moment is None else f"as of {moment:%Y-%m-%d %H:%M} UTC"
-    table = Table(title=f"{len(items)} customers most at risk {when}")
-    for name in ("customer", "name", "pulse", "band", "stage"):
+    table = Table(title=f"{len(items):,} of {found['total']:,} customers at risk {when},"
+                        " most to lose first")  # fmt: skip
+    for name in ("customer", "name", "pulse", "stage", "why"):
         table.add_column(name, justify="right" if name == "pulse" else "left")
     for item in items:
-        table.add_row(str(item["customer_id"]), item["name"] or "", f"{item['pulse']:.1f}",
-                      item["band"], item["stage"])  # fmt: skip
+        why = "; ".join(item["reasons"])
+        table.add_row(str(item["customer_id"]), escape(item["name"] or ""),
+                      f"{item['pulse']:.1f}", item["stage"], why)  # fmt: skip
     out.print(table)
 
 

@@ -82,9 +82,16 @@ def _by_identity(conn: Connection, ref: str) -> int | None:
 def search(conn: Connection, *, q: str = "", page: int = 1, per_page: int = 25) -> dict[str, Any]:
     """Return one page of live customers, newest first; `q` matches any identity or the name."""
     c, i = customers_t.c, identities_t.c
-    stmt = select(c.id, c.name, c.created_at, c.stage, c.pulse_key).where(
-        c.merged_into_id.is_(None)
-    )
+    stmt = select(
+        c.id,
+        c.name,
+        c.created_at,
+        c.stage,
+        c.pulse_key,
+        c.last_return_at,
+        c.open_negatives,
+        c.detractor,
+    ).where(c.merged_into_id.is_(None))
     q = q.strip()
     if q:
         pattern = f"%{q.lower()}%"

@@ -205,8 +205,8 @@ def _cohorts(
 def _now(conn: Connection, live: Live, now: datetime) -> dict[str, tuple[int, int, int]]:
     """Per stage: live customers at it now, how many of them at risk, how many lapsed."""
     c = customers_t.c
-    at_risk = func.sum(case((overlays.at_risk(live.pulse, now), 1), else_=0))
-    lapsed = func.sum(case((overlays.lapsed(live.journey, now), 1), else_=0))
+    at_risk = func.sum(case((overlays.at_risk(live, now), 1), else_=0))
+    lapsed = func.sum(case((overlays.lapsed(live, now), 1), else_=0))
     rows = conn.execute(
         select(c.stage, func.count(), at_risk, lapsed)
         .where(c.merged_into_id.is_(None))

@@ -43,7 +43,7 @@ def journey_page(
                             now=now)  # fmt: skip
     context["funnel"] = result
     context["range"] = _describe(query.start, query.end)
-    context["lapsed_days"] = f"{settings.journey.lapsed_days:g}"
+    context["lapsed_days"] = f"{settings.pulse.bands.lapsed * settings.pulse.half_life_days:g}"
     context["chart"] = {
         "labels": [s["label"] for s in result["stages"]],
         "entered": [s["entered"] for s in result["stages"]],
