@@ -130,6 +130,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/customers"): Call("customers:read"),
     ("GET", "/customers/{customer_id}"): Call("customers:read", "/customers/{customer}"),
     ("GET", "/pulse"): Call("pulse:read"),
+    ("GET", "/pulse/at-risk"): Call("pulse:read"),
     ("GET", "/journey"): Call("reports:read"),
     # segments
     ("GET", "/api/segments"): Call("segments:read"),

@@ -40,13 +40,13 @@ PEOPLE = {  # who: (events, band with half of the healthy customers thriving)
 }  # fmt: skip
 
 
-def load(engine: Engine, live: Live = HALF) -> dict[str, int]:
+def load(engine: Engine, live: Live = HALF, base: datetime = NOW) -> dict[str, int]:
     events = [
-        make(f"{who}-{n}", who, kind, days, value)
+        make(f"{who}-{n}", who, kind, days, value, base)
         for who, (done, _) in PEOPLE.items()
         for n, (kind, days, value) in enumerate(done)
     ]
-    ingest(engine, events, now=NOW, live=live)  # fmt: skip
+    ingest(engine, events, now=base, live=live)  # fmt: skip
     with engine.connect() as conn:
         return {who: queries.find(conn, who) for who in PEOPLE}
 
