@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import Engine
 
 from hxpulse.analytics.nps import Z95
 from hxpulse.config import Settings
+from hxpulse.dashboard import service
 from hxpulse.dashboard.schemas import Dashboard
 from hxpulse.journey import funnel
 from tests.auth.helpers import person, sign_in
@@ -28,7 +30,7 @@ def figures(client: TestClient, api_key: str) -> dict[str, Any]:
     answer = client.get("/api/dashboard", headers={"authorization": f"Bearer {api_key}"})
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
-    Dashboard.model_validate(body)
+    assert Dashboard.model_validate(body).model_dump(mode="json") == body  # nothing outside it
     return body
 
 
@@ -123,6 +125,14 @@ def test_movers_and_detractor_whys(client: TestClient, world: dict[str, int],
     assert ann["name"] == "Ann <b>Example</b>" and ann["score"] == 3
     assert ann["link"] == f"/customers/{ids['ann']}"
     assert whys["items"][0]["name"] is None
+
+
+def test_the_model_keeps_everything_the_service_builds(engine: Engine, settings: Settings,
+                                                       world: dict[str, int]) -> None:  # fmt: skip
+    with engine.connect() as conn:
+        built = service.dashboard(conn, settings, now=NOW)
+    before = TypeAdapter(Any).dump_python(built, mode="json")
+    assert Dashboard.model_validate(built).model_dump(mode="json") == before
 
 
 def test_an_empty_database_answers_zeros(client: TestClient, api_key: str) -> None:
