@@ -28,6 +28,7 @@ from hxpulse.events.segment import SegmentBatch, SegmentMessage
 from hxpulse.journey import funnel
 from hxpulse.journey import service as journey
 from hxpulse.journey.schemas import CustomerJourney, Funnel
+from hxpulse.pulse import bands
 from hxpulse.pulse import service as pulse
 from hxpulse.pulse.schemas import (
     AtRisk,
@@ -226,7 +227,7 @@ def test_the_models_keep_everything_the_services_build(
     with engine.connect() as conn:
         ann, bob = queries.find(conn, "ann"), queries.find(conn, "bob")
         found = queries.search(conn)
-        pulse.with_pulse(found["items"], settings.pulse, now)
+        pulse.with_pulse(conn, found["items"], live, now)
         lossless(CustomerPage, found)
         assert {type(item) for item in found["items"]} == {dict}
         lossless(CustomerItem, found["items"][0])
@@ -240,7 +241,9 @@ def test_the_models_keep_everything_the_services_build(
         for point in pulse.history(conn, settings.pulse, customer_id=ann, start=None, end=now,
                                    points=4):  # fmt: skip
             lossless(PulsePoint, point)
-        for item in pulse.at_risk(conn, settings.pulse, limit=10, now=now):
+        listed = bands.at_risk_list(conn, live, now, limit=10)
+        lossless(AtRisk, listed)
+        for item in listed["items"]:
             lossless(AtRiskCustomer, item)
         lossless(Distribution, pulse.distribution(conn, settings.pulse, now))
         moved = pulse.movers(conn, settings.pulse, now, days=30)

@@ -191,6 +191,11 @@ def create_app(settings: Settings) -> FastAPI:
     _install_error_handlers(app)
     openapi.install(app)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        """Browsers ask for /favicon.ico on their own: send them to the SVG mark."""
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> dict[str, str]:
         """Say the server is up."""

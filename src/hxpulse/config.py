@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -66,6 +66,38 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
 }  # fmt: skip
 
 
+class BandSettings(BaseModel):
+    """`[pulse.bands]`: the bands' edges, in half-lives of the pulse and shares of the base
+    (see `pulse.bands`): no fixed pulse value, so they fit any business's weights."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fall: float = Field(1.0, gt=0, le=100, allow_inf_nan=False,
+                        description="Half-lives with no return: then at risk.")  # fmt: skip
+    lapsed: float = Field(2.0, gt=0, le=100, allow_inf_nan=False,
+                          description="Half-lives with no return: then lapsed.")  # fmt: skip
+    thriving_share: float = Field(0.25, ge=0, le=1, allow_inf_nan=False,
+                                  description="Share of healthy customers thriving.")  # fmt: skip
+    customer_stage: str = Field("customer", min_length=1, max_length=40,
+                                description="First stage read as a customer.")  # fmt: skip
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_thresholds(cls, value: object) -> object:
+        if isinstance(value, dict) and {"thriving", "steady", "cooling"} & set(value):
+            raise ValueError("the bands are no longer pulse thresholds: set fall, lapsed (in"
+                             " half-lives), thriving_share and customer_stage"
+                             " (docs/configuration.md)")  # fmt: skip
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.lapsed <= self.fall:
+            raise ValueError(f"lapsed ({self.lapsed:g}) must be more half-lives than fall"
+                             f" ({self.fall:g})")  # fmt: skip
+        return self
+
+
 class PulseSettings(BaseModel):
     """The `[pulse]` section of hxpulse.toml."""
 
@@ -73,9 +105,7 @@ class PulseSettings(BaseModel):
     half_life_days: float = Field(90.0, ge=0.01, allow_inf_nan=False)
     negative_multiplier: float = Field(12.0, ge=1, allow_inf_nan=False)
     value_reference: float = Field(50.0, gt=0, description="Value at which a purchase counts 1.7x.")
-    bands: dict[str, float] = Field(
-        default_factory=lambda: {"thriving": 40.0, "steady": 12.0, "cooling": 3.0}
-    )
+    bands: BandSettings = Field(default_factory=lambda: BandSettings())
     weights: dict[str, EventWeight] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     standard_names: bool = Field(
         True, description="Read Segment's spec event names (Order Completed, …) as their types."
@@ -108,6 +138,13 @@ class PulseSettings(BaseModel):
         """Every name an event can have, with its weight: one dict lookup per event ingested."""
         named = {n: self.weights[t] for n, t in self.alias_table.items() if t in self.weights}
         return {**self.weights, **named}
+
+    @cached_property
+    def purchase_names(self) -> frozenset[str]:
+        """Every name an event counting as a purchase can have: one set lookup per event."""
+        return frozenset(
+            n for n in {"purchase", *self.alias_table} if self.canonical(n) == "purchase"
+        )
 
     def canonical(self, name: str) -> str:
         """The event type an event called `name` counts as: itself, or what it is an alias of."""
@@ -203,7 +240,6 @@ class JourneySettings(BaseModel):
     """The `[journey]` section of hxpulse.toml: stages lowest first, and the overlays."""
 
     stages: list[StageRule] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
-    lapsed_days: float = Field(180.0, gt=0, allow_inf_nan=False)
     nps_events: list[str] = Field(default_factory=lambda: ["detractor", "passive", "promoter"])
     detractor_events: list[str] = Field(default_factory=lambda: ["detractor"])
 
@@ -501,8 +537,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_rules(self) -> Self:
-        problems = check_names(self.rules, stages=self.journey.stage_names,
-                               bands=self.pulse.bands)  # fmt: skip
+        problems = check_names(self.rules, stages=self.journey.stage_names)
+        if self.pulse.bands.customer_stage not in self.journey.stage_names:
+            problems.append(f"pulse.bands.customer_stage: {self.pulse.bands.customer_stage!r} is"
+                            f" not a stage ({', '.join(self.journey.stage_names)})")  # fmt: skip
         for index, rule in enumerate(self.rules):
             for number, action in enumerate(rule.actions):
                 invest = action.record_investment

@@ -30,6 +30,7 @@ STEPS: tuple[Step, ...] = (
     advocacy.attribute,  # referred people's codes: a referral on the referrer, both linked
     pulse.count,  # each event's term in its customer's pulse; negatives opened and resolved
     journey.step,  # the stages the batch can move, and every change of stage
+    rules.note_bands,  # the bands before the write, when a rule waits for a change of band
     pulse.write,  # one update per customer row: the pulse sums and the stage together
     events.apply_traits,  # traits, preferences and consent carried by identify calls
     rules.step,  # the rules the batch's events, stages and bands trigger, into the outbox

@@ -15,7 +15,6 @@ from hxpulse.analytics.pulse import (
     KeySum,
     PulseModel,
     PulseState,
-    band,
     brute_force,
     key_add,
     key_from_log,
@@ -147,10 +146,7 @@ def test_model_refuses_nonsense() -> None:
         PulseModel(half_life_days=30, epoch=datetime(2026, 1, 1))
 
 
-def test_bands_and_purchase_weight() -> None:
-    thresholds = {"thriving": 50.0, "steady": 15.0, "cooling": 3.0}
-    assert [band(p, thresholds) for p in (80, 50, 20, 3, 2.9, -5)] == [
-        "thriving", "thriving", "steady", "cooling", "at-risk", "at-risk"]  # fmt: skip
+def test_purchase_weight() -> None:
     assert purchase_weight(5, None, 50) == 5
     assert purchase_weight(5, 50, 50) == pytest.approx(5 * (1 + math.log(2)))
     assert purchase_weight(5, 500, 50) < 5 * 4  # grows, but slowly

@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/"): Call("dashboard:read", instead="/customers"),  # the home dashboard
     ("GET", "/api/dashboard"): Call("dashboard:read"),
     ("GET", "/healthz"): Call(PUBLIC),
+    ("GET", "/favicon.ico"): Call(PUBLIC),
     ("GET", "/openapi.json"): Call(PUBLIC),
     ("GET", "/docs"): Call(PUBLIC),
     ("MOUNT", "/static"): Call(PUBLIC, "/static/style.css"),

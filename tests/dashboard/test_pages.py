@@ -25,7 +25,7 @@ def test_home_is_the_dashboard(client: TestClient, engine: Engine, settings: Set
     assert answer.status_code == 200, answer.text
     page = answer.text
     figures = client.get("/api/dashboard").json()
-    assert re.search(r'id="at-risk-count">9<', page) and re.search(r'id="at-risk-value">260<', page)
+    assert re.search(r'id="at-risk-count">4<', page) and re.search(r'id="at-risk-value">220<', page)
     assert re.search(r'id="nps-value">\+17<', page) and re.search(r'id="cases-open">3<', page)
     assert re.search(r'id="sla-met">33%<', page) and re.search(r'id="ask-rate">33%<', page)
     assert "365 days" in page  # what the value at risk counts

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 TILES = {
     "tile-nps": (r"/nps\?since=\d{4}-\d\d-\d\d&until=\d{4}-\d\d-\d\d&period=week$", "NPS"),
     "tile-journey": (r"/journey\?start=\d{4}-\d\d-\d\d&end=\d{4}-\d\d-\d\d$", "Journey"),
-    "tile-at-risk": (r"/pulse$", "Pulse"),
+    "tile-at-risk": (r"/pulse/at-risk$", "At risk"),
     "tile-cases": (r"/cases\?tab=all$", "Cases"),
     "sla-link": (r"/cases/sla\?since=\d{4}-\d\d-\d\d$", "SLA report"),
     "tile-advocacy": (r"/advocacy\?since=\d{4}-\d\d-\d\d&until=\d{4}-\d\d-\d\d$", "Advocacy"),

@@ -39,15 +39,24 @@ def test_journey_page_shows_the_funnel_and_filters_it(
     server.sign_in(page, "/journey")
     expect(page.locator("h1")).to_have_text("Journey")
     expect(page.locator("#journey-funnel")).to_have_attribute("data-drawn", "true")
-    expect(page.locator("#journey-funnel .funnellayer .point")).to_have_count(6)
+    expect(page.locator("#journey-funnel .barlayer .trace")).to_have_count(2)  # entered, went on
     rows = page.locator("#funnel-table tbody tr")
     expect(rows).to_have_count(6)
-    expect(page.locator('tr[data-stage="prospect"] .reached')).to_have_text("3")
-    expect(page.locator('tr[data-stage="customer"] .reached')).to_have_text("2")
-    expect(page.locator('tr[data-stage="customer"] .conversion')).to_have_text("100.0%")
-    expect(page.locator('tr[data-stage="repeat_customer"] .reached')).to_have_text("1")
-    expect(page.locator('tr[data-stage="repeat_customer"] .conversion')).to_have_text("50.0%")
-    expect(page.locator('tr[data-stage="customer"] .median')).to_contain_text("10.0")
+    # ann: prospect 30 days ago, lead 28, customer 20, repeat customer 10; bob: prospect 5;
+    # cy: customer 4 (enters there)
+    for stage, entered, went_on, conversion, median in [
+        ("prospect", "2", "1", "50.0%", "2.0"),  # ann went on after 2 days, bob did not
+        ("lead", "1", "1", "100.0%", "8.0"),
+        ("qualified_lead", "0", "0", "—", "—"),
+        ("customer", "2", "1", "50.0%", "10.0"),  # ann's 10 days; cy has not gone on
+        ("repeat_customer", "1", "0", "0.0%", "—"),
+        ("advocate", "0", "0", "—", "—"),
+    ]:
+        row = page.locator(f'tr[data-stage="{stage}"]')
+        expect(row.locator(".entered")).to_have_text(entered)
+        expect(row.locator(".went-on")).to_have_text(went_on)
+        expect(row.locator(".conversion")).to_have_text(conversion)
+        expect(row.locator(".median")).to_have_text(median)
     expect(page.locator('tr[data-stage="customer"] .current')).to_have_text("1")
     expect(page.locator("#at-risk-total")).not_to_have_text("0")
 
@@ -61,8 +70,11 @@ def test_journey_page_shows_the_funnel_and_filters_it(
         f"{server.url}/journey?start={day(25)}&end={day(0)}&channel=store"
         "&department=%3Ci%3Esales%3C%2Fi%3E")  # fmt: skip
     expect(page.locator("#journey-scope")).to_contain_text("through store, in <i>sales</i>")
-    expect(page.locator('tr[data-stage="prospect"] .reached')).to_have_text("1")
-    expect(page.locator('tr[data-stage="repeat_customer"] .reached')).to_have_text("1")
+    # ann's entries through the store in <i>sales</i>: customer (gone on) and repeat customer
+    expect(page.locator('tr[data-stage="prospect"] .entered')).to_have_text("0")
+    expect(page.locator('tr[data-stage="customer"] .entered')).to_have_text("1")
+    expect(page.locator('tr[data-stage="customer"] .conversion')).to_have_text("100.0%")
+    expect(page.locator('tr[data-stage="repeat_customer"] .entered')).to_have_text("1")
     expect(page.locator("#department")).to_have_value("<i>sales</i>")
 
     page.goto(f"{server.url}/journey?start=tomorrow")

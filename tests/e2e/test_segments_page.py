@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -70,13 +71,21 @@ def test_build_count_save_and_read_a_segment(server: RunningServer, page: Page) 
     expect(page.locator("#count-error")).to_contain_text("definition.all[1].value")
     expect(count).to_have_text("—")
     second.locator("[data-part=value]").fill("1000")
-    second.locator("[data-part=op]").select_option("lt")
+    # the operators read as words; the form still sends their codes
+    offered = second.locator("[data-part=op] option:not([hidden])")
+    expect(offered).to_have_text(["less than", "at most", "more than", "at least"])
+    assert [o.get_attribute("value") for o in offered.all()] == ["lt", "lte", "gt", "gte"]
+    second.locator("[data-part=op]").select_option(label="less than")
     expect(count).to_have_text("1")
 
     page.fill("#seg-name", "App <regulars>")
     page.click("button[type=submit].primary")
     expect(page).to_have_url(re.compile(r"/segments/\d+$"))
     expect(page.locator("h1")).to_have_text("App <regulars>")
+    saved_at = page.url.replace(server.url, f"{server.url}/api")
+    stored = httpx.get(saved_at, headers={"authorization": f"Bearer {server.api_key}"}, timeout=30)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["definition"]["all"][1] == {"field": "pulse", "op": "lt", "value": 1000}
     expect(page.locator("#member-count")).to_have_text("1")
     members = page.locator("table.list tbody tr")
     expect(members).to_have_count(1)

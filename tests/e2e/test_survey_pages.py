@@ -287,6 +287,44 @@ def test_nps_page_breakdown_filters_and_themes(
     expect(page.locator("#themes")).to_have_count(0)
 
 
+def test_nps_weeks_are_named_as_dates_that_fit_the_chart(
+    server: RunningServer,
+    page: Page,  # noqa: F811
+) -> None:
+    settings = Settings(database_url=server.database_url)
+    now = datetime.now(UTC)
+    moments = [now - timedelta(weeks=w) for w in range(20)]
+    rows = [{"survey": "Relationship NPS", "score": (9, 3, 7)[n % 3], "answered_at": m.isoformat(),
+             "email": f"w{n}@example.com"} for n, m in enumerate(moments)]  # fmt: skip
+    make_survey(server.engine, settings, now)
+    answer(server.engine, settings, now, *rows)
+    mondays = sorted({m.date() - timedelta(days=m.weekday()) for m in moments})
+
+    server.sign_in(page, "/nps")
+    for chart in ("#nps-trend", "#nps-mix"):
+        expect(page.locator(chart)).to_have_attribute("data-drawn", "true")
+        ticks = page.locator(f"{chart} .xtick text")
+        names = ticks.all_text_contents()
+        assert len(names) >= 4, names
+        shown = [datetime.strptime(name, "%d %b %Y").date() for name in names]  # "2 Jun 2026"
+        assert shown[0] == mondays[0] and shown == sorted(shown), names
+        assert set(shown) <= set(mondays), names  # each the Monday of a week with answers
+        area = page.locator(chart).bounding_box()
+        legend = page.locator(f"{chart} .legend").bounding_box()
+        assert area is not None and legend is not None
+        boxes = [box for tick in ticks.all() if (box := tick.bounding_box()) is not None]
+        assert len(boxes) == len(names)
+        for box in boxes:  # whole, level, and clear of the legend
+            assert area["y"] <= box["y"] and box["y"] + box["height"] <= area["y"] + area["height"]
+            assert area["x"] <= box["x"] and box["x"] + box["width"] <= area["x"] + area["width"]
+            assert box["width"] > box["height"], "a tick name is not written level"
+            assert box["y"] >= legend["y"] + legend["height"] or (
+                box["y"] + box["height"] <= legend["y"]
+            ), "a tick name runs into the legend"
+        for left, right in zip(boxes, boxes[1:], strict=False):
+            assert left["x"] + left["width"] < right["x"], "two tick names overlap"
+
+
 def test_a_double_submit_stores_one_answer(server: RunningServer) -> None:
     secret, invited = invitation(server, "cy.survey@example.com")
     url = f"{server.url}/s/{links.token_for(secret, invited)}"

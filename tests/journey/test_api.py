@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -25,13 +26,16 @@ def test_funnel_api(client: TestClient, journey: Engine, api_key: str) -> None: 
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert [s["stage"] for s in body["stages"]] == STAGES
-    assert [s["reached"] for s in body["stages"]] == [5, 4, 3, 3, 2, 0]
+    assert [s["entered"] for s in body["stages"]] == [3, 2, 0, 3, 2, 0]
+    assert [s["went_on"] for s in body["stages"]] == [2, 1, 0, 2, 0, 0]
+    assert body["stages"][3]["median_days_to_next"] == pytest.approx(2.5)
     assert body["start"] is None and body["end"] is None
     ranged = client.get("/api/journey/funnel", headers=bearer(api_key),
                         params={"start": "2026-01-01", "end": "2026-01-08", "channel": "web"})  # fmt: skip
     assert ranged.status_code == 200
     # days 0 to 7 included = [0, 8): the by-channel numbers of test_funnel
-    assert [s["reached"] for s in ranged.json()["stages"]] == [4, 3, 2, 2, 1, 0]
+    assert [s["entered"] for s in ranged.json()["stages"]] == [1, 1, 0, 2, 1, 0]
+    assert [s["conversion"] for s in ranged.json()["stages"]] == [1.0, 0.0, None, 0.5, 0.0, None]
     assert ranged.json()["end"].startswith("2026-01-09")
 
 
@@ -53,7 +57,8 @@ def test_customer_journey_api(client: TestClient, journey: Engine, api_key: str)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["stage"] == "customer" and body["stage_at"].startswith("2026-01-04")
-    assert body["at_risk"] is True and body["open_negatives"] == 1
+    # January's events, read months later: eve is lapsed (not in the at-risk list a team works)
+    assert body["lapsed"] is True and body["at_risk"] is False and body["open_negatives"] == 1
     assert [(h["from_stage"], h["to_stage"]) for h in body["history"]] == [
         (None, "customer"),
         ("customer", "repeat_customer"),
@@ -76,7 +81,10 @@ def test_journey_page(client: TestClient, engine: Engine) -> None:
     page = client.get("/journey")
     assert page.status_code == 200
     assert 'id="journey-funnel-data"' in page.text and 'aria-current="page">Journey' in page.text
-    assert '<tr data-stage="customer">' in page.text
+    assert '<tr data-stage="customer">' in page.text and '<th class="num">Went on</th>' in page.text
+    customer = page.text.split('<tr data-stage="customer">')[1].split("</tr>")[0]
+    assert '<td class="num entered">1</td>' in customer
+    assert '<td class="num went-on">0</td>' in customer
     filtered = client.get("/journey", params={"department": "<b>sales</b>", "channel": "web",
                                               "start": "2026-01-01", "end": "2026-01-01"})  # fmt: skip
     assert filtered.status_code == 200
@@ -92,13 +100,19 @@ def test_cli_funnel(database_url: str, journey: Engine) -> None:  # noqa: F811
     result = runner.invoke(app, ["--db", database_url, "funnel", "--json"])
     assert result.exit_code == 0, result.output
     body = orjson.loads(result.stdout)
-    assert [s["reached"] for s in body["stages"]] == [5, 4, 3, 3, 2, 0]
+    assert [s["entered"] for s in body["stages"]] == [3, 2, 0, 3, 2, 0]
     ranged = runner.invoke(app, ["--db", database_url, "funnel", "--start", "2026-01-01",
                                  "--end", "2026-01-07", "--department", "sales", "--json"])  # fmt: skip
     assert ranged.exit_code == 0, ranged.output
-    assert [s["reached"] for s in orjson.loads(ranged.stdout)["stages"]] == [3, 3, 3, 3, 1, 0]
+    # days 0 to 6 = [0, 7): purchases made customers of ann, cat and eve, a repeat of eve
+    assert [s["entered"] for s in orjson.loads(ranged.stdout)["stages"]] == [0, 0, 0, 3, 1, 0]
     table = runner.invoke(app, ["--db", database_url, "funnel", "--channel", "web"])
     assert table.exit_code == 0, table.output
     assert "Advocate" in table.stdout and "Now: 5 customers" in table.stdout
+    # entered through the web, all time: prospect ann and dan, ann went on; customer cat and eve,
+    # eve went on
+    prospect = next(line for line in table.stdout.splitlines() if "Prospect" in line)
+    assert prospect.split()[1:4] == ["2", "1", "50.0%"]
+    assert "days to" in table.stdout and "Went on: of" in table.stdout
     bad = runner.invoke(app, ["--db", database_url, "funnel", "--start", "nope"])
     assert bad.exit_code == 1 and "start" in bad.output

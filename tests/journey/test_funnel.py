@@ -56,57 +56,69 @@ def run(engine: Engine, **kwargs: Any) -> dict[str, Any]:
         return funnel.funnel(conn, LIVE, now=NOW, **kwargs)
 
 
-def test_reached_conversion_and_median_days_in_a_range(journey: Engine) -> None:
+def test_entered_went_on_and_median_days_in_a_range(journey: Engine) -> None:
     got = run(journey, start=T, end=T + timedelta(days=8))
-    # highest stage entered or moved up into in [0, 8): ann customer, bob lead, cat customer,
-    # eve repeat_customer (her fall back at day 3 is not a move up); dan is outside
-    assert column(got, "reached") == [4, 4, 3, 3, 1, 0]
-    assert column(got, "conversion") == [None, 1.0, 0.75, 1.0, pytest.approx(1 / 3), 0.0]
-    # stays that ended in the range: prospect ann 2, bob 2; lead ann 3; customer eve 1;
-    # repeat_customer eve 2 (ann's stay as customer ends on day 9, outside)
-    assert column(got, "median_days_in_stage") == [pytest.approx(2), pytest.approx(3), None,
-                                                   pytest.approx(1), pytest.approx(2), None]  # fmt: skip
-    assert column(got, "stays") == [2, 1, 0, 1, 1, 0]
+    # entries (a first event or a move up) in [0, 8): prospect ann 0, bob 1 (dan's 10 is out);
+    # lead ann 2, bob 3; customer eve 0, ann 5, cat 4 (cat enters there: she never entered
+    # prospect); repeat_customer eve 1 (ann's 9 is out); eve's fall back on day 3 is no entry
+    assert column(got, "entered") == [2, 2, 0, 3, 1, 0]
+    # went on, up to now: ann and bob to lead; ann to customer; eve and ann to repeat_customer
+    # (ann on day 9, after the range: going on is counted up to now)
+    assert column(got, "went_on") == [2, 1, 0, 2, 0, 0]
+    assert column(got, "conversion") == [1.0, 0.5, None, pytest.approx(2 / 3), 0.0, None]
+    # days from entering to entering a higher stage: prospect 2 and 2; lead ann 3;
+    # customer eve 1, ann 4
+    assert column(got, "median_days_to_next") == [pytest.approx(2), pytest.approx(3), None,
+                                                  pytest.approx(2.5), None, None]  # fmt: skip
 
 
 def test_all_time(journey: Engine) -> None:
     got = run(journey)
-    assert column(got, "reached") == [5, 4, 3, 3, 2, 0]
-    # customer stays: eve 1 day, ann 4 days -> median 2.5
-    assert column(got, "median_days_in_stage")[3] == pytest.approx(2.5)
+    assert column(got, "entered") == [3, 2, 0, 3, 2, 0]
+    assert column(got, "went_on") == [2, 1, 0, 2, 0, 0]
+    assert column(got, "conversion") == [pytest.approx(2 / 3), 0.5, None, pytest.approx(2 / 3),
+                                         0.0, None]  # fmt: skip
+    # customer: eve 1 day, ann 4 days -> median 2.5
+    assert column(got, "median_days_to_next")[3] == pytest.approx(2.5)
     assert column(got, "current") == [1, 1, 0, 2, 1, 0]
     assert got["now"]["customers"] == 5
 
 
 def test_by_channel(journey: Engine) -> None:
     got = run(journey, start=T, end=T + timedelta(days=8), channel="web")
-    # ann only entered through the web (her lead and customer moves were by email and store)
-    assert column(got, "reached") == [4, 3, 2, 2, 1, 0]
-    # stays that began through the web: ann prospect 2; eve customer 1, repeat_customer 2
-    assert column(got, "median_days_in_stage") == [pytest.approx(2), None, None,
-                                                   pytest.approx(1), pytest.approx(2), None]  # fmt: skip
+    # entries through the web: prospect ann (bob's was in the app); lead bob (ann's by email);
+    # customer eve and cat (ann's in the store); repeat_customer eve
+    assert column(got, "entered") == [1, 1, 0, 2, 1, 0]
+    # ann went on to lead by email: going on counts through any channel
+    assert column(got, "went_on") == [1, 0, 0, 1, 0, 0]
+    assert column(got, "median_days_to_next") == [pytest.approx(2), None, None,
+                                                  pytest.approx(1), None, None]  # fmt: skip
 
 
 def test_by_department(journey: Engine) -> None:
     got = run(journey, department="sales")
-    # moves caused by purchases: ann customer and repeat, cat customer, eve customer and repeat
-    assert column(got, "reached") == [3, 3, 3, 3, 2, 0]
+    # entries caused by purchases: customer ann, cat, eve; repeat_customer ann, eve
+    assert column(got, "entered") == [0, 0, 0, 3, 2, 0]
+    assert column(got, "went_on") == [0, 0, 0, 2, 0, 0]
+    assert column(got, "conversion") == [None, None, None, pytest.approx(2 / 3), 0.0, None]
 
 
 def test_overlays_now(journey: Engine) -> None:
     got = run(journey)
-    # at risk: eve (open complaint); bob and dan (a page view's pulse is below the lowest band)
-    assert column(got, "at_risk") == [1, 1, 0, 1, 0, 0]
-    assert got["now"] == {"customers": 5, "at_risk": 3, "lapsed": 0}
+    # at risk: eve (open complaint); prospects and leads are warm or cold, never at risk
+    assert column(got, "at_risk") == [0, 0, 0, 1, 0, 0]
+    assert got["now"] == {"customers": 5, "at_risk": 1, "lapsed": 0}
     with journey.connect() as conn:
         later = funnel.funnel(conn, LIVE, now=NOW + timedelta(days=200))
-    assert later["now"]["lapsed"] == 5
+    customers = sum(column(later, "current")[3:])  # customer, repeat customer, advocate
+    assert customers > 0 and later["now"]["lapsed"] == customers  # no return for 200 days
+    assert later["now"]["at_risk"] == 0
 
 
 def test_empty_database(engine: Engine) -> None:
     got = run(engine)
-    assert column(got, "reached") == [0] * 6
-    assert column(got, "conversion") == [None] * 6
+    assert column(got, "entered") == column(got, "went_on") == [0] * 6
+    assert column(got, "conversion") == column(got, "median_days_to_next") == [None] * 6
     assert got["now"] == {"customers": 0, "at_risk": 0, "lapsed": 0}
 
 

@@ -15,7 +15,7 @@ from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
 from hxpulse.journey import funnel as funnels
-from hxpulse.pulse import service as pulse
+from hxpulse.pulse import bands
 from hxpulse.surveys import report
 from hxpulse.surveys import service as surveys
 from tests.surveys.helpers import answer, make_survey
@@ -86,9 +86,9 @@ def aggregates(conn: Connection, settings: Settings, survey: dict[str, Any]) -> 
         tuple(r) for r in conn.execute(select(surveys.counts_t).order_by(*surveys.counts_t.c))
     ]
     return {"nps": nps, "surveys": listed, "funnel": funnel, "counts": counts,
-            "bands": pulse.bands(conn, settings.pulse, NOW),
+            "bands": bands.counts(conn, settings.live, NOW),
             "at_risk": [(r["customer_id"], round(r["pulse"], 9)) for r in
-                        pulse.at_risk(conn, settings.pulse, limit=10, now=NOW)]}  # fmt: skip
+                        bands.at_risk_list(conn, settings.live, NOW, limit=10)["items"]]}  # fmt: skip
 
 
 def leftovers(conn: Connection, needles: tuple[str, ...] = ANN) -> list[str]:

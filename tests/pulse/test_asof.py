@@ -19,7 +19,7 @@ from hxpulse.config import Live, PulseSettings, Settings
 from hxpulse.customers import queries
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
-from hxpulse.pulse import service
+from hxpulse.pulse import bands, service
 
 runner = CliRunner()
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -62,12 +62,12 @@ def test_1997_events_keep_their_pulse_at_a_seven_day_half_life(
     with engine.connect() as conn:
         cid = queries.find(conn, CDNOW)
         found = service.explain(conn, WEEKLY, customer_id=cid, now=asked)  # the clock in 1998
-        listed = service.at_risk(conn, WEEKLY.pulse, limit=5, now=asked)
-        bands = service.bands(conn, WEEKLY.pulse, asked)
+        listed = bands.at_risk_list(conn, WEEKLY, asked, limit=5)["items"]
+        counts = bands.counts(conn, WEEKLY, asked)
     assert found["pulse"] == pytest.approx(PULSE_1997, rel=1e-9) and not found["replayed"]
     assert found["decay"] == pytest.approx(16 - PULSE_1997, rel=1e-9)
     assert listed[0]["pulse"] == pytest.approx(PULSE_1997, rel=1e-9)
-    assert bands["cooling"] == 1  # 3.3: a key of 0 would read at-risk
+    assert counts["at-risk"] == 1  # 9 days without a return: more than a 7-day half-life
 
 
 def test_1997_pulse_from_the_cli_and_the_api(
@@ -80,7 +80,7 @@ def test_1997_pulse_from_the_cli_and_the_api(
     assert text.exit_code == 0 and "as of 1998-01-01 00:00 UTC: pulse 3.3" in text.output
     listed = as_json(cli(database_url, "--at-risk", "3", "--as-of", "1998-01-01", "--json",
                          weekly=True))  # fmt: skip
-    assert listed[0]["pulse"] == pytest.approx(10 * 2 ** (-30 / 7) + 6 * 2 ** (-9 / 7))
+    assert listed["items"][0]["pulse"] == pytest.approx(10 * 2 ** (-30 / 7) + 6 * 2 ** (-9 / 7))
     weekly = settings.model_copy(update={"pulse": WEEKLY.pulse})
     with engine.begin() as conn:
         key = auth.create_key(conn, name="reader", scopes=["read"])[1]
@@ -90,7 +90,7 @@ def test_1997_pulse_from_the_cli_and_the_api(
                          headers=headers).json()  # fmt: skip
         assert got["pulse"] == pytest.approx(PULSE_1997, rel=1e-9)
         bands = client.get("/api/pulse/bands", params={"as_of": "1997-12-31"}, headers=headers)
-        assert bands.status_code == 200 and bands.json()["bands"]["cooling"] == 1
+        assert bands.status_code == 200 and bands.json()["bands"]["at-risk"] == 1
         assert sum(bands.json()["distribution"]["counts"]) == 1
         curve = client.get(f"/api/customers/{CDNOW}/pulse/history", headers=headers, params={
             "end": "1998-01-01T00:00:00Z", "points": 5}).json()["points"]  # fmt: skip
@@ -160,11 +160,9 @@ def test_lists_as_of_a_moment_before_the_latest_event_are_refused(
     assert refused.exit_code == 1 and "--as-of" in refused.output
     later = (NOW + timedelta(hours=2)).isoformat()  # after every event: from the key
     listed = client.get("/api/pulse/at-risk", params={"as_of": later}, headers=headers).json()
-    assert [i["pulse"] for i in listed["items"]] == [
-        pytest.approx(10 * 0.5 ** ((40 + 1 / 12) / 90) - 5 * 0.5 ** ((20 + 1 / 12) / 90)
-                      + 2 * 0.5 ** ((5 + 1 / 12) / 90)),
-        pytest.approx(6 * 0.5 ** ((1 + 1 / 12) / 90)),
-    ]  # fmt: skip
+    assert listed["total"] == 0 and listed["items"] == []  # ann's complaint was resolved
+    counted = client.get("/api/pulse/bands", params={"as_of": later}, headers=headers).json()
+    assert (counted["bands"]["steady"], counted["bands"]["warm"]) == (1, 1)  # ann; bob a prospect
 
 
 BAD = ["1969-12-30", "1969-12-31T23:59:59Z", "9999-12-31T23:59:59-14:00", "0001-01-01",
@@ -198,8 +196,8 @@ def test_a_list_as_of_before_an_event_under_a_segment_name_is_refused(engine: En
     found under every name of a counted type."""
     bought = NOW - timedelta(days=1)
     ingest(engine, [event("oc", "shop@example.com", "Order Completed", bought)], now=NOW)
-    pulse = Settings(database_url="sqlite://").pulse
+    live = Settings(database_url="sqlite://").live
     with engine.connect() as conn:
         with pytest.raises(Exception, match="latest event"):
-            service.at_risk(conn, pulse, limit=5, now=NOW, as_of=bought - timedelta(hours=1))
-        assert service.at_risk(conn, pulse, limit=5, now=NOW, as_of=bought + timedelta(hours=1))
+            bands.at_risk_list(conn, live, NOW, limit=5, as_of=bought - timedelta(hours=1))
+        assert bands.at_risk_list(conn, live, NOW, limit=5, as_of=bought + timedelta(hours=1))

@@ -107,6 +107,7 @@ def test_a_changed_half_life_is_refused_until_the_pulse_is_rebuilt(
     refused = runner.invoke(app, ["--db", database_url, "pulse", "--at-risk", "5"], env=weekly)
     assert refused.exit_code == 1
     assert "half_life_days = 90.0" in refused.output and "hxpulse pulse --rebuild" in refused.output
+    assert "[pulse]" in refused.output  # the error names the section (escaped for Rich)
     changed = settings.model_copy(update={"pulse": PulseSettings(half_life_days=7)})
     with pytest.raises(HXError, match="hxpulse pulse --rebuild"):
         started(changed)
@@ -125,6 +126,7 @@ def test_changed_weights_are_a_warning(engine: Engine, database_url: str) -> Non
     result = runner.invoke(app, ["--db", database_url, "pulse", "cy@example.com"], env=heavier)
     assert result.exit_code == 0
     assert "weights changed" in result.output and "hxpulse pulse --rebuild" in result.output
+    assert "the [pulse] weights changed" in result.output  # the note names the section
     with engine.connect() as conn:
         before = law.recorded(conn)
     runner.invoke(app, ["--db", database_url, "pulse", "--rebuild"], env=heavier)

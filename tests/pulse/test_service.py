@@ -6,7 +6,6 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hxpulse.analytics.pulse import Contribution, brute_force
@@ -72,25 +71,6 @@ def test_merged_profiles_add_their_pulse(engine: Engine) -> None:
         got = service.explain(conn, LIVE, customer_id=queries.find(conn, "ub"), now=NOW)
     assert got["pulse"] == pytest.approx(reference(a + b))
     assert got["pulse"] < reference(a)  # the unresolved complaint weighs 12 times
-
-
-def test_at_risk_lists_the_lowest_pulse_first(
-    engine: Engine, client: TestClient, api_key: str
-) -> None:
-    ingest(engine, [make("c1", "happy", "purchase", 1, 100), make("c2", "meh", "page_view", 1),
-                    make("c3", "angry", "complaint", 2), make("c4", "gone", "purchase", 900, 10)])  # fmt: skip
-    with engine.connect() as conn:
-        ranked = service.at_risk(conn, SETTINGS, limit=4, now=NOW)
-        names = {queries.find(conn, u): u for u in ("happy", "meh", "angry", "gone")}
-    assert [names[r["customer_id"]] for r in ranked] == ["angry", "gone", "meh", "happy"]
-    assert ranked[0]["band"] == "at-risk" and ranked[-1]["pulse"] > ranked[-2]["pulse"]
-    headers = {"authorization": f"Bearer {api_key}"}
-    listed = client.get("/api/pulse/at-risk", params={"limit": 2}, headers=headers).json()
-    assert [names[i["customer_id"]] for i in listed["items"]] == ["angry", "gone"]
-    one = client.get("/api/customers/happy/pulse", headers=headers).json()
-    assert set(one) >= {"pulse", "investments", "returns", "decay", "band", "as_of"}
-    assert one["band"] in {"thriving", "steady", "cooling", "at-risk"}
-    assert client.get("/api/pulse/at-risk", params={"limit": 0}, headers=headers).status_code == 422
 
 
 def test_the_spread_bins_every_pulse_where_its_value_falls(engine: Engine) -> None:

@@ -105,16 +105,18 @@ CASES: list[tuple[str, Any, set[str]]] = [
     ("stage in", f("stage", "in", ["lead", "prospect"]), {"cy", "dee"}),
     ("stage gte (journey order)", f("stage", "gte", "customer"), {"ann", "bob"}),
     ("stage lt", f("stage", "lt", "lead"), {"dee"}),
-    ("band thriving", f("band", "eq", "thriving"), {"ann"}),
-    ("band steady (lower bound)", f("band", "eq", "steady"), {"bob"}),
-    ("band in", f("band", "in", ["cooling", "at-risk"]), {"cy", "dee"}),
-    ("band ne", f("band", "ne", "at-risk"), {"ann", "bob", "cy"}),
+    ("band thriving (a quarter of one healthy customer: nobody)", f("band", "eq", "thriving"),
+     set()),
+    ("band steady", f("band", "eq", "steady"), {"ann"}),
+    ("band in", f("band", "in", ["lapsed", "warm"]), {"bob", "cy", "dee"}),
+    ("band ne", f("band", "ne", "warm"), {"ann", "bob"}),
     ("pulse lt", f("pulse", "lt", 12), {"cy", "dee"}),
     ("pulse gte", f("pulse", "gte", 5), {"ann", "bob", "cy"}),
     ("open negatives", f("open_negatives", "gt", 0), {"bob"}),
     ("detractor", f("detractor", "eq", True), {"cy"}),
-    ("at risk overlay", f("at_risk", "eq", True), {"bob", "cy", "dee"}),
-    ("not at risk", f("at_risk", "eq", False), {"ann"}),
+    ("at risk overlay (bob's negatives: but lapsed; cy a lead)", f("at_risk", "eq", True),
+     set()),
+    ("not at risk", f("at_risk", "eq", False), {"ann", "bob", "cy", "dee"}),
     ("lapsed (180 days without a return)", f("lapsed", "eq", True), {"bob"}),
     ("created in the last 30 days", f("created_at", "gte", {"days_ago": 30}), {"cy", "dee"}),
     ("created before a date", f("created_at", "lt", "2025-09-01"), {"ann", "bob"}),
@@ -197,10 +199,11 @@ def test_windows_move_with_now(engine: Engine, people: dict[str, int]) -> None:
         assert service.count(conn, LIVE, window, NOW) == 2
         assert service.count(conn, LIVE, window, NOW + timedelta(seconds=1)) == 1
         assert service.count(conn, LIVE, window, NOW + 81 * DAY) == 0
-        # the pulse decays: ann (45 now) is below 40 a half-life later
-        thriving = f("band", "eq", "thriving")
-        assert service.count(conn, LIVE, thriving, NOW) == 1
-        assert service.count(conn, LIVE, thriving, NOW + 90 * DAY) == 0
+        # the bands move with time: ann (last return 10 days ago) is at risk 80 days later
+        steady = f("band", "eq", "steady")
+        assert service.count(conn, LIVE, steady, NOW) == 1
+        assert service.count(conn, LIVE, steady, NOW + 81 * DAY) == 0
+        assert service.count(conn, LIVE, f("band", "eq", "at-risk"), NOW + 81 * DAY) == 1
 
 
 def test_merged_customers_are_not_members(engine: Engine, people: dict[str, int]) -> None:
@@ -219,12 +222,12 @@ def test_members_page_and_csv(engine: Engine, people: dict[str, int]) -> None:
     assert [m["id"] for m in first + rest] == sorted(people.values())
     ann = next(m for m in first if m["id"] == people["ann"])
     assert ann["email"] == "ann@example.com" and ann["stage"] == "repeat_customer"
-    assert ann["pulse"] == pytest.approx(45.0) and ann["band"] == "thriving"
+    assert ann["pulse"] == pytest.approx(45.0) and ann["band"] == "steady"
     text = b"".join(service.export_csv(engine, LIVE, f("pulse", "gte", 0), NOW, chunk=1)).decode()
     lines = text.splitlines()
     assert lines[0] == "id,name,email,phone,stage,pulse,band,created_at"
     assert len(lines) == 5
-    assert f"{people['bob']},Bob Ray,bob@other.org,+33612345678,customer,12.000,steady," in text
+    assert f"{people['bob']},Bob Ray,bob@other.org,+33612345678,customer,12.000,lapsed," in text
     assert f"{people['dee']},'=cmd 100% off,,,prospect," in text  # no formula for spreadsheets
 
 
@@ -236,7 +239,7 @@ def test_crud(engine: Engine, people: dict[str, int]) -> None:
     with engine.begin() as conn, pytest.raises(Conflict):
         service.create(conn, LIVE, name="buyers", definition=definition)
     with engine.begin() as conn:
-        other = service.create(conn, LIVE, name="Gold", definition=f("band", "eq", "thriving"))
+        other = service.create(conn, LIVE, name="Gold", definition=f("band", "eq", "steady"))
         listed = service.list_segments(conn, LIVE, NOW)
         assert [(s["name"], s["count"]) for s in listed] == [("Buyers", 2), ("Gold", 1)]
         assert service.find(conn, "GOLD")["id"] == other["id"]
@@ -244,8 +247,8 @@ def test_crud(engine: Engine, people: dict[str, int]) -> None:
         with pytest.raises(Conflict):
             service.update(conn, LIVE, other["id"], name="Buyers", definition=definition)
         changed = service.update(conn, LIVE, other["id"], name="Gold 2", description="d",
-                                 definition=f("band", "eq", "steady"))  # fmt: skip
-        assert changed["description"] == "d" and changed["definition"]["value"] == "steady"
+                                 definition=f("band", "eq", "lapsed"))  # fmt: skip
+        assert changed["description"] == "d" and changed["definition"]["value"] == "lapsed"
         service.remove(conn, made["id"])
         with pytest.raises(NotFound):
             service.get(conn, made["id"])

@@ -127,6 +127,9 @@ def test_define_and_invite(database_url: str, tmp_path: Path) -> None:
         database_url, "surveys", "invite", "Support CSAT", "--customer", "a@example.com"
     )
     assert "at most once per 30 days" in out
+    code, out = run(database_url, "surveys", "invite", "Support CSAT", "--via", "email",
+                    "--customer", "a@example.com")  # fmt: skip
+    assert code == 1 and "no SMTP server is configured ([smtp] host)" in out
     code, out = run(database_url, "surveys", "list", "--json")
     listed = json.loads(out)
     assert listed[0]["invited"] == 1 and listed[0]["responses"] == 0

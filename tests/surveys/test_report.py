@@ -93,3 +93,11 @@ def test_csat_and_ces_figures(engine: Engine, settings: Settings) -> None:
         ces = report.report(conn, settings.live, kind="ces", now=T0)["overall"]
     assert csat["n"] == 8 and csat["satisfied"] == 5 and csat["csat"] == pytest.approx(62.5)
     assert ces["n"] == 4 and ces["mean"] == pytest.approx(5.0) and ces["easy"] == 3
+
+
+@pytest.mark.parametrize(("value", "label"), [
+    ("2026-06-01", "1 Jun 2026"), ("2025-12-29", "29 Dec 2025"), ("2026-01", "Jan 2026"),
+    ("2026-13", "2026-13"), ("not a date", "not a date"),
+])  # fmt: skip
+def test_periods_are_named_as_people_read_them(value: str, label: str) -> None:
+    assert report.period_label(value) == label

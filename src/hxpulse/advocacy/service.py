@@ -187,10 +187,13 @@ def _campaign_content(context: dict[str, Any] | None) -> object:
 def attribute(batch: Batch) -> None:
     """The ingest step: link the batch's referred people to their referrers (module doc).
     Self-referrals and a second attribution of one person are stored as refused."""
-    pulse = batch.live.pulse
+    purchases = batch.live.pulse.purchase_names
     found = []
     for index, event in enumerate(batch.events):
-        carried = carried_code(event, pulse.canonical(event.type) == "purchase")
+        purchase = event.type in purchases
+        if not purchase and event.kind != "identify":
+            continue  # most events: neither can carry a code
+        carried = carried_code(event, purchase)
         if carried is not None:
             found.append((index, *carried))
     if not found:

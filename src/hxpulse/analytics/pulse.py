@@ -277,16 +277,10 @@ def brute_force(model: PulseModel, events: Iterable[Contribution], moment: datet
     return Breakdown(pulse, investments, returns, investments + returns - pulse)
 
 
-def band(pulse: float, thresholds: dict[str, float]) -> str:
-    """Name the band of `pulse`: the first band (highest threshold first) it reaches.
-
-    `thresholds` maps band names to the lowest pulse in that band, e.g. ``{"thriving": 50,
-    "steady": 15, "cooling": 3}``; a pulse below all of them is ``"at-risk"``.
-    """
-    for name, lowest in sorted(thresholds.items(), key=lambda item: -item[1]):
-        if pulse >= lowest:
-            return name
-    return "at-risk"
+# the bands of a relationship (hxpulse.pulse.bands): customers', then prospects' and leads'
+CUSTOMER_BANDS = ("thriving", "steady", "at-risk", "lapsed")
+EARLY_BANDS = ("warm", "cold")
+BANDS = (*CUSTOMER_BANDS, *EARLY_BANDS)
 
 
 def purchase_weight(base: float, value: float | None, reference: float) -> float:

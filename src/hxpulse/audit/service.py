@@ -3,27 +3,16 @@ whom, when and from which address. Entries are written in the transaction of wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, select
 
 from hxpulse.audit.models import AuditEntry
+from hxpulse.audit.who import KINDS as KINDS
+from hxpulse.audit.who import Who as Who
 
 log_t = cast(Table, AuditEntry.__table__)
-KINDS = ("user", "key", "customer", "system")
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """The actor of an entry: `kind` is one of KINDS; `label` names it for people."""
-
-    kind: str
-    id: int | None
-    label: str
-    address: str | None = None
-
 
 SYSTEM = Who("system", None, "system")
 

@@ -50,9 +50,17 @@ def _start(request: Request, token: str) -> None:
     request.scope.pop("hx_session", None)
 
 
+def _login_page(request: Request, engine: Any, status_code: int = 200, **context: Any) -> Response:
+    """The sign-in form; while there are no users at all, with how to create the first admin."""
+    with engine.connect() as conn:
+        first_admin = users.FIRST_ADMIN if users.no_users(conn) else None
+    return page(request, "login.html", status_code=status_code, first_admin=first_admin,
+                **context)  # fmt: skip
+
+
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> Response:
-    return page(request, "login.html", next=_safe_next(next), error=None, email="")
+def login_form(request: Request, engine: EngineDep, next: str | None = None) -> Response:
+    return _login_page(request, engine, next=_safe_next(next), error=None, email="")
 
 
 @router.post("/login")
@@ -73,12 +81,11 @@ def login(
         result = signin.sign_in(engine, attempt, now=deps.now(request), policy=policy(settings),
                                 lifetimes=deps.lifetimes(settings))  # fmt: skip
     except TooManyRequests as exc:
-        refused = page(request, "login.html", status_code=429, error=exc.message, **shown)
+        refused = _login_page(request, engine, 429, error=exc.message, **shown)
         refused.headers["retry-after"] = str(exc.retry_after)
         return refused
     if result is None:
-        return page(request, "login.html", status_code=400, error="Wrong email or password.",
-                    **shown)  # fmt: skip
+        return _login_page(request, engine, 400, error="Wrong email or password.", **shown)
     _start(request, result[1])
     return RedirectResponse(_safe_next(next), status_code=303)
 

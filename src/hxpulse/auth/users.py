@@ -27,6 +27,25 @@ COLUMNS = (users_t.c.id, users_t.c.email, users_t.c.name, users_t.c.role, users_
            users_t.c.created_at, users_t.c.last_login_at)  # fmt: skip
 
 
+FIRST_ADMIN = "hxpulse users create EMAIL --role admin"  # the command that makes the first one
+
+
+def no_users(conn: Connection) -> bool:
+    """Whether there is no person at all (then no one can sign in)."""
+    return conn.execute(select(users_t.c.id).limit(1)).first() is None
+
+
+def first_admin_hint(conn: Connection) -> str | None:
+    """The line `hxpulse serve` prints when no one can sign in yet, or None when people exist."""
+    if not no_users(conn):
+        return None
+    return (
+        f"No one can sign in yet: there are no users. Create the first admin with "
+        f"`{FIRST_ADMIN}` (on this database: the same --db or HXPULSE_DATABASE_URL; it asks "
+        "for the password)."
+    )
+
+
 def new_password() -> str:
     """A password to hand to a person (16 characters, 96 bits)."""
     return secrets.token_urlsafe(12)

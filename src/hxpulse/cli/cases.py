@@ -9,14 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hxpulse.audit.service import Who
-from hxpulse.auth import users
-from hxpulse.cases import calendar, report, service, teams
-from hxpulse.cases import resolve as resolving
-from hxpulse.cases.pages import time_left
+from hxpulse.audit.who import Who
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
-from hxpulse.customers import queries
-from hxpulse.db.engine import run_write
 from hxpulse.errors import Invalid
 
 app = typer.Typer(help="Cases: the list by SLA due, and resolving one.",
@@ -38,6 +32,10 @@ def cases(
     """List cases, the next SLA due first, with the time left."""
     if ctx.invoked_subcommand is not None:
         return
+    from hxpulse.cases import service
+    from hxpulse.cases.pages import time_left
+    from hxpulse.customers import queries
+
     now = datetime.now(UTC)
     with engine(ctx).connect() as conn:
         found = service.list_cases(
@@ -69,6 +67,9 @@ def resolve(
     as_json: JsonFlag = False,
 ) -> None:
     """Resolve a case: the customer is told, the pulse lifts the complaint."""
+    from hxpulse.cases import resolve as resolving
+    from hxpulse.db.engine import run_write
+
     config = settings(ctx)
     made = run_write(
         engine(ctx),
@@ -90,6 +91,8 @@ def sla(
     as_json: JsonFlag = False,
 ) -> None:
     """The SLA report: per team, priority, channel and metric, share met and median time."""
+    from hxpulse.cases import report
+
     with engine(ctx).connect() as conn:
         rows = report.sla_report(conn, now=datetime.now(UTC), by_owner=by_owner)
     if as_json:
@@ -107,6 +110,8 @@ def sla(
 
 
 def _hours(text: str) -> dict[str, list[list[str]]]:
+    from hxpulse.cases import calendar
+
     try:
         return calendar.parse_hours(text)
     except ValueError as exc:
@@ -143,6 +148,9 @@ def create_team(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a team with its business hours."""
+    from hxpulse.cases import teams
+    from hxpulse.db.engine import run_write
+
     made = run_write(engine(ctx), lambda conn: teams.create(
         conn, name=name, zone=zone, hours=_hours(hours), country=country,
         subdivision=subdivision, closed=closed or [], now=datetime.now(UTC), who=CLI))  # fmt: skip
@@ -162,6 +170,8 @@ def set_hours(
     as_json: JsonFlag = False,
 ) -> None:
     """Replace a team's calendar."""
+    from hxpulse.cases import teams
+    from hxpulse.db.engine import run_write
 
     def work(conn: Any) -> dict[str, Any]:
         found = teams.find(conn, team)
@@ -181,6 +191,9 @@ def add_member(
     as_json: JsonFlag = False,
 ) -> None:
     """Add an agent to a team (round-robin gives them cases)."""
+    from hxpulse.auth import users
+    from hxpulse.cases import teams
+    from hxpulse.db.engine import run_write
 
     def work(conn: Any) -> dict[str, Any]:
         found, person = teams.find(conn, team), users.find(conn, user)
@@ -194,6 +207,8 @@ def add_member(
 @clean_errors
 def list_teams(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List teams with their hours and agents."""
+    from hxpulse.cases import teams
+
     with engine(ctx).connect() as conn:
         found = teams.list_teams(conn)
     if as_json:

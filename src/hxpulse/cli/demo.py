@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hxpulse.cli.common import clean_errors, console, engine, settings
-from hxpulse.demo.cases import ensure_demo_cases
-from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_admin, load
-from hxpulse.demo.surveys import describe
 
 DEMO_EVENT_ESTIMATE = 150_000
 
@@ -24,33 +20,49 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
 ) -> None:
     """Load the real CDNOW purchase history plus simulated touchpoints, then serve."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from hxpulse.demo.cases import ensure_demo_cases
+    from hxpulse.demo.load import DEMO_EMAIL, DEMO_PASSWORD, demo_settings, ensure_demo_admin, load
+    from hxpulse.demo.surveys import describe
+
     built = engine(ctx)
+    config = demo_settings(settings(ctx))  # the brand the demo's questions name
     started = time.perf_counter()
     columns = (TextColumn("Loading demo data"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("demo", total=DEMO_EVENT_ESTIMATE)
-        loaded = load(built, live=settings(ctx).live, progress=lambda n: bar.advance(task, n),
-                      survey_settings=settings(ctx).surveys)  # fmt: skip
+        loaded = load(built, live=config.live, progress=lambda n: bar.advance(task, n),
+                      survey_settings=config.surveys)  # fmt: skip
         bar.update(task, total=bar.tasks[0].completed)
     console.print(f"Loaded {loaded.events:,} new events in {loaded.seconds:.1f} s.")
     console.print(f"{describe(loaded.surveys)} in {loaded.surveys.seconds:.1f} s.")
     console.print(f"Demo ready in {time.perf_counter() - started:.1f} s.")
     if ensure_demo_admin(built):
         console.print("Created the demo admin.")
-    opened = ensure_demo_cases(built, settings(ctx), password=DEMO_PASSWORD, now=datetime.now(UTC))
+    opened = ensure_demo_cases(built, config, password=DEMO_PASSWORD, now=datetime.now(UTC))
     if opened:
         console.print(f"Opened {opened} demo cases for the agents (password {DEMO_PASSWORD}).")
     console.print(
         f"Sign in as [bold]{DEMO_EMAIL}[/bold] with password [bold]{DEMO_PASSWORD}[/bold]"
     )
+    if config.surveys.brand != settings(ctx).surveys.brand:
+        console.print(f"The demo's brand is {config.surveys.brand}: to keep it on the survey pages "
+                      f"under `hxpulse serve`, set [surveys] brand = \"{config.surveys.brand}\" "
+                      "in hxpulse.toml.", highlight=False, markup=False)  # fmt: skip
     built.dispose()
     if serve:
         import uvicorn
 
         from hxpulse.app import create_app
 
-        config = settings(ctx)
         chosen = port or config.port
         console.print(f"HX Pulse demo on http://{config.host}:{chosen}  (Ctrl+C stops it)")
         uvicorn.run(create_app(config), host=config.host, port=chosen, log_level="warning")

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.errors import Invalid
-from hxpulse.events.importer import ImportSummary, import_events
+
+if TYPE_CHECKING:
+    from hxpulse.events.importer import ImportSummary
 
 app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 
@@ -30,6 +24,17 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import events; bad rows go to FILE.rejects.csv with their line number and reason."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from hxpulse.events.importer import import_events
+
     check_file(file)
     built = engine(ctx)
     columns = (

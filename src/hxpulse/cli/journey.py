@@ -1,4 +1,4 @@
-"""`hxpulse funnel`: the journey funnel: reached, conversion, median days in stage, now."""
+"""`hxpulse funnel`: the journey funnel: entered, went on, conversion, days to next, now."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
-from hxpulse.journey import funnel as funnels
 
 out = Console(highlight=False)
 
@@ -25,14 +25,16 @@ def funnel(
         str | None, typer.Option("--end", help="Last day, included (YYYY-MM-DD).")
     ] = None,
     channel: Annotated[
-        str | None, typer.Option("--channel", help="Only moves through this channel.")
+        str | None, typer.Option("--channel", help="Only entries through this channel.")
     ] = None,
     department: Annotated[
-        str | None, typer.Option("--department", help="Only moves in this department.")
+        str | None, typer.Option("--department", help="Only entries in this department.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the journey funnel: per stage, who reached it, conversion, days in stage, now."""
+    """Show the journey funnel: per stage, who entered it and went on, the days, now."""
+    from hxpulse.journey import funnel as funnels
+
     query = funnels.funnel_query(start, end, channel, department)
     config = settings(ctx)
     with engine(ctx).connect() as conn:
@@ -51,16 +53,25 @@ def _show(result: dict[str, Any]) -> None:
              f"channel {result['channel']}" if result["channel"] else "",
              f"department {result['department']}" if result["department"] else ""]  # fmt: skip
     title = "Journey funnel" + (f" ({', '.join(p for p in scope if p)})" if any(scope) else "")
-    table = Table(title=title)
-    table.add_column("stage")
-    for name in ("reached", "conversion", "median days in stage", "now", "at risk", "lapsed"):
-        table.add_column(name, justify="right")
+    rows = []
     for s in result["stages"]:
         conversion = "—" if s["conversion"] is None else f"{100 * s['conversion']:.1f}%"
-        median = "—" if s["median_days_in_stage"] is None else f"{s['median_days_in_stage']:.1f}"
-        table.add_row(s["label"], f"{s['reached']:,}", conversion, median, f"{s['current']:,}",
-                      f"{s['at_risk']:,}", f"{s['lapsed']:,}")  # fmt: skip
+        median = "—" if s["median_days_to_next"] is None else f"{s['median_days_to_next']:.1f}"
+        rows.append((s["label"], f"{s['entered']:,}", f"{s['went_on']:,}", conversion, median,
+                     f"{s['current']:,}", f"{s['at_risk']:,}", f"{s['lapsed']:,}"))  # fmt: skip
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    headers = ("stage", "entered", "went\non", "conversion", "days to\nnext", "now", "at\nrisk",
+               "lapsed")  # fmt: skip
+    for index, header in enumerate(headers):
+        widest = max([len(row[index]) for row in rows] + [len(w) for w in header.split()])
+        table.add_column(header, justify="right" if index else "left", no_wrap=True,
+                         min_width=widest)  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
+    out.print("Entered: a first event or a move up into the stage in the range. Went on: of them,"
+              " those who later reached a higher stage. Days to next: the median days that"
+              " took.")  # fmt: skip
     now = result["now"]
     out.print(f"Now: {now['customers']:,} customers, {now['at_risk']:,} at risk, "
               f"{now['lapsed']:,} lapsed.")  # fmt: skip

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hxpulse.auth import service as auth
 from hxpulse.cli import advocacy as advocacy_cmd
 from hxpulse.cli import cases as cases_cmd
 from hxpulse.cli import demo as demo_cmd
@@ -21,12 +20,9 @@ from hxpulse.cli import pulse as pulse_cmd
 from hxpulse.cli import rules as rules_cmd
 from hxpulse.cli import segments as segments_cmd
 from hxpulse.cli import surveys as surveys_cmd
+from hxpulse.cli import themes as themes_cmd
 from hxpulse.cli.common import check_pulse_keys, clean_errors, console, engine, print_json, settings
 from hxpulse.cli.people import CLI
-from hxpulse.customers import queries
-from hxpulse.db.engine import run_write
-from hxpulse.db.migrate import current_revision, upgrade
-from hxpulse.surveys import service as survey_service
 
 app = typer.Typer(
     help="HX Pulse: every touchpoint on one customer profile.",
@@ -39,7 +35,7 @@ app.add_typer(people_cmd.app, name="users")
 app.add_typer(importing.app, name="import")
 app.add_typer(segments_cmd.app, name="segments")
 app.add_typer(surveys_cmd.app, name="surveys")
-app.add_typer(surveys_cmd.themes_app, name="themes")
+app.add_typer(themes_cmd.app, name="themes")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(cases_cmd.teams_app, name="teams")
@@ -73,6 +69,9 @@ def main_options(
 @clean_errors
 def migrate(ctx: typer.Context) -> None:
     """Create or upgrade the database schema (and rebuild the pulse when an upgrade asks)."""
+    from hxpulse.db.migrate import current_revision, upgrade
+    from hxpulse.surveys import service as survey_service
+
     built = engine(ctx, migrate=False, check_pulse=False)
     before = current_revision(built)
     upgrade(built)
@@ -96,10 +95,15 @@ def serve(
     import uvicorn
 
     from hxpulse.app import create_app
+    from hxpulse.auth import users
 
     config = settings(ctx)
     application = create_app(config)
     console.print(f"HX Pulse on http://{host or config.host}:{port or config.port}")
+    with application.state.engine.connect() as conn:
+        hint = users.first_admin_hint(conn)
+    if hint is not None:
+        console.print(hint, markup=False, highlight=False, soft_wrap=True)  # one line to copy
     uvicorn.run(application, host=host or config.host, port=port or config.port,
                 log_level="warning", access_log=False)  # fmt: skip
 
@@ -110,6 +114,8 @@ def stats(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Count customers, events and identities."""
+    from hxpulse.customers import queries
+
     with engine(ctx).connect() as conn:
         data = queries.counts(conn)
     if as_json:
@@ -140,6 +146,8 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create a key; the key itself is printed once, alone on the last line."""
+    from hxpulse.auth import service as auth
+
     with engine(ctx).begin() as conn:
         info, secret = auth.create_key(
             conn, name=name, scopes=scope or ["track"], origins=origin or [], who=CLI
@@ -158,6 +166,8 @@ def keys_list(
 ) -> None:
     """List keys (never their secrets): name, prefix, scopes, web origins, created, last use,
     state."""
+    from hxpulse.auth import service as auth
+
     with engine(ctx).connect() as conn:
         rows = auth.list_keys(conn)
     if as_json:
@@ -180,6 +190,9 @@ def keys_list(
 @clean_errors
 def keys_revoke(ctx: typer.Context, key_id: Annotated[int, typer.Argument(help="Key id.")]) -> None:
     """Revoke a key: refused from now on (running servers stop accepting it within a second)."""
+    from hxpulse.auth import service as auth
+    from hxpulse.db.engine import run_write
+
     if not run_write(engine(ctx), lambda conn: auth.revoke_key(conn, key_id=key_id, who=CLI)):
         console.print(f"[red]Error:[/red] there is no active key {key_id}")
         raise typer.Exit(1)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.cli.people import CLI
-from hxpulse.db.engine import run_write
-from hxpulse.outbox import queries
-from hxpulse.outbox import service as outbox
-from hxpulse.outbox.dispatcher import Dispatcher
 
 
 @clean_errors
@@ -29,6 +25,10 @@ def worker(
 ) -> None:
     """Deliver the outbox (webhooks, emails, …) until SIGTERM or SIGINT; run as many as you
     like on PostgreSQL."""
+    import logging
+
+    from hxpulse.outbox.dispatcher import Dispatcher
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     built = engine(ctx)
     dispatcher = Dispatcher(built, settings(ctx), concurrency=concurrency)
@@ -57,6 +57,10 @@ def deliveries(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List outbox deliveries (newest first), or replay them with --replay."""
+    from hxpulse.db.engine import run_write
+    from hxpulse.outbox import queries
+    from hxpulse.outbox import service as outbox
+
     built = engine(ctx)
     filters = queries.Filters(status=status or ("dead" if replay else None), kind=kind)
     if replay:
@@ -75,5 +79,5 @@ def deliveries(
         last = f"{row['last_status'] or ''} {(row['last_response'] or '')[:60]}".strip()
         table.add_row(str(row["id"]), row["kind"], row["key"][:40], row["status"],
                       str(row["attempts"]), f"{row['created_at']:%Y-%m-%d %H:%M:%S}",
-                      last)  # fmt: skip
+                      escape(last))  # fmt: skip
     console.print(table)

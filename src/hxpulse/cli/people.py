@@ -8,11 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hxpulse.audit.service import Who
-from hxpulse.auth import service as auth
-from hxpulse.auth import users as people
+from hxpulse.audit.who import Who
 from hxpulse.cli.common import clean_errors, console, engine, print_json
-from hxpulse.db.engine import run_write
 
 app = typer.Typer(help="Manage the people who sign in to the web pages.", no_args_is_help=True)
 CLI = Who("system", None, "command line")
@@ -26,6 +23,8 @@ def _when(moment: datetime | None) -> str:
 
 def _change(ctx: typer.Context, ref: str, work: Any) -> dict[str, Any]:
     """Find the person and run `work(conn, user, now)` in one write transaction."""
+    from hxpulse.auth import users as people
+    from hxpulse.db.engine import run_write
 
     def run(conn: Any) -> dict[str, Any]:
         user = people.find(conn, ref)
@@ -48,6 +47,9 @@ def create(
     ] = None,
 ) -> None:
     """Create a person who signs in to the web pages."""
+    from hxpulse.auth import service as auth
+    from hxpulse.db.engine import run_write
+
     auth.check_role(role)
     secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     user_id = run_write(engine(ctx), lambda conn: auth.create_user(
@@ -59,6 +61,8 @@ def create(
 @clean_errors
 def list_users(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List people: email, role, active or disabled, last sign-in, sessions open now."""
+    from hxpulse.auth import users as people
+
     with engine(ctx).connect() as conn:
         rows = people.list_users(conn, now=datetime.now(UTC))
     if as_json:
@@ -80,6 +84,8 @@ def set_role(
     role: Annotated[str, typer.Option("--role", help="admin, analyst or agent.")],
 ) -> None:
     """Give a person another role (the last active admin stays an admin)."""
+    from hxpulse.auth import users as people
+
     user = _change(ctx, ref, lambda conn, user, now: people.set_role(
         conn, user_id=user["id"], role=role, who=CLI, now=now))  # fmt: skip
     console.print(f"{user['email']} is now {role}.")
@@ -89,6 +95,8 @@ def set_role(
 @clean_errors
 def disable(ctx: typer.Context, ref: Ref) -> None:
     """Disable a person: their sessions end at once and they cannot sign in."""
+    from hxpulse.auth import users as people
+
     user = _change(ctx, ref, lambda conn, user, now: people.set_active(
         conn, user_id=user["id"], active=False, who=CLI, now=now))  # fmt: skip
     console.print(f"Disabled {user['email']}; their sessions have ended.")
@@ -98,6 +106,8 @@ def disable(ctx: typer.Context, ref: Ref) -> None:
 @clean_errors
 def enable(ctx: typer.Context, ref: Ref) -> None:
     """Let a disabled person sign in again."""
+    from hxpulse.auth import users as people
+
     user = _change(ctx, ref, lambda conn, user, now: people.set_active(
         conn, user_id=user["id"], active=True, who=CLI, now=now))  # fmt: skip
     console.print(f"Enabled {user['email']}.")
@@ -114,6 +124,8 @@ def reset_password(
     ] = None,
 ) -> None:
     """Set a new password (generated and printed once when not given); sessions end."""
+    from hxpulse.auth import users as people
+
     chosen: list[str] = []
     user = _change(ctx, ref, lambda conn, user, now: chosen.append(people.reset_password(
         conn, user_id=user["id"], password=password, who=CLI, now=now)))  # fmt: skip
@@ -127,6 +139,8 @@ def reset_password(
 @clean_errors
 def sign_out(ctx: typer.Context, ref: Ref) -> None:
     """End every session of a person (sign them out everywhere)."""
+    from hxpulse.auth import users as people
+
     ended: list[int] = []
     user = _change(ctx, ref, lambda conn, user, now: ended.append(people.sign_out_everywhere(
         conn, user_id=user["id"], who=CLI, now=now)))  # fmt: skip

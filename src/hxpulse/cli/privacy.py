@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hxpulse.audit import query
-from hxpulse.audit.service import Who
+from hxpulse.audit.who import Who
 from hxpulse.cli.common import clean_errors, console, engine, print_json
-from hxpulse.customers import queries
-from hxpulse.db.engine import run_write
 from hxpulse.errors import Invalid
-from hxpulse.privacy import service
 
 out = Console(highlight=False)
 CustomerArg = Annotated[
@@ -28,6 +22,8 @@ CustomerArg = Annotated[
 
 def operator() -> Who:
     """The audit log's name for whoever runs the command on the server."""
+    import getpass
+
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
@@ -44,6 +40,11 @@ def export(
     ] = None,
 ) -> None:
     """Export everything held about a customer as one JSON document (audited)."""
+    import orjson
+
+    from hxpulse.customers import queries
+    from hxpulse.privacy import service
+
     built = engine(ctx)
     with built.connect() as conn:
         customer_id = queries.find(conn, customer)
@@ -64,6 +65,10 @@ def erase(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Erase a customer's personal data, keep anonymous counts, tombstone their identities."""
+    from hxpulse.customers import queries
+    from hxpulse.db.engine import run_write
+    from hxpulse.privacy import service
+
     built = engine(ctx)
     with built.connect() as conn:
         customer_id = queries.find(conn, customer)
@@ -106,6 +111,9 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Who saw, exported, erased or changed customers' data, newest first."""
+    from hxpulse.audit import query
+    from hxpulse.customers import queries
+
     built = engine(ctx)
     with built.connect() as conn:
         customer_id = queries.find(conn, customer) if customer else None

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, select
 
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
-from hxpulse.customers import queries
 from hxpulse.errors import Invalid
-from hxpulse.events.service import events_t
-from hxpulse.journey import rebuild as journey
-from hxpulse.pulse import service
-from hxpulse.pulse.asof import parse_as_of
-from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from hxpulse.config import Live
 
 out = Console(highlight=False)
 
@@ -36,7 +34,7 @@ def pulse(
     ] = None,
     at_risk: Annotated[
         int | None,
-        typer.Option("--at-risk", help="List the N customers most at risk now (or --as-of)."),
+        typer.Option("--at-risk", help="List N at-risk customers now (or --as-of), with why."),
     ] = None,
     unmapped: Annotated[
         bool, typer.Option("--unmapped", help="List event types that have no weight.")
@@ -55,6 +53,10 @@ def pulse(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Explain one customer's pulse, or list who is at risk, unmapped types, or rebuild."""
+    from hxpulse.customers import queries
+    from hxpulse.pulse import service
+    from hxpulse.pulse.asof import parse_as_of
+
     chosen = [customer is not None, at_risk is not None, unmapped, rebuild]
     if sum(chosen) != 1:
         raise Invalid("give exactly one of: CUSTOMER, --at-risk N, --unmapped, --rebuild")
@@ -71,9 +73,11 @@ def pulse(
         return
     with built.connect() as conn:
         if at_risk is not None:
-            items = _as_of_option(lambda: service.at_risk(conn, config.pulse, limit=at_risk,
-                                                          now=now, as_of=moment))  # fmt: skip
-            _show_at_risk(items, moment, as_json)
+            from hxpulse.pulse import bands
+
+            found_list = _as_of_option(lambda: bands.at_risk_list(
+                conn, config.live, now, limit=at_risk, as_of=moment))  # fmt: skip
+            _show_at_risk(found_list, moment, as_json)
         elif unmapped:
             _show_unmapped(service.unmapped(conn, config.pulse), as_json)
         else:
@@ -83,7 +87,7 @@ def pulse(
             _show_customer(found, moment is not None, as_json)
 
 
-def _as_of_option(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _as_of_option(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Name the CLI option in the service's as_of error."""
     try:
         return read()
@@ -91,7 +95,20 @@ def _as_of_option(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, An
         raise Invalid(exc.message.replace("as_of:", "--as-of:", 1)) from None
 
 
-def _rebuild(built: Any, live: Any, now: datetime, as_json: bool) -> None:
+def _rebuild(built: Engine, live: Live, now: datetime, as_json: bool) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from sqlalchemy import func, select
+
+    from hxpulse.events.service import events_t
+    from hxpulse.journey import rebuild as journey
+    from hxpulse.pulse.rebuild import rebuild as rebuild_pulse
+
     with built.connect() as conn:
         total = conn.execute(select(func.count()).select_from(events_t)).scalar_one()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -130,17 +147,20 @@ def _show_customer(found: dict[str, Any], dated: bool, as_json: bool) -> None:
     out.print(table)
 
 
-def _show_at_risk(items: list[dict[str, Any]], moment: datetime | None, as_json: bool) -> None:
+def _show_at_risk(found: dict[str, Any], moment: datetime | None, as_json: bool) -> None:
     if as_json:
-        print_json(items)
+        print_json(found)
         return
+    items = found["items"]
     when = "now" if moment is None else f"as of {moment:%Y-%m-%d %H:%M} UTC"
-    table = Table(title=f"{len(items)} customers most at risk {when}")
-    for name in ("customer", "name", "pulse", "band", "stage"):
+    table = Table(title=f"{len(items):,} of {found['total']:,} customers at risk {when},"
+                        " most to lose first")  # fmt: skip
+    for name in ("customer", "name", "pulse", "stage", "why"):
         table.add_column(name, justify="right" if name == "pulse" else "left")
     for item in items:
-        table.add_row(str(item["customer_id"]), item["name"] or "", f"{item['pulse']:.1f}",
-                      item["band"], item["stage"])  # fmt: skip
+        why = "; ".join(item["reasons"])
+        table.add_row(str(item["customer_id"]), escape(item["name"] or ""),
+                      f"{item['pulse']:.1f}", item["stage"], why)  # fmt: skip
     out.print(table)
 
 
@@ -157,5 +177,5 @@ def _show_unmapped(items: list[dict[str, Any]], as_json: bool) -> None:
     for item in items:
         table.add_row(item["type"], f"{item['events']:,}")
     out.print(table)
-    out.print("Give them a weight under [pulse.weights] in hxpulse.toml, then run "
-              "hxpulse pulse --rebuild.")  # fmt: skip
+    out.print(escape("Give them a weight under [pulse.weights] in hxpulse.toml, then run "
+                     "hxpulse pulse --rebuild."))  # fmt: skip

@@ -6,16 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
-from hxpulse.customers import queries
 from hxpulse.errors import Invalid
-from hxpulse.rules import service
-from hxpulse.rules.schemas import parse_test
 
 app = typer.Typer(help="Rules: trigger → conditions → actions, and their firings.")
 out = Console(highlight=False)
@@ -28,6 +24,8 @@ def rules(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the configured rules with how often each fired (and was capped)."""
     if ctx.invoked_subcommand is not None:
         return
+    from hxpulse.rules import service
+
     config = settings(ctx)
     with engine(ctx).connect() as conn:
         items = service.list_rules(conn, config.live)
@@ -57,6 +55,12 @@ def test(
     as_json: JsonFlag = False,
 ) -> None:
     """Show what RULE would do for the event in FILE, and why; nothing is written."""
+    import orjson
+
+    from hxpulse.customers import queries
+    from hxpulse.rules import service
+    from hxpulse.rules.schemas import parse_test
+
     try:
         body = orjson.loads(event.read_bytes())
     except OSError as exc:

@@ -6,14 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hxpulse.cli.common import clean_errors, engine, print_json, settings
 from hxpulse.errors import Invalid
-from hxpulse.segments import service
 
 app = typer.Typer(help="Saved segments: live counts, members, CSV export.", no_args_is_help=True)
 out = Console(highlight=False)
@@ -22,6 +20,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _definition(text: str) -> Any:
     """Read a definition given inline as JSON, or from a file as `@path`."""
+    import orjson
+
     if text.startswith("@"):
         path = Path(text[1:])
         try:
@@ -38,6 +38,8 @@ def _definition(text: str) -> Any:
 @clean_errors
 def list_segments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List saved segments with the number of customers in each now."""
+    from hxpulse.segments import service
+
     config = settings(ctx)
     with engine(ctx).connect() as conn:
         items = service.list_segments(conn, config.live, datetime.now(UTC))
@@ -68,6 +70,8 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Save a segment and print how many customers it holds now."""
+    from hxpulse.segments import service
+
     config, built, now = settings(ctx), engine(ctx), datetime.now(UTC)
     with built.begin() as conn:
         made = service.create(
@@ -96,6 +100,8 @@ def members(
     as_json: JsonFlag = False,
 ) -> None:
     """List a segment's members (by customer id) with email, stage, pulse and band."""
+    from hxpulse.segments import service
+
     config = settings(ctx)
     now = datetime.now(UTC)
     with engine(ctx).connect() as conn:
@@ -130,6 +136,8 @@ def export(
     file: Annotated[Path, typer.Argument(help="The CSV file to write.")],
 ) -> None:
     """Write every member of a segment to a CSV file."""
+    from hxpulse.segments import service
+
     config, built, now = settings(ctx), engine(ctx), datetime.now(UTC)
     with built.connect() as conn:
         found = service.find(conn, segment)
@@ -147,6 +155,8 @@ def delete(
     segment: Annotated[str, typer.Argument(help="The segment's name or id.")],
 ) -> None:
     """Delete a saved segment (its customers are untouched)."""
+    from hxpulse.segments import service
+
     with engine(ctx).begin() as conn:
         found = service.find(conn, segment)
         service.remove(conn, found["id"])

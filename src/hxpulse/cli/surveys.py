@@ -1,40 +1,38 @@
-"""`hxpulse nps`, `hxpulse surveys …`, `hxpulse themes …` and `hxpulse import responses`."""
+"""`hxpulse nps`, `hxpulse surveys …` and `hxpulse import responses`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
-from hxpulse.auth import service as auth
 from hxpulse.cli.common import clean_errors, console, engine, print_json, settings
 from hxpulse.cli.importing import check_file, finish
-from hxpulse.db.engine import run_write
-from hxpulse.surveys import insights, sending, service, themes
-from hxpulse.surveys.importer import import_responses
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 out = Console(highlight=False)
 app = typer.Typer(help="Define surveys and send invitations.", no_args_is_help=True)
-themes_app = typer.Typer(
-    help="Themes of the why answers: discover, rename, merge.", no_args_is_help=True
-)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _engine(ctx: typer.Context) -> Engine:
     """The engine, with the surveys of hxpulse.toml's [[surveys.definitions]] in place."""
+    from hxpulse.surveys import service
+
     built = engine(ctx)
     with built.begin() as conn:
         service.sync_definitions(conn, settings(ctx).surveys, now=datetime.now(UTC))
     return built
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
+def fmt(value: Any, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
@@ -62,6 +60,8 @@ def nps(
     as_json: JsonOption = False,
 ) -> None:
     """NPS (or CSAT/CES) with its 95% margin of error, overall and by group and period."""
+    from hxpulse.surveys import insights
+
     config = settings(ctx)
     with _engine(ctx).connect() as conn:
         result = insights.nps_report(
@@ -90,16 +90,16 @@ def _headline(kind: str, g: dict[str, Any]) -> list[str]:
         score = "—" if g["nps"] is None else f"{g['nps']:+.1f}"
         return [
             score,
-            f"±{_fmt(g['margin_of_error'])}",
+            f"±{fmt(g['margin_of_error'])}",
             f"{g['promoters']:,}",
             f"{g['passives']:,}",
             f"{g['detractors']:,}",
         ]
     if kind == "csat":
-        return [f"{_fmt(g['csat'])}%", f"±{_fmt(g['margin_of_error'])}", f"{g['satisfied']:,}"]
+        return [f"{fmt(g['csat'])}%", f"±{fmt(g['margin_of_error'])}", f"{g['satisfied']:,}"]
     if kind == "ces":
-        return [_fmt(g["mean"], 2), f"±{_fmt(g['margin_of_error'], 2)}", f"{_fmt(g['easy_pct'])}%"]
-    return [_fmt(g.get("mean"), 2)]
+        return [fmt(g["mean"], 2), f"±{fmt(g['margin_of_error'], 2)}", f"{fmt(g['easy_pct'])}%"]
+    return [fmt(g.get("mean"), 2)]
 
 
 HEADERS = {
@@ -146,7 +146,7 @@ def _show(result: dict[str, Any]) -> None:
         verdict = "significant" if c["significant"] else "not significant"
         out.print(
             f"{c['a'][by]} vs {c['b'][by]}: {c['difference']:+.1f} points "
-            f"(±{_fmt(c['margin_of_error'])}, p={c['p_value']:.3f}): {verdict}"
+            f"(±{fmt(c['margin_of_error'])}, p={c['p_value']:.3f}): {verdict}"
         )
 
 
@@ -154,6 +154,8 @@ def _show(result: dict[str, Any]) -> None:
 @clean_errors
 def list_surveys(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every survey with invitations sent, answers and response rate."""
+    from hxpulse.surveys import service
+
     with _engine(ctx).connect() as conn:
         items = service.list_surveys(conn)
     if as_json:
@@ -202,6 +204,9 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Define a survey (follow-up questions per score band get the kind's defaults)."""
+    from hxpulse.db.engine import run_write
+    from hxpulse.surveys import service
+
     config = settings(ctx)
     data = service.parse_survey(
         {
@@ -224,6 +229,8 @@ def create(
 
 
 def _secret(ctx: typer.Context) -> str:
+    from hxpulse.auth import service as auth
+
     config = settings(ctx)
     if config.secret_key:
         return config.secret_key
@@ -242,11 +249,15 @@ def invite(
     segment: Annotated[str | None, typer.Option("--segment", help="Every member of it.")] = None,
     via: Annotated[
         str | None,
-        typer.Option("--via", help="email or link (default: email when [smtp] host is set)"),
+        typer.Option(
+            "--via", help=escape("email or link (default: email when [smtp] host is set)")
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Invite customers (fatigue-guarded); prints each link, and who was skipped and why."""
+    from hxpulse.surveys import sending, service
+
     config = settings(ctx)
     built = _engine(ctx)
     now = datetime.now(UTC)
@@ -260,7 +271,7 @@ def invite(
     for item in result.invited:
         out.print(f"invited {item.customer_id}: {item.email or item.link}")
     for skipped in result.skipped:
-        out.print(f"skipped {skipped['customer_id']}: {skipped['reason']}")
+        out.print(f"skipped {skipped['customer_id']}: {escape(skipped['reason'])}")
     console.print(f"{len(result.invited):,} invited, {len(result.skipped):,} skipped")
 
 
@@ -269,6 +280,8 @@ def invite(
 def run(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Send rule-based invitations now: after trigger events, and recurring surveys' turn
     (run it daily, e.g. from cron)."""
+    from hxpulse.surveys import sending
+
     results = sending.run_due(_engine(ctx), settings(ctx), _secret(ctx))
     data = {name: r.to_dict() for name, r in results.items()}
     if as_json:
@@ -278,72 +291,6 @@ def run(ctx: typer.Context, as_json: JsonOption = False) -> None:
         out.print("No invitations are due.")
     for name, r in data.items():
         out.print(f"{name}: {r['counts']['invited']:,} invited, {r['counts']['skipped']:,} skipped")
-
-
-@themes_app.command("list")
-@clean_errors
-def list_themes(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Themes with mentions, their NPS and impact (NPS change without them)."""
-    with engine(ctx).connect() as conn:
-        result = themes.drivers(conn)
-    if as_json:
-        print_json(result)
-        return
-    table = Table(title=f"Themes of {result['answers']:,} NPS answers (NPS {_fmt(result['nps'])})")
-    for name in ("id", "theme", "mentions", "share", "NPS", "impact"):
-        table.add_column(name, justify="left" if name == "theme" else "right")
-    for t in result["themes"]:
-        impact = "—" if t["impact"] is None else f"{t['impact']:+.1f}"
-        table.add_row(
-            str(t["id"]),
-            t["name"],
-            f"{t['mentions']:,}",
-            f"{_fmt(t['share'])}%",
-            _fmt(t["nps"]),
-            impact,
-        )
-    out.print(table)
-    out.print("impact: how many points the overall NPS would change without the theme's answers")
-
-
-@themes_app.command("fit")
-@clean_errors
-def fit(
-    ctx: typer.Context,
-    count: Annotated[
-        int | None,
-        typer.Option("--themes", min=2, max=40, help="How many themes (default: from the data)."),
-    ] = None,
-) -> None:
-    """Discover themes from the answers (replaces earlier themes, their names and merges)."""
-    got = run_write(
-        engine(ctx), lambda conn: themes.fit(conn, now=datetime.now(UTC), n_themes=count)
-    )
-    out.print(f"{got['themes']} themes from {got['answers']:,} answers")
-
-
-@themes_app.command("rename")
-@clean_errors
-def rename(
-    ctx: typer.Context,
-    theme_id: Annotated[int, typer.Argument(help="The theme's id.")],
-    name: Annotated[str, typer.Argument(help="Its new name.")],
-) -> None:
-    """Rename a theme."""
-    got = run_write(engine(ctx), lambda conn: themes.rename(conn, theme_id, name))
-    out.print(f"Theme {got['id']} is now {got['name']!r}")
-
-
-@themes_app.command("merge")
-@clean_errors
-def merge(
-    ctx: typer.Context,
-    theme_id: Annotated[int, typer.Argument(help="The theme to fold in.")],
-    into: Annotated[int, typer.Argument(help="The theme that keeps its answers.")],
-) -> None:
-    """Merge one theme into another."""
-    got = run_write(engine(ctx), lambda conn: themes.merge(conn, theme_id, into))
-    out.print(f"Merged theme {theme_id} into {got['id']} {got['name']!r}")
 
 
 @clean_errors
@@ -359,6 +306,8 @@ def responses(
     as_json: JsonOption = False,
 ) -> None:
     """Import answers to surveys run elsewhere; bad rows go to FILE.rejects.csv."""
+    from hxpulse.surveys.importer import import_responses
+
     check_file(file)
     summary = import_responses(engine(ctx), settings(ctx), file, create_kind=create_survey)
     finish(summary, as_json)

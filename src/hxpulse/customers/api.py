@@ -27,7 +27,7 @@ def list_customers(
 ) -> dict[str, Any]:
     """List customers, newest first, optionally searching identities and names."""
     found = queries.search(conn, q=q, page=page, per_page=per_page)
-    pulse_service.with_pulse(found["items"], settings.pulse, datetime.now(UTC))
+    pulse_service.with_pulse(conn, found["items"], settings.live, datetime.now(UTC))
     return found
 
 

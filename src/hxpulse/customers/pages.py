@@ -33,7 +33,7 @@ def customer_list(
     page_no: int = Query(1, ge=1, le=100_000, alias="page"),
 ) -> Response:
     result = queries.search(conn, q=q, page=page_no, per_page=25)
-    pulse_service.with_pulse(result["items"], settings.pulse, datetime.now(UTC))
+    pulse_service.with_pulse(conn, result["items"], settings.live, datetime.now(UTC))
     return page(request, "customers.html", result=result)
 
 

@@ -82,9 +82,16 @@ def _by_identity(conn: Connection, ref: str) -> int | None:
 def search(conn: Connection, *, q: str = "", page: int = 1, per_page: int = 25) -> dict[str, Any]:
     """Return one page of live customers, newest first; `q` matches any identity or the name."""
     c, i = customers_t.c, identities_t.c
-    stmt = select(c.id, c.name, c.created_at, c.stage, c.pulse_key).where(
-        c.merged_into_id.is_(None)
-    )
+    stmt = select(
+        c.id,
+        c.name,
+        c.created_at,
+        c.stage,
+        c.pulse_key,
+        c.last_return_at,
+        c.open_negatives,
+        c.detractor,
+    ).where(c.merged_into_id.is_(None))
     q = q.strip()
     if q:
         pattern = f"%{q.lower()}%"
@@ -200,3 +207,25 @@ def counts(conn: Connection) -> dict[str, int]:
             conn.execute(select(func.count()).select_from(identities_t)).scalar_one()
         ),
     }
+
+
+def display_names(conn: Connection, customer_ids: list[int]) -> dict[int, str]:
+    """How to name each of `customer_ids` on a page: the profile's name, else its first email
+    address, else `Customer N`."""
+    wanted = list(dict.fromkeys(customer_ids))
+    named: dict[int, str] = {}
+    emails: dict[int, str] = {}
+    c, i = customers_t.c, identities_t.c
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        for cid, name in conn.execute(select(c.id, c.name).where(c.id.in_(part))):
+            if name and name.strip():
+                named[cid] = name.strip()
+        rows = conn.execute(
+            select(i.customer_id, i.value)
+            .where(i.customer_id.in_(part), i.kind == "email")
+            .order_by(i.id)
+        )
+        for cid, value in rows:
+            emails.setdefault(cid, value)
+    return {cid: named.get(cid) or emails.get(cid) or f"Customer {cid}" for cid in wanted}

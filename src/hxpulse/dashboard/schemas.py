@@ -53,6 +53,7 @@ class AtRiskTile(BaseModel):
     count: int = Field(description="Live customers at risk now.")
     value: float = Field(description="Their purchase revenue over the last `value_days` days.")
     value_days: int
+    lapsed: int = Field(description="Live customers lapsed now (gone quiet: not in the count).")
     caption: str = Field(description="What the two figures count, in words.")
     link: str = Field(description=LINK)
 

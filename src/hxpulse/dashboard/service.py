@@ -33,8 +33,8 @@ MOVERS = 5  # rises and falls each
 WHYS = 5
 VALUE_DAYS = 365  # the value at risk: purchases over this many days
 AT_RISK_CAPTION = (
-    "Customers with a low pulse, an open complaint or a detractor answer. Value at risk: their"
-    f" purchase revenue over the last {VALUE_DAYS} days."
+    "Customers with an open complaint, a detractor's answer, a pulse below zero or no return"
+    f" for a half-life. Value at risk: their purchase revenue over the last {VALUE_DAYS} days."
 )
 
 
@@ -110,11 +110,13 @@ def journey_tile(conn: Connection, live: Live, days: Window, now: datetime) -> d
 
 
 def at_risk_tile(conn: Connection, live: Live, now: datetime) -> dict[str, Any]:
-    """How many live customers are at risk now (`journey.overlays.at_risk`) and the value at
-    risk: their purchase revenue over the `VALUE_DAYS` days before `now`. The dashboard's one
-    reading of the at-risk definition."""
+    """How many live customers are at risk now (the at-risk band, `pulse.bands`), how many
+    lapsed, and the value at risk: the at-risk customers' purchase revenue over the
+    `VALUE_DAYS` days before `now`. The dashboard's one reading of the bands."""
     c, e = customers_t.c, events_t.c
-    risky = select(c.id).where(c.merged_into_id.is_(None), overlays.at_risk(live.pulse, now))
+    risky = select(c.id).where(c.merged_into_id.is_(None), overlays.at_risk(live, now))
+    lapsed = conn.execute(select(func.count()).where(
+        c.merged_into_id.is_(None), overlays.lapsed(live, now))).scalar_one()  # fmt: skip
     count = conn.execute(select(func.count()).select_from(risky.subquery())).scalar_one()
     value = conn.execute(
         select(func.coalesce(func.sum(e.value), 0.0))
@@ -123,7 +125,8 @@ def at_risk_tile(conn: Connection, live: Live, now: datetime) -> dict[str, Any]:
                e.customer_id.in_(risky))
     ).scalar_one()  # fmt: skip
     return {"count": int(count), "value": float(value), "value_days": VALUE_DAYS,
-            "caption": AT_RISK_CAPTION, "link": "/pulse"}  # fmt: skip
+            "lapsed": int(lapsed), "caption": AT_RISK_CAPTION,
+            "link": "/pulse/at-risk"}  # fmt: skip
 
 
 def cases_tile(conn: Connection, days: Window, now: datetime) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The driver's own bulk paths, for the few hot statements of ingestion.
+"""The driver's own bulk paths, for the few hot statements of ingestion (and the funnel's scan).
 
 SQLAlchemy Core is used everywhere else; here a batch of thousands of rows goes straight to
 sqlite3 / psycopg so that per-row Python work stays small. Statements are written with `?`
@@ -61,6 +61,16 @@ def select_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[tuple[A
         marks = ", ".join("?" * len(part))
         found.extend(raw.execute(sql.format(**{"in": f"IN ({marks})"}), part).fetchall())
     return found
+
+
+def select(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run `sql` (with `?` placeholders) and return every row as a plain tuple: for a read of
+    tens of thousands of rows, where building SQLAlchemy rows would cost more than the query."""
+    if conn.dialect.name == "sqlite":
+        return list(driver(conn).execute(sql, params).fetchall())
+    with driver(conn).cursor() as cursor:
+        cursor.execute(_pg(sql), params)
+        return list(cursor.fetchall())
 
 
 def pg_array(values: Sequence[Any]) -> str:

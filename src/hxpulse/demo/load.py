@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from hxpulse.auth import service as auth
 from hxpulse.auth.models import User
-from hxpulse.config import Live, SurveySettings
+from hxpulse.config import Live, Settings, SurveySettings
 from hxpulse.demo import advocacy, surveys
 from hxpulse.demo.cdnow import Purchase, demo_events
 from hxpulse.ingest import ingest
@@ -53,6 +53,11 @@ def load(
     summary = surveys.load(engine, timeline, today=day, live=live, settings=survey_settings)
     advocacy.load(engine, live=live, today=day)  # asks and referrals after promoter answers
     return Loaded(stored, seconds, summary)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """`settings` for the demo: its brand (CDNOW) unless one is configured (surveys.branded)."""
+    return settings.model_copy(update={"surveys": surveys.branded(settings.surveys)})
 
 
 def ensure_demo_admin(engine: Engine) -> bool:

@@ -56,7 +56,7 @@ class Plan:
     kind: str
     department: str | None = None
     touchpoint: str | None = None
-    question: str | None = None  # the kind's question with the brand, when not given
+    question: str | None = None  # {brand} is the brand's name; default: the kind's question
 
 
 # departments are spelled as the demo's events spell them (lower case), so that one filter
@@ -64,7 +64,7 @@ class Plan:
 RELATIONSHIP = Plan("relationship", "Relationship NPS", "nps")
 AFTER_PURCHASE = Plan("purchase", "After purchase", "nps", "sales", "purchase")
 SUPPORT = Plan("support", "Support CSAT", "csat", "support", "support contact",
-               f"How satisfied are you with the help you got from {BRAND}?")  # fmt: skip
+               "How satisfied are you with the help you got from {brand}?")  # fmt: skip
 RETURNS = Plan("returns", "Returns CES", "ces", "fulfilment", "return")
 PLANS = (RELATIONSHIP, AFTER_PURCHASE, SUPPORT, RETURNS)
 
@@ -83,11 +83,21 @@ EMAIL_CONTACT_INVITE = 0.6
 RESPONSE_RATE = 0.32
 
 
-def _survey_data(plan: Plan) -> dict[str, Any]:
+def branded(settings: SurveySettings) -> SurveySettings:
+    """The demo's survey settings: CDNOW is the brand unless one is configured, so that the
+    questions and the pages around them (the survey page's header, the emails) say the same."""
+    if settings.brand != SurveySettings.model_fields["brand"].default:
+        return settings
+    return settings.model_copy(update={"brand": BRAND})
+
+
+def _survey_data(plan: Plan, brand: str) -> dict[str, Any]:
     return {
         "name": plan.name,
         "kind": plan.kind,
-        "question": plan.question or kinds.default_question(plan.kind, BRAND),
+        "question": plan.question.format(brand=brand)
+        if plan.question
+        else kinds.default_question(plan.kind, brand),
         "department": plan.department,
         "touchpoint": plan.touchpoint,
     }
@@ -839,7 +849,7 @@ def _surveys(conn: Connection, settings: SurveySettings, now: datetime) -> dict[
         try:
             found[plan.key] = service.find(conn, plan.name)
         except NotFound:
-            data = service.parse_survey(_survey_data(plan))
+            data = service.parse_survey(_survey_data(plan, settings.brand))
             found[plan.key] = service.create(conn, data, settings=settings, now=now)
     return found
 
@@ -876,7 +886,7 @@ def load(
     """Create the demo's surveys, invite and record the simulated answers and fit the themes,
     in one transaction: all of it or nothing, and nothing again once the answers are in."""
     started = time.perf_counter()
-    config = settings or SurveySettings()
+    config = branded(settings or SurveySettings())
     moment = now or datetime.now(UTC)
     summary = Summary()
 

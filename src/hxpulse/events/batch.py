@@ -35,6 +35,7 @@ class Batch:
     stamps: list[str] | None = None
     changes: dict[int, Any] = field(default_factory=dict)
     transitions: dict[int, list[Any]] = field(default_factory=dict)
+    bands_before: dict[int, str] = field(default_factory=dict)  # only when band rules exist
 
     @property
     def created(self) -> list[int]:

@@ -26,11 +26,12 @@ def journey_funnel(
     end: str | None = Query(
         None, max_length=40, description="Last day, included (YYYY-MM-DD), or moment, excluded."
     ),
-    channel: str | None = Query(None, max_length=20, description="Only moves through it."),
-    department: str | None = Query(None, max_length=100, description="Only moves through it."),
+    channel: str | None = Query(None, max_length=20, description="Only entries through it."),
+    department: str | None = Query(None, max_length=100, description="Only entries through it."),
 ) -> dict[str, Any]:
-    """Per stage: customers who reached it in the range, conversion from the previous stage,
-    median days in the stage, and how many are at it now (at risk, lapsed)."""
+    """Per stage: customers who entered it in the range, how many of them went on to a higher
+    stage (the conversion) and the median days that took, and how many are at it now (at
+    risk, lapsed)."""
     query = funnel.funnel_query(start, end, channel, department)
     return funnel.funnel(conn, settings.live, start=query.start, end=query.end,
                           channel=query.channel, department=query.department,

@@ -1,23 +1,24 @@
-"""The funnel: per stage, who reached it in a range, the conversion, the median days in it, and
-who is at it now (with the overlays); and the checks of its filters."""
+"""The funnel: per stage, who entered it in a range, how many of them went on to a higher stage
+(the conversion) and the median days it took, and who is at it now (with the overlays); and
+the checks of its filters."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
-from sqlalchemy.sql import ColumnElement
 
 from hxpulse.config import Live
 from hxpulse.customers.service import customers_t
+from hxpulse.db import raw
 from hxpulse.errors import Invalid
 from hxpulse.events import moments
 from hxpulse.events.models import CHANNELS
 from hxpulse.journey import overlays
-from hxpulse.journey.store import stage_changes_t
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,27 +114,27 @@ def funnel(
     department: str | None = None,
     now: datetime,
 ) -> dict[str, Any]:
-    """Per stage, in order: how many customers reached it in [start, end) (entered it or a
-    later stage by an entry or a move up, through `channel` / `department` when given), the
-    conversion from the previous stage, the median days in the stage (stays that ended in the
-    range and began through the filters), and how many live customers are at it now, at risk
-    and lapsed. See docs/architecture.md, "The journey"."""
+    """Per stage, in order: how many customers entered it in [start, end) (a change into it
+    that is an entry or a move up, through `channel` / `department` when given), how many of
+    them went on to a higher stage afterwards (up to now), the conversion (went on ÷ entered),
+    the median days from entering it to entering a higher stage (over those who went on), and
+    how many live customers are at it now, at risk and lapsed. See docs/architecture.md, "The
+    journey"."""
     names = live.journey.stage_names
-    reached = _reached(conn, names, start, end, channel, department)
-    medians = _medians(conn, names, start, end, channel, department)
+    cohorts = _cohorts(conn, names, start, end, channel, department)
     now_counts = _now(conn, live, now)
     stages: list[dict[str, Any]] = []
-    previous: int | None = None
     for index, name in enumerate(names):
-        got = sum(n for top, n in reached.items() if top >= index)
-        conversion = None if previous is None or previous == 0 else got / previous
-        median, stays = medians.get(name, (None, 0))
+        cohort = cohorts[index]
+        top = index == len(names) - 1  # nothing to go on to
+        went_on = len(cohort.days)
+        conversion = None if top or cohort.entered == 0 else went_on / cohort.entered
+        median = statistics.median(cohort.days) if cohort.days else None
         current, at_risk, lapsed = now_counts.get(name, (0, 0, 0))
         stages.append({"stage": name, "label": name.replace("_", " ").capitalize(),
-                       "reached": got, "conversion": conversion, "median_days_in_stage": median,
-                       "stays": stays, "current": current, "at_risk": at_risk,
+                       "entered": cohort.entered, "went_on": went_on, "conversion": conversion,
+                       "median_days_to_next": median, "current": current, "at_risk": at_risk,
                        "lapsed": lapsed})  # fmt: skip
-        previous = got
     totals = [sum(v[i] for v in now_counts.values()) for i in range(3)]
     return {
         "start": start, "end": end, "channel": channel, "department": department, "as_of": now,
@@ -142,117 +143,70 @@ def funnel(
     }  # fmt: skip
 
 
-def _rank(column: Any, names: Sequence[str]) -> Any:
-    return case({name: index for index, name in enumerate(names)}, value=column, else_=None)
+@dataclass(slots=True)
+class _Cohort:
+    """Those who entered one stage: how many, and each one's days to a higher stage."""
+
+    entered: int = 0
+    days: list[float] = field(default_factory=list)
 
 
-def _window(table: Any, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
+def _cohorts(
+    conn: Connection,
+    names: Sequence[str],
+    start: datetime | None,
+    end: datetime | None,
+    channel: str | None,
+    department: str | None,
+) -> list[_Cohort]:
+    """Per stage: the customers whose first entry or move up into it in the range (through the
+    filters), how long each took to go on above it, if they did (up to now, through any
+    channel or department).
+
+    One pass over the moves up from `start` on, in (customer, time) order (the index on
+    `(customer_id, changed_at)`): the first later change above a stage is always a move up
+    (the stage just before it is at most that one), so falls are not read. Each customer
+    counts once per stage, from their first entry into it in the range. The rows come from the
+    driver as plain tuples (`db.raw.select`): SQLAlchemy rows made the funnel 40% slower."""
+    ts = raw.timestamp_writer(conn)
+    rank = "CASE {} " + " ".join("WHEN ? THEN ?" for _ in names) + " END"
+    ranks = [value for index, name in enumerate(names) for value in (name, index)]
+    tests = [("changed_at < ?", ts(end) if end is not None else None), ("channel = ?", channel),
+             ("department = ?", department)]  # fmt: skip
+    counted = [(sql, value) for sql, value in tests if value is not None]
+    counts = " AND ".join(sql for sql, _ in counted)
+    day = "julianday(changed_at)" if conn.dialect.name == "sqlite" else (
+        "date_part('epoch', changed_at) / 86400")  # fmt: skip
+    sql = (f"SELECT customer_id, {rank.format('to_stage')}, {day},"
+           f" {f'CASE WHEN {counts} THEN 1 ELSE 0 END' if counted else '1'} FROM stage_changes"
+           f" WHERE COALESCE({rank.format('from_stage')}, -1) < {rank.format('to_stage')}"
+           f"{' AND changed_at >= ?' if start is not None else ''}"
+           " ORDER BY customer_id, changed_at")  # fmt: skip
+    params = [*ranks, *[value for _, value in counted], *ranks, *ranks]
     if start is not None:
-        found.append(table.changed_at >= start)
-    if end is not None:
-        found.append(table.changed_at < end)
-    return found
-
-
-def _filters(table: Any, channel: str | None, department: str | None) -> list[Any]:
-    found = []
-    if channel is not None:
-        found.append(table.channel == channel)
-    if department is not None:
-        found.append(table.department == department)
-    return found
-
-
-def _reached(
-    conn: Connection,
-    names: Sequence[str],
-    start: datetime | None,
-    end: datetime | None,
-    channel: str | None,
-    department: str | None,
-) -> dict[int, int]:
-    """How many customers' highest stage entered (or moved up into) in the range is each."""
-    s = stage_changes_t.c
-    to_rank = _rank(s.to_stage, names)
-    upward = s.from_stage.is_(None) | (func.coalesce(_rank(s.from_stage, names), -1) < to_rank)
-    top = (
-        select(s.customer_id, func.max(to_rank).label("top"))
-        .where(upward, *_window(s, start, end), *_filters(s, channel, department))
-        .group_by(s.customer_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(top.c.top, func.count()).where(top.c.top.is_not(None)).group_by(top.c.top)
-    )
-    return {int(level): int(n) for level, n in rows}
-
-
-def _medians(
-    conn: Connection,
-    names: Sequence[str],
-    start: datetime | None,
-    end: datetime | None,
-    channel: str | None,
-    department: str | None,
-) -> dict[str, tuple[float | None, int]]:
-    """Median days between entering a stage and the customer's next change, per stage, over
-    the stays that ended in the range and began through the filters."""
-    left = stage_changes_t.alias("left_stage")
-    entered = stage_changes_t.alias("entered")
-    earlier = stage_changes_t.alias("earlier")
-    before = (
-        select(earlier.c.id)
-        .where(earlier.c.customer_id == left.c.customer_id,
-               earlier.c.changed_at < left.c.changed_at)
-        .order_by(earlier.c.changed_at.desc(), earlier.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )  # fmt: skip
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        days: Any = func.julianday(left.c.changed_at) - func.julianday(entered.c.changed_at)
-    else:
-        days = func.extract("epoch", left.c.changed_at - entered.c.changed_at) / 86_400.0
-    stays = (
-        select(entered.c.to_stage.label("stage"), days.label("days"))
-        .select_from(left.join(entered, entered.c.id == before))
-        .where(left.c.from_stage.is_not(None), *_window(left.c, start, end),
-               *_filters(entered.c, channel, department))
-        .subquery()
-    )  # fmt: skip
-    result: dict[str, tuple[float | None, int]] = {}
-    if not sqlite:
-        median = func.percentile_cont(0.5).within_group(stays.c.days)
-        for stage, value, n in conn.execute(
-            select(stays.c.stage, median, func.count()).group_by(stays.c.stage)
-        ):
-            result[stage] = (float(value), int(n))
-        return result
-    counts: dict[str, int] = {
-        stage: int(n)
-        for stage, n in conn.execute(select(stays.c.stage, func.count()).group_by(stays.c.stage))
-    }
-    ordered = conn.execute(select(stays.c.stage, stays.c.days).order_by(stays.c.stage,
-                                                                        stays.c.days))  # fmt: skip
-    position, current, low = 0, None, 0.0
-    for stage, value in ordered:
-        if stage != current:
-            current, position = stage, 0
-        n = int(counts[stage])
-        if position == (n - 1) // 2:
-            low = float(value)
-        if position == n // 2:
-            result[stage] = ((low + float(value)) / 2, n)
-        position += 1
-    return result
+        params.append(ts(start))
+    cohorts = [_Cohort() for _ in names]
+    customer = None
+    entered: set[int] = set()  # the stages this customer entered in the range
+    waiting: dict[int, float] = {}  # of them, those not gone on from yet: since when (days)
+    for cid, stage, moment, counts_in in raw.select(conn, sql, params):
+        if cid != customer:
+            customer, entered, waiting = cid, set(), {}
+        if waiting:
+            for below in [r for r in waiting if r < stage]:
+                cohorts[below].days.append(moment - waiting.pop(below))
+        if counts_in and stage not in entered:
+            entered.add(stage)
+            waiting[stage] = moment
+            cohorts[stage].entered += 1
+    return cohorts
 
 
 def _now(conn: Connection, live: Live, now: datetime) -> dict[str, tuple[int, int, int]]:
     """Per stage: live customers at it now, how many of them at risk, how many lapsed."""
     c = customers_t.c
-    at_risk = func.sum(case((overlays.at_risk(live.pulse, now), 1), else_=0))
-    lapsed = func.sum(case((overlays.lapsed(live.journey, now), 1), else_=0))
+    at_risk = func.sum(case((overlays.at_risk(live, now), 1), else_=0))
+    lapsed = func.sum(case((overlays.lapsed(live, now), 1), else_=0))
     rows = conn.execute(
         select(c.stage, func.count(), at_risk, lapsed)
         .where(c.merged_into_id.is_(None))

@@ -1,4 +1,4 @@
-"""HTML for the journey: the Journey page (the funnel, conversion and time in stage)."""
+"""HTML for the journey: the Journey page (the funnel: entered, went on, conversion, days)."""
 
 from __future__ import annotations
 
@@ -43,10 +43,11 @@ def journey_page(
                             now=now)  # fmt: skip
     context["funnel"] = result
     context["range"] = _describe(query.start, query.end)
-    context["lapsed_days"] = f"{settings.journey.lapsed_days:g}"
+    context["lapsed_days"] = f"{settings.pulse.bands.lapsed * settings.pulse.half_life_days:g}"
     context["chart"] = {
         "labels": [s["label"] for s in result["stages"]],
-        "reached": [s["reached"] for s in result["stages"]],
+        "entered": [s["entered"] for s in result["stages"]],
+        "went_on": [s["went_on"] for s in result["stages"]],
     }
     return page(request, "journey.html", **context)
 

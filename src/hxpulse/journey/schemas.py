@@ -12,15 +12,22 @@ class FunnelStage(BaseModel):
 
     stage: str
     label: str
-    reached: int = Field(description="Customers who reached it (or a later stage) in the range.")
+    entered: int = Field(
+        description="Customers who entered it in the range: a first event or a move up into it"
+        " (a fall back into it is no entry), through the channel and department when given."
+    )
+    went_on: int = Field(
+        description="Of them, those who later reached a higher stage (at any time up to now,"
+        " through any channel)."
+    )
     conversion: float | None = Field(
-        description="reached ÷ the previous stage's reached; none for the first stage or after"
-        " a stage nobody reached."
+        description="went_on ÷ entered; none when nobody entered it, and for the last stage"
+        " (there is none higher)."
     )
-    median_days_in_stage: float | None = Field(
-        description="Over the stays that ended in the range; none without any."
+    median_days_to_next: float | None = Field(
+        description="Median days from entering it to entering a higher stage, over those who"
+        " went on; none without any."
     )
-    stays: int = Field(description="The stays the median is taken over.")
     current: int = Field(description="Live customers at it now.")
     at_risk: int = Field(description="Of them, at risk.")
     lapsed: int = Field(description="Of them, lapsed.")

@@ -36,8 +36,8 @@ def customer_journey(
     c = customers_t.c
     row = conn.execute(
         select(c.id, c.stage, c.stage_at, c.detractor, c.open_negatives, c.last_return_at,
-               overlays.at_risk(live.pulse, now).label("at_risk"),
-               overlays.lapsed(live.journey, now).label("lapsed"))
+               overlays.at_risk(live, now).label("at_risk"),
+               overlays.lapsed(live, now).label("lapsed"))
         .where(c.id == customer_id)
     ).first()  # fmt: skip
     if row is None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from hxpulse.customers import queries
 from hxpulse.deps import ConnDep, CustomerRef, CustomersRead, PulseRead, SettingsDep
 from hxpulse.events.moments import Moment
-from hxpulse.pulse import service
+from hxpulse.pulse import bands, service
 from hxpulse.pulse.asof import parse_as_of
 from hxpulse.pulse.schemas import AtRisk, CustomerPulse, PulseBands, PulseHistory, PulseMovers
 
@@ -60,14 +60,14 @@ def pulse_at_risk(
     settings: SettingsDep,
     _actor: PulseRead,
     limit: int = Query(100, ge=1, le=10_000),
+    offset: int = Query(0, ge=0, le=10_000_000),
     as_of: str | None = Query(None, description=LISTS_AS_OF + " Default: now."),
 ) -> dict[str, Any]:
-    """The customers with the lowest pulse right now (or as of a moment), lowest first (an
-    index scan)."""
+    """The at-risk customers now (or as of a moment), with why: the relationships with the
+    most to lose first; `total` counts them all, `limit` and `offset` page through them."""
     now = datetime.now(UTC)
     moment = parse_as_of(as_of, now=now)
-    items = service.at_risk(conn, settings.pulse, limit=limit, now=now, as_of=moment)
-    return {"as_of": moment or now, "items": items}
+    return bands.at_risk_list(conn, settings.live, now, limit=limit, offset=offset, as_of=moment)
 
 
 @router.get("/pulse/bands", response_model=PulseBands)
@@ -80,7 +80,7 @@ def pulse_bands(
     """How many customers are in each band now (or as of a moment), and the spread of pulse."""
     now = datetime.now(UTC)
     moment = parse_as_of(as_of, now=now)
-    counts = service.bands(conn, settings.pulse, now, moment)
+    counts = bands.counts(conn, settings.live, now, moment)
     spread = service.distribution(conn, settings.pulse, now, as_of=moment)
     return {"as_of": moment or now, "bands": counts, "distribution": spread}
 

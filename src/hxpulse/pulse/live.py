@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy import update as sql_update
 
 from hxpulse.analytics.pulse import SECONDS_PER_DAY, KeySum, PulseModel, purchase_weight
@@ -197,6 +197,7 @@ def _resolve(conn: Connection, settings: PulseSettings, counted: Tally, now: dat
         negative = Negative(row.message_id, row.event_type, row.component, row.weight,
                             row.occurred_at)  # fmt: skip
         open_ones.setdefault(row.customer_id, []).append((row.id, negative))
+    resolved: list[dict[str, Any]] = []
     for customer_id, event in sorted(counted.resolutions, key=lambda pair: pair[1].occurred_at):
         moment = min(event.occurred_at, now)
         candidates = open_ones.get(customer_id, [])
@@ -209,11 +210,10 @@ def _resolve(conn: Connection, settings: PulseSettings, counted: Tally, now: dat
         row_id = next(i for i, c in candidates if c is target)
         candidates[:] = [(i, c) for i, c in candidates if c is not target]
         _lift(counted.changes.setdefault(customer_id, Change()), law, target)
-        conn.execute(
-            sql_update(negatives_t)
-            .where(n.id == row_id)
-            .values(resolved_at=moment, resolved_by=event.message_id)
-        )
+        resolved.append({"row_id": row_id, "at": moment, "by": event.message_id})
+    if resolved:  # one statement, executed for every row
+        conn.execute(sql_update(negatives_t).where(n.id == bindparam("row_id")).values(
+            resolved_at=bindparam("at"), resolved_by=bindparam("by")), resolved)  # fmt: skip
 
 
 def _remember(

@@ -31,16 +31,22 @@ class CustomerPulse(BaseModel):
     investments: float = Field(description="What the brand put in, undecayed.")
     returns: float = Field(description="What the customer gave back, undecayed.")
     decay: float = Field(description="What time took away: investments + returns − pulse.")
-    band: str = Field(description="The band of the pulse (`at-risk` below every band).")
+    band: str = Field(
+        description="The relationship's band: thriving, steady, at-risk or lapsed"
+        " for customers; warm or cold for prospects and leads."
+    )
     trend: float = Field(description="The change of the pulse over the last `trend_days`.")
     trend_days: int
     stage: str | None = Field(description="The journey stage then; none before the first.")
     stage_at: datetime | None
     at_risk: bool = Field(
-        description="In the at-risk band, a negative experience open, or the last NPS answer a"
-        " detractor's."
+        description="In the at-risk band: a negative experience open, the last"
+        " NPS answer a detractor's, a pulse below zero, or no return for"
+        " `[pulse.bands] fall` half-lives."
     )
-    lapsed: bool = Field(description="No return for `[journey] lapsed_days`.")
+    lapsed: bool = Field(
+        description="In the lapsed band: no return for `[pulse.bands] lapsed` half-lives."
+    )
     open_negatives: int
     last_return_at: datetime | None
     top_events: list[Contribution] = Field(description="The events that count most at `as_of`.")
@@ -69,12 +75,19 @@ class AtRiskCustomer(BaseModel):
     pulse: float
     band: str
     stage: str
+    last_return_at: datetime | None
+    open_negatives: int
+    detractor: bool
+    reasons: list[str] = Field(description="Why at risk, in plain words, most pressing first.")
 
 
 class AtRisk(BaseModel):
-    """The customers with the lowest pulse, lowest first."""
+    """The at-risk customers, the relationships with the most to lose (highest pulse) first."""
 
     as_of: datetime
+    total: int = Field(description="At-risk customers in all.")
+    limit: int
+    offset: int
     items: list[AtRiskCustomer]
 
 
@@ -90,7 +103,10 @@ class PulseBands(BaseModel):
     """How many live customers each band holds, and the spread of pulse."""
 
     as_of: datetime
-    bands: dict[str, int] = Field(description="Customers per band (`[pulse] bands`, at-risk).")
+    bands: dict[str, int] = Field(
+        description="Customers per band: thriving, steady, at-risk,"
+        " lapsed, then warm and cold (prospects and leads)."
+    )
     distribution: Distribution
 
 

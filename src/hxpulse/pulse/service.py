@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Select, Table, case, func, literal, null, select
 
-from hxpulse.analytics.pulse import PulseModel, band, brute_force
+from hxpulse.analytics.pulse import PulseModel, brute_force
 from hxpulse.config import EventWeight, Live, PulseSettings
 from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
@@ -80,7 +80,7 @@ def _row(conn: Connection, customer_id: int) -> Any:
     c = customers_t.c
     row = conn.execute(
         select(c.id, c.pulse_key, c.pulse_investments, c.pulse_returns, c.stage, c.stage_at,
-               c.open_negatives, c.detractor, c.last_return_at)
+               c.open_negatives, c.detractor, c.last_return_at, c.created_at)
         .where(c.id == customer_id)
     ).first()  # fmt: skip
     if row is None:
@@ -150,9 +150,16 @@ def explain(
     before = brute_force(
         law, [c for _, c in log.contributions], moment - timedelta(days=TREND_DAYS)
     )
-    pulse_band = band(pulse, live.pulse.bands)
-    lapsed = got.last_return_at is not None and got.last_return_at < moment - timedelta(
-        days=live.journey.lapsed_days
+    from hxpulse.pulse import bands  # it reads this module's law
+
+    pulse_band = bands.classify(
+        bands.bounds(conn, live, moment),
+        stage=got.stage or live.journey.stage_names[0],
+        key=law.key_threshold(pulse, moment),
+        last_return_at=got.last_return_at,
+        created_at=row.created_at,
+        open_negatives=got.open_negatives,
+        detractor=got.detractor,
     )
     contributions: list[dict[str, Any]] = []
     for event, c in log.contributions:
@@ -169,8 +176,8 @@ def explain(
         "returns": got.returns, "decay": got.investments + got.returns - pulse,
         "band": pulse_band, "trend": pulse - before.pulse, "trend_days": TREND_DAYS,
         "stage": got.stage, "stage_at": got.stage_at,
-        "at_risk": pulse_band == "at-risk" or got.open_negatives > 0 or got.detractor,
-        "lapsed": lapsed, "open_negatives": got.open_negatives,
+        "at_risk": pulse_band == "at-risk", "lapsed": pulse_band == "lapsed",
+        "open_negatives": got.open_negatives,
         "last_return_at": got.last_return_at,
         "top_events": contributions[:top], "as_of": moment, "replayed": got.replayed,
     }  # fmt: skip
@@ -218,38 +225,23 @@ def history(
 
 
 def with_pulse(
-    items: list[dict[str, Any]], settings: PulseSettings, now: datetime
+    conn: Connection, items: list[dict[str, Any]], live: Live, now: datetime
 ) -> list[dict[str, Any]]:
-    """Replace each item's stored key `pulse_key` by its pulse now and band."""
-    law = model(settings)
+    """Replace each item's stored key `pulse_key` by its pulse now, and give its band (items
+    carry `stage`, `created_at`, `last_return_at`, `open_negatives` and `detractor`)."""
+    from hxpulse.pulse import bands  # it reads this module's law
+
+    law = model(live.pulse)
+    edges = bands.bounds(conn, live, now) if items else None
     for item in items:
-        item["pulse"] = law.pulse(item.pop("pulse_key"), now)
-        item["band"] = band(item["pulse"], settings.bands)
+        key = item.pop("pulse_key")
+        item["pulse"] = law.pulse(key, now)
+        if edges is not None:
+            item["band"] = bands.classify(
+                edges, stage=item["stage"], key=key, last_return_at=item.pop("last_return_at"),
+                created_at=item["created_at"], open_negatives=item.pop("open_negatives"),
+                detractor=bool(item.pop("detractor")))  # fmt: skip
     return items
-
-
-def at_risk(
-    conn: Connection,
-    settings: PulseSettings,
-    *,
-    limit: int,
-    now: datetime,
-    as_of: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """The `limit` live customers with the lowest pulse now (or as of `as_of`, when no event
-    counts after it): an index scan on the key."""
-    now = list_moment(conn, settings, now=now, as_of=as_of)
-    c = customers_t.c
-    law = model(settings)
-    rows = conn.execute(
-        select(c.id, c.name, c.pulse_key, c.stage)
-        .where(c.merged_into_id.is_(None))
-        .order_by(c.pulse_key, c.id)
-        .limit(limit)
-    )
-    pulses = [(r, law.pulse(r.pulse_key, now)) for r in rows]
-    return [{"customer_id": r.id, "name": r.name, "pulse": p, "band": band(p, settings.bands),
-             "stage": r.stage} for r, p in pulses]  # fmt: skip
 
 
 def unmapped(conn: Connection, settings: PulseSettings) -> list[dict[str, Any]]:
@@ -258,29 +250,6 @@ def unmapped(conn: Connection, settings: PulseSettings) -> list[dict[str, Any]]:
     rows = conn.execute(select(e.type, func.count()).group_by(e.type))
     found = [{"type": t, "events": n} for t, n in rows if settings.weight_of(t) is None]
     return sorted(found, key=lambda item: (-item["events"], item["type"]))
-
-
-def bands(
-    conn: Connection, settings: PulseSettings, now: datetime, as_of: datetime | None = None
-) -> dict[str, int]:
-    """How many live customers are in each band now, or as of `as_of` when no event counts
-    after it (index ranges on the key)."""
-    now = list_moment(conn, settings, now=now, as_of=as_of)
-    c = customers_t.c
-    law = model(settings)
-    ordered = sorted(settings.bands.items(), key=lambda item: -item[1])
-    whens = [(c.pulse_key >= law.key_threshold(lowest, now), name) for name, lowest in ordered]
-    label = case(*whens, else_="at-risk") if whens else None
-    counts = {name: 0 for name, _ in ordered} | {"at-risk": 0}
-    if label is None:
-        counts["at-risk"] = conn.execute(
-            select(func.count()).where(c.merged_into_id.is_(None))
-        ).scalar_one()
-        return counts
-    query = select(label.label("band"), func.count()).where(c.merged_into_id.is_(None))
-    for name, n in conn.execute(query.group_by(label)):
-        counts[name] = n
-    return counts
 
 
 def distribution(

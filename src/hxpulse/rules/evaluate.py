@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, func, select
 
-from hxpulse.analytics.pulse import band
 from hxpulse.config import Live
 from hxpulse.customers.service import customers_t
 from hxpulse.errors import HXError
@@ -23,6 +22,7 @@ from hxpulse.events.schemas import EventIn
 from hxpulse.outbox.models import OutboxRow
 from hxpulse.outbox.service import Action
 from hxpulse.privacy.consent import PURPOSES, allows_consent, status_of
+from hxpulse.pulse import bands
 from hxpulse.pulse.service import model
 from hxpulse.rules.models import RuleFiring
 from hxpulse.rules.settings import Cap, Condition, Rule, RuleAction, band_name
@@ -143,14 +143,20 @@ def _states(
     """What conditions read of each customer, in one query."""
     c = customers_t.c
     law = model(live.pulse)
-    rows = conn.execute(select(c.id, c.traits, c.consent, c.stage, c.pulse_key)
+    edges = bands.recent_bounds(conn, live, now)
+    rows = conn.execute(select(c.id, c.traits, c.consent, c.stage, c.pulse_key, c.last_return_at,
+                               c.created_at, c.open_negatives, c.detractor)
                         .where(c.id.in_(ids)))  # fmt: skip
     found = {}
     for row in rows:
         pulse = law.pulse(row.pulse_key, now)
         found[row.id] = {"traits": row.traits or {}, "consent": row.consent or {},
                          "stage": row.stage, "pulse": pulse,
-                         "band": band(pulse, live.pulse.bands)}  # fmt: skip
+                         "band": bands.classify(edges, stage=row.stage, key=row.pulse_key,
+                                                last_return_at=row.last_return_at,
+                                                created_at=row.created_at,
+                                                open_negatives=row.open_negatives,
+                                                detractor=bool(row.detractor))}  # fmt: skip
     return found
 
 

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, Integer, func, select
 from sqlalchemy import cast as sql_cast
 
-from hxpulse.analytics.pulse import band, key_add
 from hxpulse.config import Live
+from hxpulse.customers.service import customers_t
 from hxpulse.db import raw
 from hxpulse.errors import NotFound
 from hxpulse.events.batch import Batch
 from hxpulse.outbox.service import enqueue
+from hxpulse.pulse import bands
 from hxpulse.pulse.service import model
 from hxpulse.rules.evaluate import (
     Trigger,
@@ -126,29 +127,52 @@ def _stage_triggers(batch: Batch) -> list[Trigger]:
     return found
 
 
+def note_bands(batch: Batch) -> None:
+    """The ingest step before the pulse is written: each changed customer's band before the
+    batch, when a rule waits for a change of band (nothing otherwise)."""
+    if batch.changes and batch.live.rules.of("band"):
+        batch.bands_before = _bands_of(batch, sorted(batch.changes))
+
+
+def _bands_of(batch: Batch, ids: list[int]) -> dict[int, str]:
+    edges = bands.recent_bounds(batch.conn, batch.live, batch.now)
+    c = customers_t.c
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = batch.conn.execute(
+            select(c.id, c.stage, c.pulse_key, c.last_return_at, c.created_at, c.open_negatives,
+                   c.detractor).where(c.id.in_(ids[start : start + 500]))
+        )  # fmt: skip
+        for r in rows:
+            found[r.id] = bands.classify(edges, stage=r.stage, key=r.pulse_key,
+                                         last_return_at=r.last_return_at,
+                                         created_at=r.created_at,
+                                         open_negatives=r.open_negatives,
+                                         detractor=bool(r.detractor))  # fmt: skip
+    return found
+
+
 def _band_triggers(batch: Batch) -> list[Trigger]:
-    """Customers whose band changed with this batch: the key after the write, and before it
-    (after minus what the batch added), both read at the batch's moment."""
-    moved = {cid: ch.terms.key() for cid, ch in batch.changes.items() if ch.terms.value != 0.0}
-    if not moved:
+    """Customers whose band changed with this batch: read before the write (`note_bands`) and
+    after it, at the batch's moment."""
+    if not batch.changes:
         return []
-    law, bands = model(batch.live.pulse), batch.live.pulse.bands
-    after = dict(raw.select_in(batch.conn, "SELECT id, pulse_key FROM customers WHERE id {in}",
-                               sorted(moved)))  # fmt: skip
+    before = batch.bands_before
+    after = _bands_of(batch, sorted(batch.changes))
+    law = model(batch.live.pulse)
+    keys = dict(raw.select_in(batch.conn, "SELECT id, pulse_key FROM customers WHERE id {in}",
+                              sorted(after)))  # fmt: skip
     last: dict[int, str] = {}
     for event, owner in zip(batch.events, batch.owners, strict=True):
         last[owner] = event.message_id
     found = []
-    for cid, added in moved.items():
-        if cid not in after:
-            continue
-        now_pulse = law.pulse(after[cid], batch.now)
-        to = band(now_pulse, bands)
-        was = band(law.pulse(key_add(after[cid], -added), batch.now), bands)
+    for cid, to in after.items():
+        was = before.get(cid)
         if to != was:
             cause = f"band:{to}@{last.get(cid, batch.now.isoformat())}"
             found.append(Trigger("band", to, cid, cause,
-                                 {"from": was, "to": to, "pulse": now_pulse}))  # fmt: skip
+                                 {"from": was, "to": to,
+                                  "pulse": law.pulse(keys.get(cid, 0.0), batch.now)}))  # fmt: skip
     return found
 
 

@@ -15,6 +15,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hxpulse.analytics.pulse import BANDS
+
 TriggerKind = Literal["event", "stage", "band", "pulse", "case"]
 CaseMoment = Literal["opened", "breached", "resolved"]
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists"]
@@ -29,7 +31,7 @@ ACTION_KINDS = ("open_case", "invite_survey", "notify_customer", "notify_team", 
 
 
 def band_name(name: str) -> str:
-    """Band names as `analytics.pulse.band` spells them (`at_risk` is `at-risk`)."""
+    """Band names as `analytics.pulse.BANDS` spells them (`at_risk` is `at-risk`)."""
     return name.strip().lower().replace("_", "-")
 
 
@@ -254,9 +256,9 @@ def over_defaults(value: object) -> object:
     return list(value) + [r for r in DEFAULT_RULES if r.name not in seen]  # file's indices kept
 
 
-def check_names(rules: Iterable[Rule], *, stages: list[str], bands: Iterable[str]) -> list[str]:
+def check_names(rules: Iterable[Rule], *, stages: list[str]) -> list[str]:
     """What in `rules` names a stage or band that does not exist (messages naming the field)."""
-    known_bands = {band_name(b) for b in bands} | {"at-risk"}
+    known_bands = set(BANDS)
     problems = []
     for index, rule in enumerate(rules):
         trigger = rule.trigger

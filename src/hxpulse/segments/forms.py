@@ -235,6 +235,19 @@ def _row_of(item: Any) -> dict[str, str] | None:
     return None
 
 
+# the builder's operators as its menu names them (the submitted values stay the codes)
+OP_LABELS = {
+    "eq": "is",
+    "ne": "is not",
+    "in": "is one of",
+    "lt": "less than",
+    "lte": "at most",
+    "gt": "more than",
+    "gte": "at least",
+    "contains": "contains",
+    "exists": "is set",
+    "ends_with": "ends with",
+}
 OP_WORDS = {
     "eq": "=",
     "ne": "≠",

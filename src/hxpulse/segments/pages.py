@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from hxpulse.analytics.pulse import BANDS
 from hxpulse.config import Settings
 from hxpulse.db.base import MAX_ID
 from hxpulse.deps import ConnDep, DbId, EngineDep, SegmentsRead, SegmentsWrite, SettingsDep
@@ -30,9 +31,10 @@ def _choices(settings: Settings) -> dict[str, object]:
         "fields": s.FIELDS,
         "channels": CHANNELS,
         "stages": settings.journey.stage_names,
-        "bands": [*settings.pulse.bands, s.AT_RISK],
+        "bands": list(BANDS),
         "identity_kinds": s.IdentityCondition.model_fields["identity"].annotation.__args__,  # type: ignore[union-attr]
         "trait_ops": s.TRAIT_OPS,
+        "op_labels": forms.OP_LABELS,
     }
 
 

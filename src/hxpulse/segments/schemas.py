@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from hxpulse.analytics.pulse import BANDS
 from hxpulse.config import Live
 from hxpulse.errors import Invalid
 from hxpulse.events.models import CHANNELS
@@ -44,7 +45,6 @@ ORDER_OPS = ("lt", "lte", "gt", "gte")
 KINDS = ("all", "any", "not", "field", "trait", "consent", "identity", "event")
 KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ \-]{0,99}$")
 MAX_DEPTH, MAX_CONDITIONS, MAX_LIST = 8, 100, 500
-AT_RISK = "at-risk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ def _one_value(kind: str, value: object, info: ValidationInfo) -> Any:
     if kind == "stage":
         return _one_of(value, _names(info, "stages", []), "stage")
     if kind == "band":
-        return _one_of(value, [*_names(info, "bands", []), AT_RISK], "band")
+        return _one_of(value, _names(info, "bands", list(BANDS)), "band")
     if kind in ("number", "integer"):
         return _number(value, integer=kind == "integer")
     if kind == "bool":
@@ -421,7 +421,7 @@ def where(loc: tuple[int | str, ...], prefix: str = "definition") -> str:
 
 
 def context(live: Live) -> dict[str, list[str]]:
-    return {"stages": live.journey.stage_names, "bands": list(live.pulse.bands)}
+    return {"stages": live.journey.stage_names, "bands": list(BANDS)}
 
 
 def parse(definition: Any, live: Live, *, prefix: str = "definition") -> Definition:

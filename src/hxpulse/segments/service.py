@@ -32,14 +32,12 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    true,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
-from hxpulse.analytics.pulse import band
 from hxpulse.config import Live
 from hxpulse.customers.identity import normalise
 from hxpulse.customers.service import customers_t, events_t, identities_t
@@ -47,6 +45,7 @@ from hxpulse.db.base import parse_id
 from hxpulse.errors import Conflict, Invalid, NotFound
 from hxpulse.events.moments import to_utc
 from hxpulse.journey import overlays
+from hxpulse.pulse import bands
 from hxpulse.pulse.service import model
 from hxpulse.segments import schemas as s
 from hxpulse.segments.models import Segment
@@ -62,9 +61,18 @@ MAX_MEMBERS_PAGE = 1000
 class Compiler:
     """Turn a parsed definition into a WHERE clause on `customers` for one dialect and moment."""
 
-    def __init__(self, live: Live, dialect: str, now: datetime) -> None:
-        self.live, self.dialect, self.now = live, dialect, now
+    def __init__(self, live: Live, dialect: str, now: datetime, conn: Connection | None = None):
+        self.live, self.dialect, self.now, self.conn = live, dialect, now, conn
         self.law = model(live.pulse)
+        self._bounds: bands.Bounds | None = None
+
+    def bounds(self, names: list[str]) -> bands.Bounds:
+        """The bands' edges now; thriving's (a query) only when a named band needs it."""
+        if not bands.needs_top(names) or self.conn is None:
+            return bands.edges(self.live, self.now)
+        if self._bounds is None:
+            self._bounds = bands.bounds(self.conn, self.live, self.now)
+        return self._bounds
 
     def __call__(self, node: Any) -> ColumnElement[bool]:
         if isinstance(node, s.AllOf):
@@ -90,15 +98,16 @@ class Compiler:
             return self.stage(op, value)
         if node.field == "band":
             names = value if op == "in" else [value]
-            inside = or_(*(self.band_range(name) for name in names))
+            edges = self.bounds(names)
+            inside = or_(*(bands.band_sql(edges, name) for name in names))
             return not_(inside) if op == "ne" else inside
         if node.field == "pulse":
             return compare(c.pulse_key, op, self.law.key_threshold(float(value), self.now))
         if node.field in ("detractor", "lapsed", "at_risk"):
             flag = {
                 "detractor": c.detractor.is_(True),
-                "lapsed": overlays.lapsed(self.live.journey, self.now),
-                "at_risk": overlays.at_risk(self.live.pulse, self.now),
+                "lapsed": overlays.lapsed(self.live, self.now),
+                "at_risk": overlays.at_risk(self.live, self.now),
             }[node.field]
             wanted = bool(value) if op == "eq" else not value
             return flag if wanted else not_(flag)
@@ -123,20 +132,6 @@ class Compiler:
             "gte": order[at:],
         }[op]
         return c.stage.in_(chosen) if chosen else false()
-
-    def band_range(self, name: str) -> ColumnElement[bool]:
-        """Customers whose pulse is in band `name` now: a range of the key S."""
-        bands = self.live.pulse.bands
-        lowest = bands.get(name)
-        higher = [v for v in bands.values() if lowest is None or v > lowest]
-        floor = None if lowest is None else self.law.key_threshold(lowest, self.now)
-        ceiling = self.law.key_threshold(min(higher), self.now) if higher else None
-        parts = []
-        if floor is not None:
-            parts.append(c.pulse_key >= floor)
-        if ceiling is not None:
-            parts.append(c.pulse_key < ceiling)
-        return and_(*parts) if parts else true()
 
     def moment(self, value: Any) -> datetime:
         if isinstance(value, dict):
@@ -305,7 +300,7 @@ def compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
 def condition(conn: Connection, live: Live, definition: Any, now: datetime) -> ColumnElement[bool]:
     """The definition as a WHERE clause on live customers (for surveys, rules and offers)."""
     parsed = s.parse(definition, live)
-    compiled = Compiler(live, conn.dialect.name, now)(parsed.root)
+    compiled = Compiler(live, conn.dialect.name, now, conn)(parsed.root)
     return and_(c.merged_into_id.is_(None), compiled)
 
 
@@ -341,12 +336,15 @@ def _member_query(conn: Connection, live: Live, definition: Any, now: datetime) 
         c.stage,
         c.pulse_key,
         c.created_at,
+        c.last_return_at,
+        c.open_negatives,
+        c.detractor,
     )
     query = select(*columns).where(condition(conn, live, definition, now))
     return query.order_by(c.id)
 
 
-def _member(row: Any, live: Live, now: datetime) -> dict[str, Any]:
+def _member(row: Any, live: Live, now: datetime, edges: bands.Bounds) -> dict[str, Any]:
     pulse = model(live.pulse).pulse(row.pulse_key, now)
     return {
         "id": row.id,
@@ -355,7 +353,15 @@ def _member(row: Any, live: Live, now: datetime) -> dict[str, Any]:
         "phone": row.phone,
         "stage": row.stage,
         "pulse": pulse,
-        "band": band(pulse, live.pulse.bands),
+        "band": bands.classify(
+            edges,
+            stage=row.stage,
+            key=row.pulse_key,
+            last_return_at=row.last_return_at,
+            created_at=row.created_at,
+            open_negatives=row.open_negatives,
+            detractor=bool(row.detractor),
+        ),
         "created_at": row.created_at,
     }
 
@@ -376,7 +382,8 @@ def members(
             errors=[{"field": "limit", "message": f"1 to {MAX_MEMBERS_PAGE}"}],
         )
     query = _member_query(conn, live, definition, now).limit(limit).offset(offset)
-    return [_member(row, live, now) for row in conn.execute(query)]
+    edges = bands.bounds(conn, live, now)
+    return [_member(row, live, now, edges) for row in conn.execute(query)]
 
 
 def export_csv(
@@ -395,11 +402,12 @@ def _csv_rows(
     out = csv.writer(buffer, lineterminator="\n")
     out.writerow(EXPORT_COLUMNS)
     with engine.connect() as conn:
+        edges = bands.bounds(conn, live, now)
         query = _member_query(conn, live, definition, now)
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
         for partition in result.partitions():
             for row in partition:
-                m = _member(row, live, now)
+                m = _member(row, live, now, edges)
                 out.writerow(
                     [
                         m["id"],

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from hxpulse.config import Settings
+from hxpulse.customers import queries
 from hxpulse.db.base import parse_id
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, DbId, EngineDep, SettingsDep, SurveysRead, SurveysWrite
@@ -201,7 +202,8 @@ def _trend(kind: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
     chart: dict[str, Any] = {
         key: [row[key] for row in rows] for key in ("value", "low", "high", "n")
     }
-    chart.update(x=[row["period"] for row in rows], label=kind.upper(), bars=None)
+    chart.update(x=[row["period"] for row in rows], label=kind.upper(), bars=None,
+                 labels=[report.period_label(row["period"]) for row in rows])  # fmt: skip
     if kind == "nps":
         for row, group in zip(rows, groups, strict=True):
             row.update(_mix(kind, group))
@@ -251,6 +253,7 @@ def nps_page(
     if got.errors:
         return page(request, "nps.html", status_code=400, **context)
     overall = trend["overall"]
+    latest = report.latest_answers(conn, limit=20, **got.answers_scope())
     context.update(
         overall={**_figure(got.kind, overall), "mix": _mix(got.kind, overall)},
         trend=_trend(got.kind, trend["groups"]),
@@ -258,7 +261,8 @@ def nps_page(
             {"name": g[got.by], **_figure(got.kind, g), "versus": _versus(g)}
             for g in split["groups"]
         ],
-        latest=report.latest_answers(conn, limit=20, **got.answers_scope()),
+        latest=latest,
+        names=queries.display_names(conn, [a["customer_id"] for a in latest]),
         impact=_impact,
     )
     if got.kind == "nps":

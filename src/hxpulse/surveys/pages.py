@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from hxpulse.config import Settings
+from hxpulse.customers import queries
 from hxpulse.db.engine import run_write
 from hxpulse.deps import (
     ConnDep,
@@ -188,4 +189,8 @@ def invite(
         return _survey_page(request, engine, settings, survey_id, invite=state, status_code=400)
     state["result"] = result
     state["shown"] = SHOWN_INVITES
+    listed = result.invited[:SHOWN_INVITES], result.skipped[:SHOWN_INVITES]
+    with engine.connect() as conn:
+        state["names"] = queries.display_names(conn, [i.customer_id for i in listed[0]]
+                                               + [s["customer_id"] for s in listed[1]])  # fmt: skip
     return _survey_page(request, engine, settings, survey_id, invite=state)

@@ -45,6 +45,22 @@ def _period(conn: Connection, column: Any, period: str) -> Any:
     return func.to_char(column, "YYYY-MM-DD")
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def period_label(value: str) -> str:
+    """A period as people read it: a day or a week (its Monday) `2 Jun 2026`, a month
+    `Jun 2026`; anything else as given."""
+    try:
+        if len(value) == 7:  # YYYY-MM
+            year, month = int(value[:4]), int(value[5:7])
+            return f"{MONTHS[month - 1]} {year}"
+        day = date.fromisoformat(value)
+    except (ValueError, IndexError):
+        return value
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 def summarise(kind: str, counts: list[int]) -> dict[str, Any]:
     """The kind's figures for score counts 0..10, as plain JSON values."""
     if kind == "nps":
