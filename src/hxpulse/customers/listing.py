@@ -86,9 +86,8 @@ def _order(sort: str) -> list[ColumnElement[Any]]:
         keys = [way(c.pulse_key)]
     elif key == "created":
         keys = [way(c.created_at)]
-    else:
-        last = _last_seen()
-        keys = [last.is_(None), way(last)]
+    else:  # one index seek per customer (`nulls_last`: so the subquery is written once)
+        keys = [way(_last_seen()).nulls_last()]
     return [*keys, way(c.id)]
 
 
