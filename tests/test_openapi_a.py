@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from hxpulse.app import Health, create_app
 from hxpulse.config import Settings
-from hxpulse.customers import queries
+from hxpulse.customers import listing, queries
 from hxpulse.customers.schemas import CustomerItem, CustomerPage, CustomerProfile
 from hxpulse.events.schemas import (
     EventBatch,
@@ -226,7 +226,7 @@ def test_the_models_keep_everything_the_services_build(
     live, now = settings.live, datetime.now(UTC)
     with engine.connect() as conn:
         ann, bob = queries.find(conn, "ann"), queries.find(conn, "bob")
-        found = queries.search(conn)
+        found = listing.search(conn, listing.ListQuery())
         pulse.with_pulse(conn, found["items"], live, now)
         lossless(CustomerPage, found)
         assert {type(item) for item in found["items"]} == {dict}

@@ -29,9 +29,12 @@ from hxpulse.auth import service as auth
 from hxpulse.auth.keycache import KeyCache
 from hxpulse.cases import api as cases_api
 from hxpulse.cases import pages as cases_pages
+from hxpulse.cases import sla_page
 from hxpulse.config import Settings
 from hxpulse.customers import api as customers_api
 from hxpulse.customers import pages as customers_pages
+from hxpulse.dashboard import api as dashboard_api
+from hxpulse.dashboard import pages as dashboard_pages
 from hxpulse.db.engine import make_engine
 from hxpulse.db.migrate import ensure_current
 from hxpulse.deps import LoginRequired
@@ -172,7 +175,8 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (privacy_pages.router, privacy_public.router, audit_pages.router):
         app.include_router(router, include_in_schema=False)
     app.include_router(cases_api.router, responses=openapi.ERRORS)
-    app.include_router(cases_pages.router, include_in_schema=False)
+    for router in (sla_page.router, cases_pages.router):  # /cases/sla before /cases/{case_id}
+        app.include_router(router, include_in_schema=False)
     for router in (webhooks_api.router, outbox_api.router):
         app.include_router(router, responses=openapi.ERRORS)
     for router in (webhooks_pages.router, outbox_pages.router):
@@ -182,12 +186,10 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (advocacy_api.router, advocacy_api.public):
         app.include_router(router, responses=openapi.ERRORS)
     app.include_router(advocacy_pages.router, include_in_schema=False)
+    app.include_router(dashboard_api.router, responses=openapi.ERRORS)  # the home dashboard
+    app.include_router(dashboard_pages.router, include_in_schema=False)
     _install_error_handlers(app)
     openapi.install(app)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/customers", status_code=303)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:

@@ -3,8 +3,9 @@ no one, a key of each scope), allowed or denied exactly as auth.permissions says
 
 Allowed means the guard let the request through: any answer but 401, 403 or a redirect to the
 sign-in form (a 400 or 404 after the guard still shows it passed). Denied means 401, the
-sign-in redirect, or a 403 that names the permission. A route added to the application without
-an entry in ROUTES fails `test_every_route_has_an_entry`.
+sign-in redirect, or a 403 that names the permission; or, for a route with somewhere to send
+them `instead` (the home dashboard), a 303 there for a signed-in person. A route added to the
+application without an entry in ROUTES fails `test_every_route_has_an_entry`.
 """
 
 from __future__ import annotations
@@ -65,10 +66,12 @@ class Call:
     json: Any = None
     form: dict[str, str] | None = None
     ends_session: bool = False
+    instead: str | None = None  # where a signed-in person without `need` is sent (a 303)
 
 
 ROUTES: dict[tuple[str, str], Call] = {
-    ("GET", "/"): Call(PUBLIC),
+    ("GET", "/"): Call("dashboard:read", instead="/customers"),  # the home dashboard
+    ("GET", "/api/dashboard"): Call("dashboard:read"),
     ("GET", "/healthz"): Call(PUBLIC),
     ("GET", "/favicon.ico"): Call(PUBLIC),
     ("GET", "/openapi.json"): Call(PUBLIC),
@@ -339,6 +342,7 @@ ROUTES: dict[tuple[str, str], Call] = {
         "teams:manage", "/api/teams/{team}/members", {"user": "agent@example.com"}
     ),
     ("GET", "/cases"): Call("cases:read"),
+    ("GET", "/cases/sla"): Call("cases:read"),
     ("POST", "/cases"): Call("cases:work", form={"customer_id": "{customer}", "reason": "Form"}),
     ("GET", "/cases/{case_id}"): Call("cases:read", "/cases/{case}"),
     ("POST", "/cases/{case_id}/reply"): Call(
@@ -618,6 +622,10 @@ def run_matrix(world: World, routes: dict[tuple[str, str], Call]) -> list[str]:
             if allowed and (answer.status_code in (401, 403) or redirected):
                 wrong.append(f"{actor} {method} {path}: refused ({answer.status_code}) "
                              f"{answer.text[:200]}")  # fmt: skip
+            elif not allowed and actor in ROLES and call.instead is not None:
+                if answer.status_code != 303 or answer.headers["location"] != call.instead:
+                    wrong.append(f"{actor} {method} {path}: not sent to {call.instead} "
+                                 f"({answer.status_code})")  # fmt: skip
             elif not allowed and (why := _denied(answer, call)) is not None:
                 wrong.append(f"{actor} {method} {path}: let through ({why})")
             if call.ends_session and actor in ROLES:

@@ -26,7 +26,7 @@ router = APIRouter()
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
-    return "/customers"
+    return "/"  # home: the dashboard (people without it are sent on to the customers)
 
 
 def policy(settings: Settings) -> throttle.Policy:
@@ -71,7 +71,7 @@ def login(
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
     csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/customers",
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     csrf.check(request, csrf_token)
     attempt = signin.Attempt(email, password, client_address(request),

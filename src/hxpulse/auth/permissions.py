@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "customers:export": ("export everything held about a customer", ADMIN),
     "customers:erase": ("erase a customer's personal data", ADMIN),
     "reports:read": ("see the journey funnel and reports", STAFF),
+    "dashboard:read": ("see the home dashboard: NPS, journey, at-risk, cases, advocacy", STAFF),
     "segments:read": ("see segments and their members", STAFF),
     "segments:write": ("create, change and delete segments", STAFF),
     "segments:export": ("download a segment's members as CSV", STAFF),

@@ -1,4 +1,5 @@
-"""HTML pages for customers: the list with search, and one profile with its timeline."""
+"""HTML pages for customers: the list (search, stage, sort, pages) and one profile with its
+timeline a page at a time and its survey answers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.responses import Response
 
 from hxpulse.cases import service as cases
 from hxpulse.cases import teams
-from hxpulse.customers import queries
+from hxpulse.customers import listing, queries, timeline
 from hxpulse.deps import ConnDep, CustomersRead, DbId, SettingsDep
 from hxpulse.journey import service as journey
 from hxpulse.privacy import service as privacy
@@ -21,6 +22,11 @@ from hxpulse.rules import service as rules
 from hxpulse.web.render import page
 
 router = APIRouter()
+SORT_LABELS = {"-created": "newest first", "created": "oldest first", "name": "name, A to Z",
+               "-name": "name, Z to A", "pulse": "pulse, lowest first",
+               "-pulse": "pulse, highest first", "last_activity": "least recently active",
+               "-last_activity": "most recently active"}  # fmt: skip
+TIMELINE_LOW, TIMELINE_HIGH = 50, 200  # touchpoints per page of the timeline
 
 
 @router.get("/customers")
@@ -29,25 +35,41 @@ def customer_list(
     conn: ConnDep,
     settings: SettingsDep,
     _actor: CustomersRead,
-    q: str = Query("", max_length=320),
-    page_no: int = Query(1, ge=1, le=100_000, alias="page"),
+    q: str | None = None,
+    stage: str | None = None,
+    sort: str | None = None,
+    page_no: str | None = Query(None, alias="page"),
+    per_page: str | None = None,
 ) -> Response:
-    result = queries.search(conn, q=q, page=page_no, per_page=25)
+    stages = settings.live.journey.stage_names
+    query = listing.parse(stages=stages, q=q, stage=stage, sort=sort, page=page_no,
+                          per_page=per_page)  # fmt: skip
+    result = listing.search(conn, query)
     pulse_service.with_pulse(conn, result["items"], settings.live, datetime.now(UTC))
-    return page(request, "customers.html", result=result)
+    return page(request, "customers.html", result=result, query=query, stages=stages,
+                sorts=SORT_LABELS)  # fmt: skip
 
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
-    request: Request, customer_id: DbId, conn: ConnDep, settings: SettingsDep, _actor: CustomersRead
+    request: Request,
+    customer_id: DbId,
+    conn: ConnDep,
+    settings: SettingsDep,
+    _actor: CustomersRead,
+    per_page: str | None = None,
+    before: str | None = None,
+    after: str | None = None,
 ) -> Response:
     live = queries.live_id(conn, customer_id)
     if live is not None and live != customer_id:
         return RedirectResponse(f"/customers/{live}", status_code=303)
-    profile = queries.profile(conn, customer_id=customer_id, limit=200)
+    window = timeline.parse(limit=per_page, before=before, after=after, low=TIMELINE_LOW,
+                            high=TIMELINE_HIGH, default=100, limit_name="per_page")  # fmt: skip
+    profile = queries.profile(conn, customer_id=customer_id, window=window)
     now = datetime.now(UTC)
     privacy_views.record_view(request, customer_id, via="page")
-    return page(request, "customer.html", customer=profile,
+    return page(request, "customer.html", customer=profile, per_page=window.limit,
                 pulse=pulse_pages.customer_panel(conn, settings, customer_id, now),
                 stages=journey.history(conn, customer_id),
                 firings=rules.firings(conn, customer_id=customer_id, limit=20),

@@ -1,16 +1,19 @@
-"""Reading profiles: find a customer by any identity, list and search, one full profile."""
+"""Reading profiles: find a customer by any identity, one full profile (the list and its
+search: `listing`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
+from hxpulse.customers import timeline
 from hxpulse.customers.identity import normalise
 from hxpulse.customers.models import IDENTITY_KINDS
 from hxpulse.customers.service import customers_t, events_t, identities_t, merges_t
 from hxpulse.db.base import parse_id
 from hxpulse.errors import Invalid, NotFound
+from hxpulse.surveys import answers
 
 INTERNAL = "id:"  # the explicit form of an internal id: `id:4`
 MAX_REF = 400  # longer than any identity (emails: 320)
@@ -79,61 +82,15 @@ def _by_identity(conn: Connection, ref: str) -> int | None:
     return None
 
 
-def search(conn: Connection, *, q: str = "", page: int = 1, per_page: int = 25) -> dict[str, Any]:
-    """Return one page of live customers, newest first; `q` matches any identity or the name."""
-    c, i = customers_t.c, identities_t.c
-    stmt = select(
-        c.id,
-        c.name,
-        c.created_at,
-        c.stage,
-        c.pulse_key,
-        c.last_return_at,
-        c.open_negatives,
-        c.detractor,
-    ).where(c.merged_into_id.is_(None))
-    q = q.strip()
-    if q:
-        pattern = f"%{q.lower()}%"
-        matching = select(i.customer_id).where(func.lower(i.value).like(pattern))
-        stmt = stmt.where(or_(c.id.in_(matching), func.lower(c.name).like(pattern)))
-    offset = (max(page, 1) - 1) * per_page
-    rows = conn.execute(stmt.order_by(c.id.desc()).limit(per_page + 1).offset(offset)).all()
-    items = [dict(r._mapping) for r in rows[:per_page]]
-    _attach_summary(conn, items)
-    return {
-        "items": items,
-        "page": max(page, 1),
-        "per_page": per_page,
-        "has_next": len(rows) > per_page,
-        "q": q,
-    }
-
-
-def _attach_summary(conn: Connection, items: list[dict[str, Any]]) -> None:
-    ids = [item["id"] for item in items]
-    if not ids:
-        return
-    e, i = events_t.c, identities_t.c
-    stats = conn.execute(
-        select(e.customer_id, func.count(), func.max(e.occurred_at))
-        .where(e.customer_id.in_(ids))
-        .group_by(e.customer_id)
-    ).all()
-    by_id = {cid: (n, last) for cid, n, last in stats}
-    idents: dict[int, list[dict[str, str]]] = {}
-    for cid, kind, value in conn.execute(
-        select(i.customer_id, i.kind, i.value).where(i.customer_id.in_(ids)).order_by(i.id)
-    ):
-        idents.setdefault(cid, []).append({"kind": kind, "value": value})
-    for item in items:
-        n, last = by_id.get(item["id"], (0, None))
-        item["event_count"], item["last_seen_at"] = n, last
-        item["identities"] = idents.get(item["id"], [])
-
-
-def profile(conn: Connection, *, customer_id: int, limit: int = 100) -> dict[str, Any]:
-    """Return one profile: traits, consent, identities, merges and the latest touchpoints."""
+def profile(
+    conn: Connection,
+    *,
+    customer_id: int,
+    limit: int = 100,
+    window: timeline.Window | None = None,
+) -> dict[str, Any]:
+    """Return one profile: traits, consent, identities, merges, a page of touchpoints (the
+    latest `limit`, or those `window` names) and the latest survey answers with their why."""
     c = customers_t.c
     row = conn.execute(select(customers_t).where(c.id == customer_id)).first()
     if row is None:
@@ -160,30 +117,8 @@ def profile(conn: Connection, *, customer_id: int, limit: int = 100) -> dict[str
             select(e.channel, func.count()).where(e.customer_id == customer_id).group_by(e.channel)
         ).all()
     )
-    columns = [
-        e.id,
-        e.message_id,
-        e.kind,
-        e.type,
-        e.name,
-        e.channel,
-        e.department,
-        e.occurred_at,
-        e.received_at,
-        e.value,
-        e.currency,
-        e.source,
-        e.properties,
-    ]
-    data["events"] = [
-        dict(r._mapping)
-        for r in conn.execute(
-            select(*columns)
-            .where(e.customer_id == customer_id)
-            .order_by(e.occurred_at.desc(), e.id.desc())
-            .limit(limit)
-        )
-    ]
+    data.update(timeline.page(conn, customer_id, window or timeline.Window(limit=limit)))
+    data.update(answers.for_customer(conn, customer_id))
     data["merged_from"] = [
         dict(r._mapping)
         for r in conn.execute(

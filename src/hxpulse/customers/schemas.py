@@ -31,13 +31,17 @@ class CustomerItem(BaseModel):
 
 
 class CustomerPage(BaseModel):
-    """One page of live customers, newest first."""
+    """One page of the live customers the filters select, in the order asked for."""
 
     items: list[CustomerItem]
+    total: int = Field(description="How many live customers the filters select, in all pages.")
     page: int
     per_page: int
+    pages: int = Field(description="How many pages the total fills (at least 1).")
     has_next: bool = Field(description="Whether a next page has customers.")
     q: str = Field(description="The search as applied (trimmed).")
+    stage: str | None = Field(description="The stage filter; none: every stage.")
+    sort: str = Field(description="The order as applied (`-`: descending).")
 
 
 class IdentityRead(IdentityBrief):
@@ -52,9 +56,24 @@ class MergedFrom(BaseModel):
     message_id: str | None = Field(description="The event that showed they are one person.")
 
 
+class SurveyAnswer(BaseModel):
+    """One survey answer of the customer (or of a profile merged into it), with its why."""
+
+    survey: str = Field(description="The survey's name.")
+    kind: str = Field(description="nps, csat or ces.")
+    score: int
+    band: str = Field(description="The score's band on the kind's scale (`detractor`, …).")
+    why: str | None = Field(description="The free-text reason given; none: none (or erased).")
+    flagged: bool = Field(description="Whether the why read as strongly negative.")
+    answered_at: datetime
+    channel: str | None
+    department: str | None
+    touchpoint: str | None
+
+
 class CustomerProfile(BaseModel):
-    """One profile: the stored row, its identities, a summary of its events, the latest events
-    and the profiles merged into it."""
+    """One profile: the stored row, its identities, a summary of its events, a page of its
+    events, its latest survey answers and the profiles merged into it."""
 
     id: int
     name: str | None
@@ -81,5 +100,12 @@ class CustomerProfile(BaseModel):
     first_seen_at: datetime | None
     last_seen_at: datetime | None
     channels: dict[str, int] = Field(description="Events per channel.")
-    events: list[EventRead] = Field(description="The latest events (`limit`), newest first.")
+    events: list[EventRead] = Field(
+        description="A page of events (`limit`; `before` or `after` an event id), newest first."
+    )
+    has_older: bool = Field(description="Whether older events exist (`before` the last one).")
+    has_newer: bool = Field(description="Whether newer events exist (`after` the first one).")
+    events_offset: int = Field(description="How many newer events come before this page.")
+    answers: list[SurveyAnswer] = Field(description="The latest 50 survey answers, newest first.")
+    answer_count: int = Field(description="How many survey answers there are in all.")
     merged_from: list[MergedFrom]

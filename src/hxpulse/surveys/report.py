@@ -346,6 +346,7 @@ def latest_answers(
     limit: int = 20,
     flagged: bool | None = None,
     kind: str | None = None,
+    band: str | None = None,
     survey_id: int | None = None,
     since: date | None = None,
     until: date | None = None,
@@ -354,8 +355,8 @@ def latest_answers(
     touchpoint: str | None = None,
 ) -> list[dict[str, Any]]:
     """The newest answers with a why (untrusted text: render escaped), optionally only one
-    survey's, those answered from `since` to `until` (UTC days, both included), and those with
-    the department, channel and touchpoint given."""
+    survey's, one band's (`detractor`, …), those answered from `since` to `until` (UTC days,
+    both included), and those with the department, channel and touchpoint given."""
     r = responses_t
     query = (
         select(
@@ -382,6 +383,8 @@ def latest_answers(
         query = query.where(r.c.flagged.is_(flagged))
     if kind is not None:
         query = query.where(surveys_t.c.kind == kind)
+    if band is not None:
+        query = query.where(r.c.band == band)
     if survey_id is not None:
         query = query.where(r.c.survey_id == survey_id)
     dimensions = {"department": department, "channel": channel, "touchpoint": touchpoint}
