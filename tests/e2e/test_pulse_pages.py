@@ -36,10 +36,13 @@ def test_pulse_page_leads_to_the_customer_most_at_risk(
     server.sign_in(page, "/pulse")
     expect(page.locator("h1")).to_have_text("Pulse")
     expect(page.locator("#pulse-spread")).to_have_attribute("data-drawn", "true")
-    expect(page.locator(".counts .card")).to_have_count(4)
+    expect(page.locator("#bands .card")).to_have_count(4)  # thriving, steady, at-risk, lapsed
+    expect(page.locator("#early-bands .card")).to_have_count(2)  # warm, cold
+    expect(page.locator('#bands [data-band="at-risk"] strong')).to_have_text("1")
     first = page.locator("#at-risk tbody tr").first
     expect(first).to_contain_text("Angry Customer")
-    expect(first.locator(".band")).to_have_text("at-risk")
+    expect(first.locator(".reasons")).to_contain_text("1 unresolved negative experience")
+    expect(page.locator("#at-risk")).not_to_contain_text("Happy")
     expect(page.locator("#falls")).to_contain_text("Angry Customer")
     expect(page.locator("#rises")).to_contain_text("Happy <b>Customer</b>")  # shown, not markup
 
@@ -59,3 +62,17 @@ def test_pulse_page_leads_to_the_customer_most_at_risk(
     expect(page.locator("#at-risk")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the Pulse page is {width} px wide on a 390 px screen"
+
+    # the whole at-risk list, a click away: who, and why
+    page.locator("#all-at-risk").click()
+    expect(page).to_have_url(re.compile(r"/pulse/at-risk$"))
+    expect(page.locator("h1")).to_have_text("At risk")
+    expect(page.locator("#at-risk-summary strong")).to_have_text("1")
+    row = page.locator("#at-risk tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Angry Customer")
+    expect(row.locator(".reasons")).to_contain_text("pulse below zero")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the at-risk page is {width} px wide on a 390 px screen"
+    row.locator("a").click()
+    expect(page).to_have_title("Angry Customer · HX Pulse")
