@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hxpulse.config import Settings
+from hxpulse.db.engine import run_write
 from hxpulse.deps import (
     ConnDep,
     DbId,
@@ -60,15 +61,9 @@ async def create_segment(
 
     def work() -> dict[str, Any]:
         now = datetime.now(UTC)
-        with engine.begin() as conn:
-            made = service.create(
-                conn,
-                settings.live,
-                name=data.name,
-                description=data.description,
-                definition=definition,
-                now=now,
-            )
+        made = run_write(engine, lambda conn: service.create(
+            conn, settings.live, name=data.name, description=data.description,
+            definition=definition, now=now))  # fmt: skip
         with engine.connect() as conn:
             made["count"] = service.count(conn, settings.live, made["definition"], now)
         return made
@@ -112,15 +107,9 @@ async def update_segment(
     data, definition = await _body(request, settings, SegmentIn)
 
     def work() -> dict[str, Any]:
-        with engine.begin() as conn:
-            return service.update(
-                conn,
-                settings.live,
-                segment_id,
-                name=data.name,
-                description=data.description,
-                definition=definition,
-            )
+        return run_write(engine, lambda conn: service.update(
+            conn, settings.live, segment_id, name=data.name, description=data.description,
+            definition=definition))  # fmt: skip
 
     return await run_in_threadpool(work)
 
@@ -128,8 +117,7 @@ async def update_segment(
 @router.delete("/{segment_id}", status_code=204)
 def delete_segment(segment_id: DbId, engine: EngineDep, _actor: SegmentsWrite) -> None:
     """Delete a segment (its customers are untouched)."""
-    with engine.begin() as conn:
-        service.remove(conn, segment_id)
+    run_write(engine, lambda conn: service.remove(conn, segment_id))
 
 
 @router.get("/{segment_id}/members", response_model=MembersPage)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from hxpulse.analytics.pulse import BANDS
 from hxpulse.config import Settings
 from hxpulse.db.base import MAX_ID
+from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, DbId, EngineDep, SegmentsRead, SegmentsWrite, SettingsDep
 from hxpulse.errors import HXError
 from hxpulse.events.models import CHANNELS
@@ -86,14 +87,9 @@ async def save_segment(
     definition = forms.check(builder, settings.live)
     if definition is not None:
         try:
-            with engine.begin() as write:
-                made = service.create(
-                    write,
-                    settings.live,
-                    name=builder.name,
-                    description=builder.description or None,
-                    definition=definition,
-                )
+            made = run_write(engine, lambda write: service.create(
+                write, settings.live, name=builder.name,
+                description=builder.description or None, definition=definition))  # fmt: skip
         except HXError as exc:
             builder.errors = [exc.message]
         else:
@@ -145,6 +141,5 @@ async def delete_segment(
 ) -> Response:
     form = checked_form(await request.form())
     csrf.check(request, str(form.get("csrf_token", "")))
-    with engine.begin() as conn:
-        service.remove(conn, segment_id)
+    run_write(engine, lambda conn: service.remove(conn, segment_id))
     return RedirectResponse("/segments", status_code=303)
