@@ -62,6 +62,10 @@ def sqlite_pragmas(synchronous: str) -> tuple[str, ...]:
         "busy_timeout=30000",
         "cache_size=-65536",  # KiB: keeps the message-id and identity indexes in memory
         "temp_store=MEMORY",
+        # copy the WAL back every 5,000 pages (20 MB), not 1,000: a page the live pulse
+        # rewrites in batch after batch is copied once per checkpoint (the live path on 100,000
+        # customers: 43.6 -> 37.0 µs an event)
+        "wal_autocheckpoint=5000",
     )
 
 
