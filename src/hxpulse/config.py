@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -461,6 +461,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HXPULSE_", toml_file="hxpulse.toml", extra="ignore"
     )
+    _live: tuple[Any, ...] | None = PrivateAttr(default=None)
 
     database_url: str = DEFAULT_DATABASE_URL
     environment: Literal["development", "production", "test"] = "development"
@@ -563,8 +564,16 @@ class Settings(BaseSettings):
 
     @property
     def live(self) -> Live:
+        """The live steps' settings: the same object while `pulse`, `journey` and `rules` are
+        (the steps keep what they compile from it per object: one compile, not one a batch)."""
+        kept = self._live
+        if (kept is not None and kept[0] is self.pulse and kept[1] is self.journey
+                and kept[2] is self.rules and kept[3] == self.rules_max_age_hours):  # fmt: skip
+            return cast(Live, kept[4])
         book = RuleBook(tuple(self.rules), timedelta(hours=self.rules_max_age_hours))
-        return Live(self.pulse, self.journey, book)
+        made = Live(self.pulse, self.journey, book)
+        self._live = (self.pulse, self.journey, self.rules, self.rules_max_age_hours, made)
+        return made
 
     @property
     def is_sqlite(self) -> bool:
