@@ -4,9 +4,9 @@ Run: `.venv/bin/python bench/pulse.py [--quick] [--only sqlite|postgresql]`.
 
 1. The same 1,000,000 events for 100,000 customers (a mix of page views, emails, carts,
    purchases, reviews, referrals, complaints and resolutions, in time order, 5000 a batch) are
-   ingested into two fresh databases: with the live pulse and stage updates switched off (the
-   baseline) and on, a batch into each in turn (so that the machine's ups and downs fall on
-   both). Target: on >= 50% of the speed of off, in the same run.
+   ingested into two fresh databases: with the live steps switched off (the baseline) and on
+   (pulse, stages, advocacy and the default rules), a batch into each in turn (so that the
+   machine's ups and downs fall on both). Target: on >= 50% of the speed of off, in the same run.
 2. `hxpulse pulse --rebuild` of those 1,000,000 events (pulse, negatives, stages and their
    transitions). Target: under 2 minutes.
 3. "Top 100 at risk now" (the at-risk band, most to lose first) over 1,000,000 customers
@@ -158,7 +158,7 @@ def run_database(db: str, events: list[EventIn], customers: int, total: int) -> 
 
         try:
             off, on = fresh(url("off")), fresh(url("on"))
-            live = Live()
+            live = Settings(database_url="sqlite://").live  # the default rules on
 
             t_off, t_on = load_both(off, on, events, live)
             off.dispose()
