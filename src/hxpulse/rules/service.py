@@ -131,24 +131,27 @@ def note_bands(batch: Batch) -> None:
     """The ingest step before the pulse is written: each changed customer's band before the
     batch, when a rule waits for a change of band (nothing otherwise)."""
     if batch.changes and batch.live.rules.of("band"):
-        batch.bands_before = _bands_of(batch, sorted(batch.changes))
+        batch.bands_before = {
+            cid: got[0] for cid, got in _bands_of(batch, sorted(batch.changes)).items()
+        }
 
 
-def _bands_of(batch: Batch, ids: list[int]) -> dict[int, str]:
+def _bands_of(batch: Batch, ids: list[int]) -> dict[int, tuple[str, float]]:
+    """Each customer's band and stored key, read now."""
     edges = bands.recent_bounds(batch.conn, batch.live, batch.now)
     c = customers_t.c
-    found: dict[int, str] = {}
+    found: dict[int, tuple[str, float]] = {}
     for start in range(0, len(ids), 500):
         rows = batch.conn.execute(
             select(c.id, c.stage, c.pulse_key, c.last_return_at, c.created_at, c.open_negatives,
                    c.detractor).where(c.id.in_(ids[start : start + 500]))
         )  # fmt: skip
         for r in rows:
-            found[r.id] = bands.classify(edges, stage=r.stage, key=r.pulse_key,
-                                         last_return_at=r.last_return_at,
-                                         created_at=r.created_at,
-                                         open_negatives=r.open_negatives,
-                                         detractor=bool(r.detractor))  # fmt: skip
+            found[r.id] = (bands.classify(edges, stage=r.stage, key=r.pulse_key,
+                                          last_return_at=r.last_return_at,
+                                          created_at=r.created_at,
+                                          open_negatives=r.open_negatives,
+                                          detractor=bool(r.detractor)), r.pulse_key)  # fmt: skip
     return found
 
 
@@ -160,19 +163,17 @@ def _band_triggers(batch: Batch) -> list[Trigger]:
     before = batch.bands_before
     after = _bands_of(batch, sorted(batch.changes))
     law = model(batch.live.pulse)
-    keys = dict(raw.select_in(batch.conn, "SELECT id, pulse_key FROM customers WHERE id {in}",
-                              sorted(after)))  # fmt: skip
     last: dict[int, str] = {}
     for event, owner in zip(batch.events, batch.owners, strict=True):
         last[owner] = event.message_id
     found = []
-    for cid, to in after.items():
+    for cid, (to, key) in after.items():
         was = before.get(cid)
         if to != was:
             cause = f"band:{to}@{last.get(cid, batch.now.isoformat())}"
             found.append(Trigger("band", to, cid, cause,
                                  {"from": was, "to": to,
-                                  "pulse": law.pulse(keys.get(cid, 0.0), batch.now)}))  # fmt: skip
+                                  "pulse": law.pulse(key, batch.now)}))  # fmt: skip
     return found
 
 
