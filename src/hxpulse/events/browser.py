@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from hxpulse.auth.service import KeyInfo
 from hxpulse.config import Settings
@@ -25,12 +26,16 @@ SHORT_PATHS = {"t": "track", "i": "identify", "a": "alias", "p": "page", "s": "s
 CORS_PREFIXES = ("/v1/", "/sourceConfig")
 
 
-def allowed_origin(request: Request) -> None:
+async def allowed_origin(request: Request) -> None:
     """Refuse a call from a web page (it carries an Origin header) unless its write key lists
-    that origin. Calls without Origin (servers, mobile and server SDKs) are left to the route."""
+    that origin. Calls without Origin (servers, mobile and server SDKs) are left to the route
+    at once, on the event loop; the key check may read the database, so it runs in a thread."""
     origin = request.headers.get("origin")
-    if origin is None:
-        return
+    if origin is not None:
+        await run_in_threadpool(_check_origin, request, origin)
+
+
+def _check_origin(request: Request, origin: str) -> None:
     secret = (basic_user(request) or bearer_token(request)
               or request.path_params.get("write_key")
               or request.query_params.get("writeKey"))  # fmt: skip
