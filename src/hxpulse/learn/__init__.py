@@ -1,0 +1,1 @@
+"""What `hxpulse fit` learns from the event log, stored for serving (`learn.store`)."""

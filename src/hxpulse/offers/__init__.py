@@ -1,0 +1,1 @@
+"""Next best offers: the catalogue, recommendations, exposures and responses, the holdout."""
