@@ -11,6 +11,7 @@ from rich.table import Table
 from hxpulse.cli import advocacy as advocacy_cmd
 from hxpulse.cli import cases as cases_cmd
 from hxpulse.cli import demo as demo_cmd
+from hxpulse.cli import fit as fit_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
 from hxpulse.cli import outbox as outbox_cmd
@@ -39,6 +40,7 @@ app.add_typer(themes_cmd.app, name="themes")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(cases_cmd.teams_app, name="teams")
+app.add_typer(fit_cmd.app, name="fit")
 importing.app.command("responses")(surveys_cmd.responses)
 app.command("demo")(demo_cmd.demo)
 app.command("pulse")(pulse_cmd.pulse)
