@@ -2,15 +2,37 @@
 
 The contract the offers domain serves from (`Recommender.fit`, `.recommend`, bytes in and out).
 Items are strings (an offer's `item`: what a purchase or engagement event names); customers
-are customer ids. This first version ranks by popularity only.
+are customer ids.
+
+Three sources, blended into one score per item:
+
+- **als**: implicit-feedback matrix factorisation (Hu, Koren and Volinsky 2008, fitted by the
+  `implicit` package's conjugate-gradient ALS): "customers like you bought it";
+- **together**: item-to-item co-occurrence for the context item (the item of the customer's
+  latest event): the share of X's buyers who also took Y, "bought by 38 customers who also
+  bought X";
+- **popular**: the share of all customers who bought the item, for everyone and alone for new or
+  unknown customers: "popular: bought by 1,204 customers".
+
+Each score is on the scale of a probability (ALS's predicted preference, P(Y | X), P(Y)); the
+blend is their weighted sum and a suggestion's source is the part that weighs most in it.
 """
 
 from __future__ import annotations
 
-import pickle
+import io
+import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hxpulse.analytics import recommend_fit
+
+SOURCES = ("als", "together", "popular")
+POOLS_KEPT = 8  # candidate lists indexed and kept between calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +43,68 @@ class Suggestion:
     source: str  # als, together, popular
 
 
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each source counts in the blend (each score is on a probability's scale)."""
+
+    als: float = 1.0
+    together: float = 0.1
+    popular: float = 0.02  # ranks a new or unknown customer's items; a tie-break for the others
+    shrink: float = 0.0  # buyers added to the context item's (a rare item's few buyers say little)
+
+
 @dataclass(slots=True)
+class _Pool:
+    """A candidate list indexed once: its known items' columns, factors and popularity."""
+
+    names: list[str]  # the candidates, deduplicated, in the caller's order
+    known: np.ndarray  # positions (in names) of the items the model knows
+    columns: np.ndarray  # their columns in the model
+    factors: np.ndarray  # item factors of those columns, contiguous
+    share: np.ndarray  # share of customers who bought each
+    at: dict[str, int]  # name -> position among the known (for exclude)
+    where: np.ndarray  # model column -> position among the known, -1 when not a candidate
+
+
+class _Seen(Mapping[int, frozenset[str]]):
+    """customer -> the items they have, read from the model's arrays."""
+
+    def __init__(self, model: Recommender) -> None:
+        self._model = model
+
+    def __getitem__(self, customer: int) -> frozenset[str]:
+        row = self._model._row(customer)
+        if row is None:
+            raise KeyError(customer)
+        return frozenset(self._model.items[c] for c in self._model._columns_of(row))
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(c) for c in self._model.customers)
+
+    def __len__(self) -> int:
+        return len(self._model.customers)
+
+
+@dataclass
 class Recommender:
-    popular: Counter[str] = field(default_factory=Counter)  # item -> distinct customers
-    seen: dict[int, set[str]] = field(default_factory=dict)  # customer -> their items
+    items: list[str] = field(default_factory=list)  # column -> item
+    customers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sorted ids
+    indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))  # row -> its items
+    indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # item -> buyers
+    user_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    together_indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    together_items: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    together_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    weights: Weights = field(default_factory=Weights)
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _pools: dict[tuple[str, ...] | None, _Pool] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self._index = {item: c for c, item in enumerate(self.items)}
 
     @classmethod
     def fit(
@@ -33,17 +113,61 @@ class Recommender:
         *,
         seed: int = 0,
         progress: Callable[[str, float], None] | None = None,
+        factors: int = 64,
+        iterations: int = 15,
+        regularization: float = 1.0,
+        alpha: float = 5.0,
+        threads: int = 0,
+        together_kept: int = 100,
+        weights: Weights | None = None,
     ) -> Recommender:
-        """Fit on (customer, item, weight) rows: a purchase weighs more than a view."""
-        model = cls()
-        for customer, item, _weight in rows:
-            mine = model.seen.setdefault(customer, set())
-            if item not in mine:
-                mine.add(item)
-                model.popular[item] += 1
-        if progress is not None:
-            progress("popularity", 1.0)
-        return model
+        """Fit on (customer, item, weight) rows: a purchase weighs more than a view.
+
+        `progress(stage, fraction)` is called as each stage (read, together, als) advances;
+        `threads` is the ALS threads (0: one a core; the BLAS pool is held to one thread while
+        fitting, as `implicit` advises); the fit is the same for the same rows and `seed`."""
+        fitted = recommend_fit.fit(
+            rows, seed=seed, progress=progress, factors=factors, iterations=iterations,
+            regularization=regularization, alpha=alpha, threads=threads,
+            together_kept=together_kept,
+        )  # fmt: skip
+        return cls(**fitted, weights=weights or Weights())
+
+    # reading the model
+
+    @property
+    def popular(self) -> Counter[str]:
+        """item -> how many distinct customers bought it."""
+        return Counter({item: int(n) for item, n in zip(self.items, self.counts, strict=True)})
+
+    @property
+    def seen(self) -> Mapping[int, frozenset[str]]:
+        """customer -> the items they have."""
+        return _Seen(self)
+
+    def knows(self, customer: int | None) -> bool:
+        return customer is not None and self._row(customer) is not None
+
+    def _row(self, customer: int) -> int | None:
+        at = int(np.searchsorted(self.customers, customer))
+        if at < len(self.customers) and int(self.customers[at]) == customer:
+            return at
+        return None
+
+    def _columns_of(self, row: int) -> np.ndarray:
+        return self.indices[self.indptr[row] : self.indptr[row + 1]]
+
+    def together(self, item: str) -> dict[str, int]:
+        """The items most often bought by `item`'s buyers -> how many of them bought each."""
+        column = self._index.get(item)
+        if column is None:
+            return {}
+        start, end = self.together_indptr[column], self.together_indptr[column + 1]
+        return {self.items[c]: int(n) for c, n in zip(self.together_items[start:end],
+                                                       self.together_counts[start:end],
+                                                       strict=True)}  # fmt: skip
+
+    # serving
 
     def recommend(
         self,
@@ -53,22 +177,140 @@ class Recommender:
         candidates: Sequence[str] | None = None,
         exclude: Collection[str] = (),
         n: int = 10,
+        use: Collection[str] = SOURCES,
     ) -> list[Suggestion]:
         """The best `n` of `candidates` (None: every known item) for `customer`, each with its
-        reason; `context` is the item of the latest event, when there is one."""
-        pool = candidates if candidates is not None else list(self.popular)
-        ranked = sorted((i for i in pool if i not in exclude),
-                        key=lambda i: (-self.popular.get(i, 0), i))[:n]  # fmt: skip
-        return [Suggestion(i, float(self.popular.get(i, 0)),
-                           f"popular: bought by {self.popular.get(i, 0):,} customers", "popular")
-                for i in ranked]  # fmt: skip
+        reason; `context` is the item of the latest event, when there is one. `use` limits the
+        blend to some of its sources (als, together, popular), for comparisons."""
+        if n <= 0:
+            return []
+        pool = self._pool(candidates)
+        parts = self._parts(pool, customer, context, use)
+        blend = parts.sum(axis=0)
+        for item in exclude:
+            at = pool.at.get(item)
+            if at is not None:
+                blend[at] = -np.inf
+        top = _top(blend, n)
+        out = [self._suggest(pool, int(k), blend, parts, customer, context) for k in top]
+        if len(out) < n:
+            out += self._unknown(pool, exclude, n - len(out))
+        return out
+
+    def _parts(
+        self, pool: _Pool, customer: int | None, context: str | None, use: Collection[str]
+    ) -> np.ndarray:
+        parts = np.zeros((3, len(pool.columns)), np.float32)
+        w = self.weights
+        row = self._row(customer) if customer is not None and "als" in use else None
+        if row is not None and self.user_factors.shape[1]:
+            parts[0] = w.als * (pool.factors @ self.user_factors[row])
+        column = self._index.get(context) if context is not None and "together" in use else None
+        if column is not None and self.counts[column]:
+            start, end = self.together_indptr[column], self.together_indptr[column + 1]
+            spots = pool.where[self.together_items[start:end]]
+            mine = spots >= 0
+            shares = self.together_counts[start:end][mine] / (self.counts[column] + w.shrink)
+            parts[1, spots[mine]] = w.together * shares
+        if "popular" in use:
+            parts[2] = w.popular * pool.share
+        return parts
+
+    def _suggest(
+        self, pool: _Pool, k: int, blend: np.ndarray, parts: np.ndarray,
+        customer: int | None, context: str | None,
+    ) -> Suggestion:  # fmt: skip
+        column = int(pool.columns[k])
+        item = self.items[column]
+        source = SOURCES[int(np.argmax(parts[:, k]))]
+        if source == "als" and customer is not None:
+            reason = self._reason_als(customer, column)
+        elif source == "together" and context is not None:
+            reason = f"bought by {_people(self._together_count(context, column))} who also bought {context}"  # noqa: E501
+        else:
+            source, reason = "popular", f"popular: bought by {_people(int(self.counts[column]))}"
+        return Suggestion(item, float(blend[k]), reason, source)
+
+    def _reason_als(self, customer: int, column: int) -> str:
+        row = self._row(customer)
+        mine = self._columns_of(row) if row is not None else np.zeros(0, np.int32)
+        if not len(mine):
+            return "customers like you bought it"
+        close = self.item_factors[mine] @ self.item_factors[column]
+        return f"customers like you bought it (close to {self.items[int(mine[np.argmax(close)])]}, which you have)"  # noqa: E501
+
+    def _together_count(self, context: str, column: int) -> int:
+        at = self._index[context]
+        start, end = self.together_indptr[at], self.together_indptr[at + 1]
+        found = np.flatnonzero(self.together_items[start:end] == column)
+        return int(self.together_counts[start + found[0]]) if len(found) else 0
+
+    def _unknown(self, pool: _Pool, exclude: Collection[str], n: int) -> list[Suggestion]:
+        known = set(pool.at)
+        fresh = (i for i in pool.names if i not in known and i not in exclude)
+        return [Suggestion(i, 0.0, "new: no one has bought it yet", "popular")
+                for _, i in zip(range(n), fresh, strict=False)]  # fmt: skip
+
+    def _pool(self, candidates: Sequence[str] | None) -> _Pool:
+        key = None if candidates is None else tuple(candidates)
+        pool = self._pools.get(key)
+        if pool is None:
+            if len(self._pools) >= POOLS_KEPT:
+                self._pools.pop(next(iter(self._pools)))
+            pool = self._pools[key] = self._index_pool(self.items if key is None else key)
+        return pool
+
+    def _index_pool(self, names: Sequence[str]) -> _Pool:
+        names = list(dict.fromkeys(names))
+        known = [(p, self._index[i]) for p, i in enumerate(names) if i in self._index]
+        positions = np.array([p for p, _ in known], np.int64)
+        columns = np.array([c for _, c in known], np.int64)
+        where = np.full(len(self.items), -1, np.int64)
+        where[columns] = np.arange(len(columns))
+        factors = np.ascontiguousarray(self.item_factors[columns])
+        share = self.counts[columns] / max(len(self.customers), 1)
+        return _Pool(names, positions, columns, factors, share.astype(np.float32),
+                     {names[p]: k for k, p in enumerate(positions)}, where)  # fmt: skip
+
+    # storing
 
     def to_bytes(self) -> bytes:
-        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays["items"] = np.array(self.items, dtype=np.str_)
+        arrays["meta"] = np.array(json.dumps({"weights": _weights_dict(self.weights)}))
+        out = io.BytesIO()
+        np.savez(out, **arrays)
+        return out.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Recommender:
-        model = pickle.loads(data)  # noqa: S301 - our own table, written by `fit`
-        if not isinstance(model, cls):
-            raise TypeError("the stored offers model is not a Recommender")
-        return model
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+                arrays: dict[str, Any] = {name: stored[name] for name in _ARRAYS}
+                items = [str(i) for i in stored["items"]]
+                meta = json.loads(str(stored["meta"]))
+        except (OSError, ValueError, KeyError) as e:
+            raise TypeError(f"the stored offers model is not a Recommender ({e})") from e
+        return cls(items=items, **arrays, weights=Weights(**meta["weights"]))
+
+
+_ARRAYS = ("customers", "indptr", "indices", "counts", "user_factors", "item_factors",
+           "together_indptr", "together_items", "together_counts")  # fmt: skip
+
+
+def _weights_dict(w: Weights) -> dict[str, float]:
+    return {"als": w.als, "together": w.together, "popular": w.popular, "shrink": w.shrink}
+
+
+def _people(n: int) -> str:
+    return f"{n:,} customer" if n == 1 else f"{n:,} customers"
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the `n` highest finite scores, highest first (ties: the earlier position)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) > n:
+        nth = -np.partition(-scores[finite], n - 1)[n - 1]
+        finite = finite[scores[finite] >= nth]
+    order = np.lexsort((finite, -scores[finite]))
+    return finite[order][:n]
