@@ -9,14 +9,14 @@ import pytest
 
 from hxpulse.analytics.recommend import Recommender, Suggestion
 
-# five customers; A's buyers are 1, 2, 3 and 5: three of them bought B, two C, one D
+# A's buyers are 1, 2, 3 and 5: three of them bought B, two C, one D; ten others bought only E
 TINY = [
     (1, "A", 1.0), (1, "B", 1.0), (1, "C", 1.0), (1, "A", 2.0),  # A twice: still one buyer
     (2, "A", 1.0), (2, "B", 1.0),
     (3, "A", 1.0), (3, "C", 1.0),
     (4, "B", 1.0), (4, "C", 1.0),
     (5, "A", 1.0), (5, "B", 1.0), (5, "D", 1.0),
-]  # fmt: skip
+] + [(c, "E", 1.0) for c in range(6, 16)]  # fmt: skip
 
 
 def taste_groups(seed: int = 1) -> tuple[list[tuple[int, str, float]], dict[int, int]]:
@@ -64,25 +64,33 @@ def test_together_counts_and_reasons_are_exact():
     model = Recommender.fit(TINY)
     assert model.together("A") == {"B": 3, "C": 2, "D": 1}
     assert model.together("D") == {"A": 1, "B": 1}
-    got = model.recommend(None, context="A")
-    assert [s.item for s in got] == ["B", "C", "D", "A"]
-    assert [(s.reason, s.source) for s in got] == [
-        ("bought by 3 customers who also bought A", "together"),
-        ("bought by 2 customers who also bought A", "together"),
-        ("bought by 1 customer who also bought A", "together"),
-        ("popular: bought by 4 customers", "popular"),
+    got = model.recommend(None, context="A", n=3, use=("together",))
+    assert [(s.item, s.reason, s.source) for s in got] == [
+        ("B", "bought by 3 customers who also bought A", "together"),
+        ("C", "bought by 2 customers who also bought A", "together"),
+        ("D", "bought by 1 customer who also bought A", "together"),
     ]
-    assert got[0].score > got[1].score > got[2].score > got[3].score
+    assert got[0].score > got[1].score > got[2].score > 0
+
+
+def test_the_blend_says_together_where_the_context_lifts_an_item():
+    model = Recommender.fit(TINY)
+    got = {s.item: s for s in model.recommend(None, context="A")}
+    # 3 of A's 4 buyers took B, against 4 of all 15 customers: together
+    assert (got["B"].source, got["B"].reason) == ("together", "bought by 3 customers who also bought A")
+    # no buyer of A took E, which 10 of 15 customers bought: popular
+    assert (got["E"].source, got["E"].reason) == ("popular", "popular: bought by 10 customers")
+    assert list(got)[0] == "B"
 
 
 def test_popularity_for_an_unknown_customer():
     model = Recommender.fit(TINY)
     for customer in (None, 999):
-        got = model.recommend(customer, n=3)
-        assert [s.item for s in got] == ["A", "B", "C"]  # 4, 4 and 3 buyers; ties by first seen
-        assert [s.reason for s in got] == [f"popular: bought by {n} customers" for n in (4, 4, 3)]
+        got = model.recommend(customer, n=4)
+        assert [s.item for s in got] == ["E", "A", "B", "C"]  # 10, 4, 4, 3: ties by first seen
+        assert [s.reason for s in got] == [f"popular: bought by {n} customers" for n in (10, 4, 4, 3)]
         assert {s.source for s in got} == {"popular"}
-    assert model.popular == {"A": 4, "B": 4, "C": 3, "D": 1}
+    assert model.popular == {"A": 4, "B": 4, "C": 3, "D": 1, "E": 10}
 
 
 def test_exclude_and_candidates_are_honoured(groups):

@@ -48,8 +48,8 @@ class Weights:
     """How much each source counts in the blend (each score is on a probability's scale)."""
 
     als: float = 1.0
-    together: float = 0.1
-    popular: float = 0.02  # ranks a new or unknown customer's items; a tie-break for the others
+    together: float = 0.1  # P(Y | X) against P(Y): "together" wins where X's buyers take Y more
+    popular: float = 0.1
     shrink: float = 0.0  # buyers added to the context item's (a rare item's few buyers say little)
 
 
@@ -116,7 +116,7 @@ class Recommender:
         factors: int = 64,
         iterations: int = 15,
         regularization: float = 1.0,
-        alpha: float = 5.0,
+        alpha: float = 1.0,
         threads: int = 0,
         together_kept: int = 100,
         weights: Weights | None = None,

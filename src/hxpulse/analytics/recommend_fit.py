@@ -110,7 +110,7 @@ def als(
     matrix: sparse.csr_matrix, *, seed: int, factors: int, iterations: int,
     regularization: float, alpha: float, threads: int, report: Progress,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """User and item factors of implicit-feedback ALS on log-damped weights (empty: none)."""
+    """User and item factors of implicit-feedback ALS on the summed weights (empty: none)."""
     if matrix.nnz == 0 or factors <= 0 or iterations <= 0:
         report("als", 1.0)
         width = max(factors, 0) if matrix.nnz else 0
@@ -119,8 +119,7 @@ def als(
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
-    confidence = matrix.copy()
-    confidence.data = np.log1p(confidence.data).astype(np.float32)
+    confidence = matrix.astype(np.float32)  # Hu, Koren and Volinsky: confidence grows with weight
 
     def step(iteration: int, _elapsed: float, _loss: float | None) -> None:
         report("als", (iteration + 1) / iterations)
