@@ -19,7 +19,8 @@ Run: `.venv/bin/python bench/offers.py [--quick]`.
 3. Latency of one `recommend` call with 100,000 customers and 5,000 candidate items (synthetic
    interactions: the model of part 2), a random known customer, a context item and a few
    exclusions per call; p50 and p99 over 2,000 calls, against the first version's popularity
-   sort of the same candidates. Target: p99 < 20 ms.
+   sort of the same candidates; then 500 calls each with a new candidate list (the list is
+   indexed again). Target: p99 < 20 ms, both ways.
 
 `--quick` fits 100,000 rows (10,000 customers) for parts 2 and 3, against the same targets.
 """
@@ -42,6 +43,7 @@ QUALITY_SLACK = 0.005
 P99_TARGET_MS = 20.0
 FIT_TARGET_S = 180.0
 CALLS = 2000
+FRESH_CALLS = 500
 ITEMS = 5000
 
 
@@ -177,6 +179,13 @@ def latency(model: Recommender) -> bool:
         started = time.perf_counter()
         model.recommend(int(c), context=str(ctx), candidates=list(candidates), exclude=ex)
         took.append(time.perf_counter() - started)
+    fresh = []  # a new candidate list each call (each customer's eligible offers differ)
+    for c, ctx in zip(picks[:FRESH_CALLS], contexts, strict=False):
+        mine = [i for i, keep in zip(candidates, rng.random(len(candidates)) > 0.01, strict=True)
+                if keep]  # fmt: skip
+        started = time.perf_counter()
+        model.recommend(int(c), context=str(ctx), candidates=mine)
+        fresh.append(time.perf_counter() - started)
     popular = Counter(model.popular)
     base = []
     for ex in excludes[:500]:
@@ -186,12 +195,17 @@ def latency(model: Recommender) -> bool:
         base.append(time.perf_counter() - started)
     p50, p99 = (float(np.percentile(took, q)) * 1000 for q in (50, 99))
     b50, b99 = (float(np.percentile(base, q)) * 1000 for q in (50, 99))
+    f50, f99 = (float(np.percentile(fresh, q)) * 1000 for q in (50, 99))
     ok = p99 < P99_TARGET_MS
     print(f"3. one recommend, {len(model.customers):,} customers, {len(candidates):,} candidates,"
           f" {CALLS:,} calls: p50 {p50:.2f} ms, p99 {p99:.2f} ms; the popularity-only sort"
           f" p50 {b50:.2f} ms, p99 {b99:.2f} ms ({p99 / b99:.2f}x);"
           f" target p99 < {P99_TARGET_MS:g} ms: {'PASS' if ok else 'FAIL'}")  # fmt: skip
-    return ok
+    fresh_ok = f99 < P99_TARGET_MS
+    print(f"   with a new candidate list each call (~1% left out), {FRESH_CALLS} calls:"
+          f" p50 {f50:.2f} ms, p99 {f99:.2f} ms ({f99 / b99:.2f}x the popularity sort):"
+          f" {'PASS' if fresh_ok else 'FAIL'}")  # fmt: skip
+    return ok and fresh_ok
 
 
 def main() -> int:
