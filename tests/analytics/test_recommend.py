@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -77,7 +78,10 @@ def test_the_blend_says_together_where_the_context_lifts_an_item():
     model = Recommender.fit(TINY)
     got = {s.item: s for s in model.recommend(None, context="A")}
     # 3 of A's 4 buyers took B, against 4 of all 15 customers: together
-    assert (got["B"].source, got["B"].reason) == ("together", "bought by 3 customers who also bought A")
+    assert (got["B"].source, got["B"].reason) == (
+        "together",
+        "bought by 3 customers who also bought A",
+    )
     # no buyer of A took E, which 10 of 15 customers bought: popular
     assert (got["E"].source, got["E"].reason) == ("popular", "popular: bought by 10 customers")
     assert list(got)[0] == "B"
@@ -88,7 +92,9 @@ def test_popularity_for_an_unknown_customer():
     for customer in (None, 999):
         got = model.recommend(customer, n=4)
         assert [s.item for s in got] == ["E", "A", "B", "C"]  # 10, 4, 4, 3: ties by first seen
-        assert [s.reason for s in got] == [f"popular: bought by {n} customers" for n in (10, 4, 4, 3)]
+        assert [s.reason for s in got] == [
+            f"popular: bought by {n} customers" for n in (10, 4, 4, 3)
+        ]
         assert {s.source for s in got} == {"popular"}
     assert model.popular == {"A": 4, "B": 4, "C": 3, "D": 1, "E": 10}
 
@@ -159,7 +165,14 @@ def test_an_unknown_context_is_no_context():
 
 @pytest.mark.parametrize(
     "row, field",
-    [((1, "A", 0.0), "weight"), ((1, "A", float("nan")), "weight"), ((1, "", 1.0), "item")],
+    [
+        ((1, "A", 0.0), "weight"),
+        ((1, "A", float("nan")), "weight"),
+        ((1, "A", "2"), "weight"),
+        ((1, "", 1.0), "item"),
+        ((1, 7, 1.0), "item"),
+        (("c1", "A", 1.0), "customer"),
+    ],
 )
 def test_bad_rows_are_refused_with_the_row_and_the_field(row, field):
     with pytest.raises(ValueError, match=rf"row 3: the {field}"):
@@ -170,3 +183,26 @@ def test_n_of_zero_or_less_is_nothing():
     model = Recommender.fit(TINY)
     assert model.recommend(1, n=0) == []
     assert model.recommend(1, n=-2) == []
+
+
+def test_an_unknown_source_is_refused():
+    model = Recommender.fit(TINY)
+    with pytest.raises(ValueError, match="unknown sources \\['clicks'\\]"):
+        model.recommend(1, use=("als", "clicks"))
+
+
+def test_an_item_no_source_scores_is_said_popular(groups):
+    model, _rows, _ = groups
+    got = model.recommend(0, context="g0-1", use=("together",), n=len(model.items))
+    unscored = [s for s in got if s.score == 0]
+    assert unscored and {s.source for s in unscored} == {"popular"}
+    assert all(s.reason.startswith("popular: bought by ") for s in unscored)
+
+
+def test_many_candidate_lists_from_several_threads_rank_as_one_at_a_time(groups):
+    model, _rows, _ = groups
+    lists = [model.items[k:] + model.items[:k] for k in range(20)]  # more than the lists kept
+    alone = [Recommender.from_bytes(model.to_bytes()).recommend(7, candidates=c) for c in lists]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda c: model.recommend(7, candidates=c), lists * 3))
+    assert together == alone * 3

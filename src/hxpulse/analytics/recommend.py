@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class Recommender:
     _pools: dict[tuple[str, ...] | None, _Pool] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._index = {item: c for c, item in enumerate(self.items)}
@@ -182,6 +184,8 @@ class Recommender:
         """The best `n` of `candidates` (None: every known item) for `customer`, each with its
         reason; `context` is the item of the latest event, when there is one. `use` limits the
         blend to some of its sources (als, together, popular), for comparisons."""
+        if not set(use) <= set(SOURCES):
+            raise ValueError(f"use: unknown sources {sorted(set(use) - set(SOURCES))}")
         if n <= 0:
             return []
         pool = self._pool(candidates)
@@ -222,7 +226,8 @@ class Recommender:
     ) -> Suggestion:  # fmt: skip
         column = int(pool.columns[k])
         item = self.items[column]
-        source = SOURCES[int(np.argmax(parts[:, k]))]
+        best = int(np.argmax(parts[:, k]))
+        source = SOURCES[best] if parts[best, k] > 0 else "popular"
         if source == "als" and customer is not None:
             reason = self._reason_als(customer, column)
         elif source == "together" and context is not None:
@@ -255,9 +260,11 @@ class Recommender:
         key = None if candidates is None else tuple(candidates)
         pool = self._pools.get(key)
         if pool is None:
-            if len(self._pools) >= POOLS_KEPT:
-                self._pools.pop(next(iter(self._pools)))
-            pool = self._pools[key] = self._index_pool(self.items if key is None else key)
+            pool = self._index_pool(self.items if key is None else key)
+            with self._lock:  # calls may come from several threads
+                while len(self._pools) >= POOLS_KEPT:
+                    self._pools.pop(next(iter(self._pools)))
+                self._pools[key] = pool
         return pool
 
     def _index_pool(self, names: Sequence[str]) -> _Pool:

@@ -58,9 +58,11 @@ def read(
     what: list[int] = []
     how: list[float] = []
     for line, (customer, item, weight) in enumerate(rows, start=1):
+        if not isinstance(customer, int | np.integer) or isinstance(customer, bool):
+            raise ValueError(f"row {line}: the customer must be an id, not {customer!r}")
         if not isinstance(item, str) or not item:
             raise ValueError(f"row {line}: the item must be a non-empty string, not {item!r}")
-        if not math.isfinite(weight) or weight <= 0:
+        if not _positive(weight):
             raise ValueError(f"row {line}: the weight must be a positive number, not {weight!r}")
         who.append(customer)
         what.append(index.setdefault(item, len(index)))
@@ -78,17 +80,24 @@ def read(
     return list(index), ids, matrix
 
 
+def _positive(weight: object) -> bool:
+    if not isinstance(weight, int | float | np.integer | np.floating) or isinstance(weight, bool):
+        return False
+    return math.isfinite(weight) and float(weight) > 0
+
+
 def together(
     bought: sparse.csr_matrix, kept: int, report: Progress
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each item, the `kept` items most of its buyers also bought, and how many did (CSR)."""
     n_items = bought.shape[1]
     by_item = bought.T.tocsr().astype(np.int32)
+    bought = bought.astype(np.int32)
     indptr = [0]
     picked: list[np.ndarray] = []
     counted: list[np.ndarray] = []
     for start in range(0, n_items, TOGETHER_BLOCK):
-        block = (by_item[start : start + TOGETHER_BLOCK] @ bought.astype(np.int32)).tocsr()
+        block = (by_item[start : start + TOGETHER_BLOCK] @ bought).tocsr()
         block.sort_indices()
         for r in range(block.shape[0]):
             cols = block.indices[block.indptr[r] : block.indptr[r + 1]]
