@@ -75,3 +75,25 @@ def test_scores_are_on_vaders_scale_and_survive_the_bytes() -> None:
 def test_mismatched_lengths_are_refused() -> None:
     with pytest.raises(ValueError, match="length"):
         textmodel.compare(["a", "b"], [True], min_answers=1, min_each=1)
+
+
+def test_a_word_only_one_answer_wrote_is_not_kept() -> None:
+    texts, negative = _slang(240)
+    texts[0] = f"{texts[0]}, thanks Zebulon"
+    model = textmodel.compare(texts, negative, min_answers=200, min_each=40).model
+    assert model is not None
+    kept = [
+        term
+        for _, part in model.named_steps["features"].transformer_list
+        for term in getattr(part, "vocabulary_", {})
+    ]
+    assert "sick" in kept and "ghosted" in kept
+    assert not [term for term in kept if "zebul" in term or "ebulo" in term]
+    assert b"ebulo" not in textmodel.to_bytes(model)
+
+
+def test_answers_without_a_shared_word_keep_vader() -> None:
+    texts = [f"x{i}" for i in range(240)]  # nothing two answers share
+    got = textmodel.compare(texts, [bool(i % 2) for i in range(240)], min_answers=200, min_each=40)
+    assert got.model is None and got.comparison.used == "vader"
+    assert "no model could be fitted" in got.comparison.reason

@@ -4,8 +4,9 @@ Every survey answer carries its own label, its score: the why of a detractor (or
 negative band of a CSAT, CES or custom survey) is a negative text, every other why is not.
 `compare` fits a logistic regression on three kinds of feature of the why:
 
-- words and word pairs, TF-IDF (sublinear term frequency), so the business's own words count
-  ("the drop was sick" from a skate shop's promoters, "ghosted" from its detractors);
+- words and word pairs seen in at least two answers, TF-IDF (sublinear term frequency), so
+  the business's own words count ("the drop was sick" from a skate shop's promoters, "ghosted"
+  from its detractors);
 - character 2- to 5-grams inside word boundaries (seen in at least two answers), which carry
   spelling variants, word endings and misspellings that words miss;
 - VADER's compound score (`analytics.sentiment`), so the model starts from the lexicon's
@@ -25,6 +26,10 @@ below 0), so the stored `sentiment` column, the flag threshold `[surveys] negati
 (−0.5 reads P(negative) ≥ 0.75) and everything that reads them keep their meaning. Unlike
 VADER's compound it is a calibrated probability of this business's negative band, so its
 spread depends on how often answers are negative.
+
+What it keeps: only words, word pairs and character sequences found in at least two answers
+(as accurate as keeping every one on the review sentences), so a word only one customer wrote,
+such as their name, is not in the stored model.
 
 Serialisation: the fitted scikit-learn pipeline, pickled (`to_bytes`). It is only ever read
 back from the product's own `fitted_models` table, which only `hxpulse fit` writes; whoever can
@@ -67,7 +72,7 @@ def pipeline(*, with_vader: bool = True, seed: int = 0) -> Any:
 
     parts: list[tuple[str, Any]] = [
         ("words", TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, max_features=WORD_FEATURES)),
+            ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=WORD_FEATURES)),
         ("chars", TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
             max_features=CHAR_FEATURES)),
@@ -100,6 +105,11 @@ def scores(model: Any, texts: Sequence[str | None]) -> list[float]:
 
 
 def to_bytes(model: Any) -> bytes:
+    """The pickled pipeline, without the terms the vectorisers left out (older scikit-learn
+    versions keep them, in `stop_words_`, for introspection only)."""
+    for _, part in model.named_steps["features"].transformer_list:
+        if getattr(part, "stop_words_", None) is not None:
+            part.stop_words_ = None
     return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -169,7 +179,11 @@ def compare(
     train, test = train_test_split(
         np.arange(n), test_size=HELD_OUT, stratify=labels, random_state=seed
     )
-    held = pipeline(seed=seed).fit([texts[i] for i in train], labels[train])
+    try:
+        held = pipeline(seed=seed).fit([texts[i] for i in train], labels[train])
+    except ValueError as exc:  # e.g. no word is in two answers: nothing to learn from
+        reason = f"no model could be fitted ({exc}); VADER is used"
+        return Outcome(Comparison(n, negatives, 0, None, None, "vader", reason), None)
     test_texts = [texts[i] for i in test]
     model_auc = auc(labels[test], negativity(held, test_texts))
     vader_auc = auc(labels[test], [-v for v in sentiment.score_many(test_texts)])
