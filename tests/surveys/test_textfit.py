@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from hxpulse.analytics import sentiment
+from hxpulse.app import create_app
 from hxpulse.config import Settings
 from hxpulse.learn import store
 from hxpulse.surveys import textfit
@@ -93,3 +95,22 @@ def test_enough_answers_fit_a_model_that_beats_vader_and_serves(
     with engine.connect() as conn:
         second = textfit.served(conn)
         assert second is not None and second is not first
+
+
+def test_the_server_loads_the_model_at_start_and_answers_over_http_use_it(
+    engine: Engine, settings: Settings, api_key: str
+) -> None:
+    make_survey(engine, settings, T0)
+    answer(engine, settings, T0, *rows(240))
+    textfit.fit(engine, settings=settings.surveys, now=T0 + timedelta(days=1))
+    textfit._cache.clear()  # as in a fresh process
+    with TestClient(create_app(settings)) as client:
+        assert len(textfit._cache) == 1 and None not in textfit._cache.values()  # warm
+        got = client.post(
+            "/api/responses",
+            json={"responses": [_later(PROMOTER_SLANG, 9, "http@example.com")]},
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+        assert got.status_code == 200, got.text
+    feeling, flagged = _stored(engine, "http@example.com")
+    assert feeling > 0 and not flagged

@@ -9,7 +9,8 @@ model fitted outside any transaction; only the save is a (short) write, so answe
 recorded during a fit and serving keeps the previous model until it commits.
 
 `score_many` is what recording an answer calls: one primary-key read of the stored meta, and
-the pipeline unpickled once per process and fitted model (cached by its fitted_at and digest).
+the pipeline unpickled once per process and fitted model (cached by its fitted_at and digest;
+the server loads it at start, `warm`, and a refit's first answer loads the new one).
 """
 
 from __future__ import annotations
@@ -119,6 +120,13 @@ def served(conn: Connection) -> Any | None:
             _cache.pop(next(iter(_cache)))
         _cache[key] = model
     return model
+
+
+def warm(engine: Engine) -> None:
+    """Load the served model now (the server calls it at start), so that the first answer
+    does not import scikit-learn and unpickle inside its write transaction (~1.5 s)."""
+    with engine.connect() as conn:
+        served(conn)
 
 
 def score_many(conn: Connection, texts: Sequence[str | None]) -> list[float]:
