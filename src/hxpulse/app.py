@@ -63,6 +63,7 @@ from hxpulse.segments import pages as segments_pages
 from hxpulse.surveys import api as surveys_api
 from hxpulse.surveys import pages as surveys_pages
 from hxpulse.surveys import service as survey_service
+from hxpulse.surveys import textfit
 from hxpulse.web import docs, openapi, vendor
 from hxpulse.web.cors import StreamCORS, TrackingCORS
 from hxpulse.web.headers import SecurityHeaders
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
     with engine.begin() as conn:
         secret = settings.secret_key or auth.session_secret(conn)
         survey_service.sync_definitions(conn, settings.surveys, now=datetime.now(UTC))
+    textfit.warm(engine)  # the fitted text model, if it is used, loaded before the first answer
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -275,6 +275,12 @@ class SurveySettings(BaseModel):
     negative_sentiment: float = Field(
         -0.5, ge=-1, le=0, description="Answers at or below it are flagged."
     )
+    text_min_answers: int = Field(
+        200, ge=20, description="Answers with a why before `hxpulse fit text` fits a model."
+    )
+    text_min_each: int = Field(
+        40, ge=5, description="Of them, at least this many negative and as many not."
+    )
     definitions: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Surveys defined in the file ([[surveys.definitions]]), kept in the database.",

@@ -14,7 +14,6 @@ from sqlalchemy import Connection, Table, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from hxpulse import ingest as ingesting
-from hxpulse.analytics import sentiment
 from hxpulse.config import Live, SurveySettings
 from hxpulse.customers.models import Customer, Identity
 from hxpulse.db.base import parse_id
@@ -24,7 +23,7 @@ from hxpulse.events.models import Event
 from hxpulse.events.schemas import EventCreate, EventIn, IdentityKey, as_utc, stable_message_id
 from hxpulse.privacy import consent
 from hxpulse.segments import service as segments
-from hxpulse.surveys import kinds, themes
+from hxpulse.surveys import kinds, textfit, themes
 from hxpulse.surveys.models import (
     COUNT_COLUMNS,
     Invitation,
@@ -368,7 +367,7 @@ def record(
             )
         ).all()
     )
-    scores = sentiment.score_many([a.why or "" for a in fresh])
+    scores = textfit.score_many(conn, [a.why or "" for a in fresh])  # model or VADER
     rows = []
     for answer, feeling in zip(fresh, scores, strict=True):
         flagged = answer.band == "detractor" or (

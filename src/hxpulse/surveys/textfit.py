@@ -1,0 +1,140 @@
+"""The sentiment of a why: the business's own text model where it beat VADER, else VADER.
+
+`fit` (`hxpulse fit text`) reads the newest answers with a why, labels each by its score (the
+negative band of its survey's kind: detractor, unsatisfied, difficult, low), compares a model
+fitted on them with VADER on held-out answers (`analytics.textmodel.compare`) and stores the
+result as the model named "text" in `fitted_models`: meta holds the counts, both AUCs and the
+choice; data the pickled pipeline, only when the model is used. The answers are read and the
+model fitted outside any transaction; only the save is a (short) write, so answers keep being
+recorded during a fit and serving keeps the previous model until it commits.
+
+`score_many` is what recording an answer calls: one primary-key read of the stored meta, and
+the pipeline unpickled once per process and fitted model (cached by its fitted_at and digest;
+the server loads it at start, `warm`, and a refit's first answer loads the new one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, func, select
+
+from hxpulse.analytics import sentiment
+from hxpulse.config import SurveySettings
+from hxpulse.db.engine import run_write
+from hxpulse.learn import store
+from hxpulse.surveys import kinds
+from hxpulse.surveys.models import Response, Survey
+
+NAME = "text"
+FIT_LIMIT = 50_000  # the newest answers with a why a fit reads (50,000: under 2 minutes)
+CACHED = 4  # fitted models kept unpickled per process (one per database in practice)
+
+log = logging.getLogger("hxpulse.surveys")
+responses_t = cast(Table, Response.__table__)
+surveys_t = cast(Table, Survey.__table__)
+NEGATIVE_BANDS = {(kind, spec.bands[0].name) for kind, spec in kinds.SPECS.items()}
+
+_lock = threading.Lock()
+_cache: dict[tuple[datetime, str], Any] = {}
+
+
+def training_set(conn: Connection) -> tuple[list[str], list[bool]]:
+    """The newest answers with a why (up to FIT_LIMIT), and whether each is negative."""
+    rows = conn.execute(
+        select(responses_t.c.why, responses_t.c.band, surveys_t.c.kind)
+        .join(surveys_t, surveys_t.c.id == responses_t.c.survey_id)
+        .where(responses_t.c.why.is_not(None), func.length(func.trim(responses_t.c.why)) > 0)
+        .order_by(responses_t.c.answered_at.desc(), responses_t.c.id.desc())
+        .limit(FIT_LIMIT)
+    ).all()
+    return [r.why for r in rows], [(r.kind, r.band) in NEGATIVE_BANDS for r in rows]
+
+
+def fit(
+    engine: Engine, *, settings: SurveySettings, now: datetime, seed: int = 0
+) -> dict[str, Any]:
+    """Fit, compare with VADER, store the choice; returns the stored meta."""
+    import sklearn
+
+    from hxpulse.analytics import textmodel
+
+    with engine.connect() as conn:
+        texts, negative = training_set(conn)
+    outcome = textmodel.compare(
+        texts,
+        negative,
+        min_answers=settings.text_min_answers,
+        min_each=settings.text_min_each,
+        seed=seed,
+    )
+    data = None if outcome.model is None else textmodel.to_bytes(outcome.model)
+    meta = outcome.comparison.as_dict()
+    meta.update(
+        seed=seed,
+        min_answers=settings.text_min_answers,
+        min_each=settings.text_min_each,
+        digest=None if data is None else hashlib.sha256(data).hexdigest()[:16],
+        size=0 if data is None else len(data),
+        sklearn=sklearn.__version__,
+    )
+    run_write(engine, lambda conn: store.save(conn, NAME, meta=meta, data=data, now=now))
+    return {**meta, "fitted_at": now.isoformat()}
+
+
+def status(conn: Connection) -> dict[str, Any]:
+    """What serving uses now: the last fit's meta, or VADER before any fit."""
+    fitted = store.load(conn, NAME, with_data=False)
+    if fitted is None:
+        return {"used": "vader", "fitted_at": None, "reason": "no text model fitted yet"}
+    return {**fitted.meta, "fitted_at": fitted.fitted_at.isoformat()}
+
+
+def served(conn: Connection) -> Any | None:
+    """The fitted pipeline serving uses, or None for VADER (cached per process)."""
+    fitted = store.load(conn, NAME, with_data=False)
+    if fitted is None or fitted.meta.get("used") != "model":
+        return None
+    key = (fitted.fitted_at, str(fitted.meta.get("digest")))
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    full = store.load(conn, NAME)
+    if full is None or full.data is None or full.fitted_at != fitted.fitted_at:
+        return None  # replaced in between: the next answer reads the new one
+    from hxpulse.analytics import textmodel
+
+    try:
+        model = textmodel.from_bytes(full.data)
+    except Exception:  # noqa: BLE001 - e.g. another scikit-learn version: VADER until a refit
+        log.warning("the stored text model does not load; VADER is used until `hxpulse fit text`",
+                    exc_info=True)  # fmt: skip
+        model = None
+    with _lock:
+        while len(_cache) >= CACHED:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = model
+    return model
+
+
+def warm(engine: Engine) -> None:
+    """Load the served model now (the server calls it at start), so that the first answer
+    does not import scikit-learn and unpickle inside its write transaction (~1.5 s)."""
+    with engine.connect() as conn:
+        served(conn)
+
+
+def score_many(conn: Connection, texts: Sequence[str | None]) -> list[float]:
+    """The sentiment of each why, −1..1: the fitted model's 1 − 2·P(negative) where it is
+    used, else VADER's compound."""
+    model = served(conn) if any(t and t.strip() for t in texts) else None
+    if model is None:
+        return sentiment.score_many(texts)
+    from hxpulse.analytics import textmodel
+
+    return textmodel.scores(model, texts)
