@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -58,7 +59,7 @@ class GammaGamma:
 class Summary:
     """Each customer's (x, t_x, T, zbar) and first purchase's value, in the order of `keys`."""
 
-    keys: list[str] | list[int]
+    keys: list[Any]  # the customers as given (ids or names), sorted
     x: Array
     t_x: Array
     T: Array
@@ -84,7 +85,7 @@ def summarise(purchases: Iterable[tuple[str | int, date, float]], end: date) -> 
         first[k] = mine[ordered[0]]
         if len(ordered) > 1:
             zbar[k] = sum(mine[d] for d in ordered[1:]) / (len(ordered) - 1)
-    return Summary(keys, x, t_x, big_t, zbar, first)  # type: ignore[arg-type]
+    return Summary(keys, x, t_x, big_t, zbar, first)
 
 
 def _patterns(*columns: Array) -> tuple[list[Array], Array]:
@@ -248,10 +249,12 @@ def gamma_gamma_fit(x: ArrayLike, zbar: ArrayLike) -> GammaGamma:
 
 
 def expected_spend(model: GammaGamma, x: ArrayLike, zbar: ArrayLike) -> Array:
-    """The expected value of a customer's next purchase (the population mean when x is 0)."""
+    """The expected value of a customer's next purchase (the population mean when x is 0, or
+    when their repeat purchases carry no positive value: the fit left them out too)."""
     p, q, gamma = model.p, model.q, model.gamma
     xs, zs = np.asarray(x, dtype=float), np.asarray(zbar, dtype=float)
-    zs = np.where(xs > 0, zs, 0.0)
+    known = (xs > 0) & (zs > 0)
+    xs, zs = np.where(known, xs, 0.0), np.where(known, zs, 0.0)
     return np.asarray(p * (gamma + xs * zs) / (p * xs + q - 1), dtype=float)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import typer
 
+from hxpulse.cli import clv as clv_module
+
 app = typer.Typer(
     help="Fit the models serving uses: offers, text, clv (all of them without a KIND).",
     invoke_without_command=True,
@@ -30,3 +32,5 @@ def fit_all(ctx: typer.Context) -> None:
 
 FITS: list[tuple[str, Callable[..., Any]]] = []  # (name, command), in order
 # each kind registers here: app.command("KIND")(module.command); FITS.append(("KIND", command))
+app.command("clv")(clv_module.fit_clv)
+FITS.append(("clv", clv_module.fit_clv))
