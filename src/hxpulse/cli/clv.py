@@ -15,9 +15,9 @@ PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "gamma", "log_likelihood")
 
 def _context(ctx: typer.Context | None) -> typer.Context:
     """The command's context; `hxpulse fit` alone invokes each fit without passing one."""
-    import click
+    from typer._click.globals import get_current_context  # the click `ctx.invoke` pushes
 
-    found = ctx if ctx is not None else click.get_current_context()
+    found = ctx if ctx is not None else get_current_context()
     return found  # type: ignore[return-value]
 
 
