@@ -14,8 +14,9 @@ Alternative to the Pareto/NBD Model", Marketing Science 24 (2), 275-284 (the log
 section 7, equation 10 for the conditional expectation, P(alive) of their note 004).
 Fader, P. S. and Hardie, B. G. S. (2013), "The Gamma-Gamma Model of Monetary Value" (note 025).
 
-Both fits maximise the published log-likelihoods with their analytic gradients (L-BFGS-B on the
-logarithms of the parameters), over the distinct customer patterns weighted by their counts.
+Both fits maximise the published log-likelihoods with their analytic gradients (BFGS on the
+logarithms of the parameters); BG/NBD over the distinct (x, t_x, T) weighted by their counts, and
+the gamma functions of both once per distinct x.
 """
 
 from __future__ import annotations
@@ -122,19 +123,35 @@ def bgnbd_log_likelihood(
 
 
 def _bgnbd_objective(
-    log_params: Array, x: Array, t_x: Array, big_t: Array, weights: Array
+    log_params: Array, x: Array, t_x: Array, big_t: Array, weights: Array, by_x: tuple[Array, Array]
 ) -> tuple[float, Array]:
-    r, alpha, a, b = params = np.exp(log_params)
-    ll, w, _ = _bgnbd_terms(params, x, t_x, big_t)
-    dr = special.digamma(r + x) - special.digamma(r) + np.log(alpha)
-    dr -= (1 - w) * np.log(alpha + big_t) + w * np.log(alpha + t_x)
-    dalpha = r / alpha - (r + x) * ((1 - w) / (alpha + big_t) + w / (alpha + t_x))
-    common = special.digamma(a + b) - special.digamma(a + b + x)
-    da = common + w / a
-    db = common + special.digamma(b + x) - special.digamma(b) - w / (b + np.maximum(x, 1) - 1)
+    """The mean negative log-likelihood and its gradient in the log-parameters. The terms that
+    depend on x alone (the gamma and beta functions and their digammas, the costly part) are
+    computed once per distinct x, weighted by how many customers have it (`by_x`)."""
+    r, alpha, a, b = params = np.exp(np.clip(log_params, -30.0, 30.0))
+    xs, counts = by_x
     total = weights.sum()
-    grad = np.array([weights @ g for g in (dr, dalpha, da, db)]) * params
-    return float(-(weights @ ll) / total), -grad / total
+    repeat = x > 0
+    log_t = np.log(alpha + big_t)
+    log_tx = np.log(alpha + t_x)
+    log_bx = np.log(b + np.maximum(x, 1) - 1)
+    a3 = -(r + x) * log_t
+    a4 = np.where(repeat, np.log(a) - log_bx - (r + x) * log_tx, -np.inf)
+    both = np.logaddexp(a3, a4)
+    w = np.exp(a4 - both)  # the weight of the "alive at t_x" branch
+    per_x = (special.gammaln(r + xs) - special.gammaln(r) + special.betaln(a, b + xs)
+             - special.betaln(a, b))  # fmt: skip
+    ll = counts @ per_x + r * np.log(alpha) * total + weights @ both
+    common = special.digamma(a + b) - special.digamma(a + b + xs)
+    dr = counts @ (special.digamma(r + xs) - special.digamma(r)) + np.log(alpha) * total
+    dr -= weights @ ((1 - w) * log_t + w * log_tx)
+    dalpha = r * total / alpha - weights @ ((r + x) * ((1 - w) / (alpha + big_t)
+                                                       + w / (alpha + t_x)))  # fmt: skip
+    ww = weights * w
+    da = counts @ common + ww.sum() / a
+    db = counts @ (common + special.digamma(b + xs) - special.digamma(b)) - ww @ np.exp(-log_bx)
+    grad = np.array([dr, dalpha, da, db]) * params
+    return float(-ll / total), -grad / total
 
 
 def bgnbd_fit(x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> BgNbd:
@@ -143,16 +160,17 @@ def bgnbd_fit(x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> BgNbd:
     if len(columns[0]) == 0:
         raise ValueError("no customers to fit")
     (ux, ut_x, ut), weights = _patterns(*columns)
+    xs, where = np.unique(ux, return_inverse=True)
+    by_x = (xs, np.bincount(where, weights=weights))
     scale = 10.0 / max(float(ut.max()), 1e-9)  # time rescaled to about 10: a gentler surface
     start = np.log([1.0, 1.0, 1.0, 1.0])
     found = optimize.minimize(
         _bgnbd_objective,
         start,
-        args=(ux, ut_x * scale, ut * scale, weights),
+        args=(ux, ut_x * scale, ut * scale, weights, by_x),
         jac=True,
-        method="L-BFGS-B",
-        bounds=[(-12.0, 12.0)] * 4,
-        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
+        method="BFGS",
+        options={"gtol": 1e-9, "maxiter": 2000},
     )
     r, alpha, a, b = np.exp(found.x)
     alpha /= scale
@@ -191,32 +209,43 @@ def _odds(model: BgNbd, x: Array, t_x: Array, big_t: Array) -> Array:
     return np.asarray(1.0 + np.where(x > 0, ratio, 0.0), dtype=float)
 
 
-def _gg_objective(log_params: Array, x: Array, zbar: Array, weights: Array) -> tuple[float, Array]:
-    p, q, gamma = params = np.exp(log_params)
-    px = p * x
-    spend = gamma + x * zbar
-    ll = (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(gamma)
-        + (px - 1) * np.log(zbar)
-        + px * np.log(x)
-        - (px + q) * np.log(spend)
-    )
-    common = special.digamma(px + q)
-    dp = x * (common - special.digamma(px) + np.log(zbar) + np.log(x) - np.log(spend))
-    dq = common - special.digamma(q) + np.log(gamma) - np.log(spend)
-    dgamma = q / gamma - (px + q) / spend
+def _gg_data(x: Array, zbar: Array, weights: Array) -> tuple[Array, ...]:
+    """What the Gamma-Gamma objective needs that does not change with the parameters: the
+    rows, the distinct x with their weighted counts, and the weighted sums of the logarithms."""
+    xs, where = np.unique(x, return_inverse=True)
+    counts = np.bincount(where, weights=weights).astype(float)
+    log_z = np.log(zbar)
+    sums = np.array([weights @ (x * log_z), weights @ log_z, weights @ (x * np.log(x))])
+    return x, zbar, weights, xs.astype(float), counts, sums
+
+
+def _gg_objective(log_params: Array, *data: Array) -> tuple[float, Array]:
+    """The mean negative log-likelihood and its gradient in the log-parameters; the gamma
+    functions and digammas, which depend on x alone, once per distinct x."""
+    x, zbar, weights, xs, counts, (s_xlz, s_lz, s_xlx) = data
+    p, q, gamma = params = np.exp(np.clip(log_params, -30.0, 30.0))
     total = weights.sum()
-    grad = np.array([weights @ g for g in (dp, dq, dgamma)]) * params
-    return float(-(weights @ ll) / total), -grad / total
+    spend = gamma + x * zbar
+    log_spend = np.log(spend)
+    pxs = p * xs
+    upper = special.digamma(pxs + q)
+    ll = (counts @ (special.gammaln(pxs + q) - special.gammaln(pxs))
+          - total * special.gammaln(q) + total * q * np.log(gamma)
+          + p * s_xlz - s_lz + p * s_xlx - weights @ ((p * x + q) * log_spend))  # fmt: skip
+    dp = counts @ (xs * (upper - special.digamma(pxs))) + s_xlz + s_xlx
+    dp -= weights @ (x * log_spend)
+    dq = counts @ upper - total * special.digamma(q) + total * np.log(gamma)
+    dq -= weights @ log_spend
+    dgamma = total * q / gamma - weights @ ((p * x + q) / spend)
+    grad = np.array([dp, dq, dgamma]) * params
+    return float(-ll / total), -grad / total
 
 
 def gamma_gamma_log_likelihood(params: Sequence[float], x: ArrayLike, zbar: ArrayLike) -> float:
     """The Gamma-Gamma log-likelihood of (p, q, gamma) over the repeat buyers (x > 0)."""
     xs, zs = _repeat_buyers(x, zbar)
-    value, _ = _gg_objective(np.log(np.asarray(params, dtype=float)), xs, zs, np.ones(len(xs)))
+    data = _gg_data(xs, zs, np.ones(len(xs)))
+    value, _ = _gg_objective(np.log(np.asarray(params, dtype=float)), *data)
     return -value * len(xs)
 
 
@@ -232,15 +261,14 @@ def gamma_gamma_fit(x: ArrayLike, zbar: ArrayLike) -> GammaGamma:
     if len(xs) == 0:
         raise ValueError("no repeat buyers with a positive value to fit spend on")
     scale = 1.0 / float(np.mean(zs))  # money rescaled to a mean of 1
-    (ux, uz), weights = _patterns(xs, zs * scale)
+    data = _gg_data(xs, zs * scale, np.ones(len(xs)))  # (x, z̄) rarely repeat: rows as they are
     found = optimize.minimize(
         _gg_objective,
         np.log([1.0, 1.0, 1.0]),
-        args=(ux, uz, weights),
+        args=data,
         jac=True,
-        method="L-BFGS-B",
-        bounds=[(-12.0, 12.0)] * 3,
-        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
+        method="BFGS",
+        options={"gtol": 1e-9, "maxiter": 2000},
     )
     p, q, gamma = np.exp(found.x)
     gamma /= scale

@@ -53,17 +53,12 @@ def fit_clv(
     now = datetime.now(UTC)
     if as_json:
         meta = service.fit_and_store(built, config.pulse, now=now, calibration_end=end)
-        print_json({k: meta[k] for k in PARAMETERS} | _counts(meta))
+        print_json({k: meta[k] for k in PARAMETERS})
         return
     with console.status("fitting lifetime value …") as status:
         meta = service.fit_and_store(built, config.pulse, now=now, calibration_end=end,
                                      progress=lambda text: status.update(text))  # fmt: skip
     _show_fit(meta)
-
-
-def _counts(meta: dict[str, Any]) -> dict[str, Any]:
-    keys = ("gamma_gamma_log_likelihood", "calibration_end", "customers", "repeat_buyers")
-    return {k: meta[k] for k in keys}
 
 
 def _show_fit(meta: dict[str, Any]) -> None:
