@@ -8,8 +8,8 @@ cut it: the purchases up to then are ingested (live pulse, stages, bands) and ea
 band and pulse are read at that moment; the next 39 weeks are the holdout. For each band: how
 many customers it holds and the share who buy again in the holdout, against the base rate (all
 customers). Then the ROC AUC for "buys again" of the pulse, against the baseline of BG/NBD's
-expected purchases in the holdout (fitted here with SciPy on the same calibration data: the
-published likelihood, recency and age in weeks).
+expected purchases in the holdout (`hxpulse.analytics.clv`, fitted on the same calibration data:
+the published likelihood, recency and age in weeks).
 
 Targets: the bands are ordered (thriving > steady > at-risk > lapsed in the share who buy
 again) and well apart (at least 10 points between neighbours); the pulse's AUC at least BG/NBD's
@@ -25,10 +25,10 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from scipy import optimize, special
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
 
+from hxpulse.analytics import clv
 from hxpulse.config import Live, Settings
 from hxpulse.customers.service import customers_t, identities_t
 from hxpulse.db.engine import make_engine
@@ -44,36 +44,6 @@ HOLDOUT_END = CALIBRATION_END + timedelta(weeks=39)
 ORDER = ("thriving", "steady", "at-risk", "lapsed")
 GAP, AUC_SLACK = 0.10, 0.01
 BATCH = 5000
-
-
-def bgnbd_fit(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
-    """r, alpha, a, b maximising the BG/NBD log-likelihood (Fader, Hardie and Lee 2005)."""
-
-    def negative_ll(log_params: np.ndarray) -> float:
-        r, alpha, a, b = np.exp(log_params)
-        common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-        beta = special.betaln(a, b + x) - special.betaln(a, b)
-        first = -(r + x) * np.log(alpha + big_t)
-        with np.errstate(divide="ignore"):
-            second = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-12))
-                              - (r + x) * np.log(alpha + t_x), -np.inf)  # fmt: skip
-        return float(-np.sum(common + beta + np.logaddexp(first, second)))
-
-    found = optimize.minimize(negative_ll, np.log([0.5, 5.0, 0.8, 2.5]), method="Nelder-Mead",
-                              options={"maxiter": 5000, "xatol": 1e-8, "fatol": 1e-8})  # fmt: skip
-    return np.exp(found.x)
-
-
-def bgnbd_expected(params: np.ndarray, t: float, x: np.ndarray, t_x: np.ndarray,
-                   big_t: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Expected purchases in the next `t` weeks given (x, t_x, T) (equation 10 of the paper)."""
-    r, alpha, a, b = params
-    hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
-    head = (a + b + x - 1) / (a - 1)
-    body = 1 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hyper
-    tail = 1 + np.where(x > 0, a / np.maximum(b + x - 1, 1e-12)
-                        * ((alpha + big_t) / (alpha + t_x)) ** (r + x), 0.0)  # fmt: skip
-    return np.asarray(head * body / tail)
 
 
 def main() -> int:
@@ -129,18 +99,17 @@ def main() -> int:
     others = sum(1 for p in people if read[p][0] not in ORDER)
     if others:
         print(f"{'other':<10}{others:>11,}")
-    first = {p: min(d) for p, d in days.items()}
-    x = np.array([len(days[p]) - 1 for p in people], dtype=float)
-    t_x = np.array([(max(days[p]) - first[p]).days / 7.0 for p in people])
-    big_t = np.array([(CALIBRATION_END.date() - first[p]).days / 7.0 for p in people])
+    last_day = (CALIBRATION_END - timedelta(days=1)).date()
+    summary = clv.summarise(((p, d, 0.0) for p, ds in days.items() for d in ds), last_day)
+    assert summary.keys == people
     started = time.perf_counter()
-    params = bgnbd_fit(x, t_x, big_t)
+    params = clv.bgnbd_fit(summary.x, summary.t_x, summary.T)
     fitted = time.perf_counter() - started
-    expected = bgnbd_expected(params, 39.0, x, t_x, big_t)
+    expected = clv.expected_purchases(params, 39.0, summary.x, summary.t_x, summary.T)
     pulse_auc = roc_auc_score(bought, [read[p][1] for p in people])
     bgnbd_auc = roc_auc_score(bought, expected)
-    print(f"BG/NBD fit in {fitted:.1f} s: r {params[0]:.3f}, alpha {params[1]:.3f},"
-          f" a {params[2]:.3f}, b {params[3]:.3f}")  # fmt: skip
+    print(f"BG/NBD fit in {fitted:.1f} s: r {params.r:.3f}, alpha {params.alpha:.3f},"
+          f" a {params.a:.3f}, b {params.b:.3f}")  # fmt: skip
     ordered = all(a - b >= GAP for a, b in zip(shares, shares[1:], strict=False))
     kept = pulse_auc >= bgnbd_auc - AUC_SLACK
     verdict = "PASS" if kept else "FAIL"

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, RootModel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from hxpulse.audit import query
 from hxpulse.audit.schemas import AuditPage
@@ -33,6 +33,7 @@ from hxpulse.auth.schemas import (
     UserUpdate,
 )
 from hxpulse.cases import service as cases
+from hxpulse.clv import service as clv
 from hxpulse.config import Settings
 from hxpulse.db.engine import run_write
 from hxpulse.feeds import service as feeds
@@ -169,6 +170,9 @@ def test_real_answers_fit_their_models(
     run_write(engine, lambda conn: feeds.publish(
         conn, key="told-ann", scope="customer", customer_id=ann, type="notification",
         data={"title": "Resolved"}, now=scenario.NOW))  # fmt: skip
+    run_write(engine, lambda conn: conn.execute(insert(clv.values_t).values(
+        customer_id=ann, expected_purchases=1.5, p_alive=0.8, expected_spend=20.0, clv=30.0,
+        first_purchase=25.0, fitted_at=scenario.NOW)))  # a stored lifetime value  # fmt: skip
     person(engine, "boss@example.com", role="admin")
     csrf = {"x-csrf-token": sign_in(client, "boss@example.com")}
 

@@ -30,6 +30,8 @@ from hxpulse.auth.keycache import KeyCache
 from hxpulse.cases import api as cases_api
 from hxpulse.cases import pages as cases_pages
 from hxpulse.cases import sla_page
+from hxpulse.clv import api as clv_api
+from hxpulse.clv import pages as clv_pages
 from hxpulse.config import Settings
 from hxpulse.customers import api as customers_api
 from hxpulse.customers import pages as customers_pages
@@ -188,6 +190,8 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (advocacy_api.router, advocacy_api.public):
         app.include_router(router, responses=openapi.ERRORS)
     app.include_router(advocacy_pages.router, include_in_schema=False)
+    app.include_router(clv_api.router, responses=openapi.ERRORS)  # lifetime value
+    app.include_router(clv_pages.router, include_in_schema=False)
     app.include_router(dashboard_api.router, responses=openapi.ERRORS)  # the home dashboard
     app.include_router(dashboard_pages.router, include_in_schema=False)
     _install_error_handlers(app)

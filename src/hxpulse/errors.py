@@ -28,6 +28,12 @@ class Invalid(HXError):
     code = "invalid"
 
 
+class NotEnoughData(Invalid):
+    """Too little data to fit a model: `hxpulse fit` alone skips that kind and goes on."""
+
+    code = "not_enough_data"
+
+
 class Unauthorized(HXError):
     status_code = 401
     code = "unauthorized"

@@ -433,6 +433,12 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/customers/{customer_id}/asks"): Call(
         "advocacy:ask", "/customers/{customer}/asks", form={"channel": "phone"}
     ),
+    # lifetime value: one customer's, the Value report and page
+    ("GET", "/api/customers/{ref}/value"): Call(
+        "customers:read", "/api/customers/ann@example.com/value"
+    ),
+    ("GET", "/api/value"): Call("value:read"),
+    ("GET", "/value"): Call("value:read"),
 }
 
 

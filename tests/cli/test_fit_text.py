@@ -46,5 +46,7 @@ def test_fit_alone_fits_the_text_model_too(
     assert got.exit_code == 0, got.output
     assert "fitting text" in got.output
     assert "sentiment of new answers: the fitted model" in got.stdout
+    # no purchase at all: lifetime value is skipped with its reason, the fit goes on and passes
+    assert "clv: not fitted: not enough purchases" in got.output
     with engine.connect() as conn:
         assert textfit.status(conn)["used"] == "model"

@@ -266,7 +266,7 @@ BAD: list[tuple[Any, str, str]] = [
     ({"all": [f("stage", "eq", "customer"), f("pulse", "eq", 3)]}, "definition.all[1].op", "lt, lte"),
     ({"all": [f("stage", "eq", "vip")]}, "definition.all[0].value", "unknown stage 'vip'"),
     ({"any": [{"not": f("band", "in", ["hot"])}]}, "definition.any[0].not.value", "unknown band"),
-    ({"field": "clv", "op": "gt", "value": 3}, "definition.field", "stage"),
+    ({"field": "ltv", "op": "gt", "value": 3}, "definition.field", "stage"),
     ({"event": {"type": "purchase", "channel": "fax"}}, "definition.event.channel", "unknown channel"),
     ({"event": {"type": "purchase", "min_count": 0}}, "definition.event", "max_count"),
     ({"event": {"type": "purchase", "within_days": -1}}, "definition.event.within_days", "greater than"),

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "surveys:invite": ("invite customers to surveys", STAFF),
     "responses:write": ("import survey answers", STAFF),
     "advocacy:read": ("see the advocacy report: asks, referrals, reviews and shares", STAFF),
+    "value:read": ("see the value report: CLV distribution, value at risk, top customers", STAFF),
     "advocacy:ask": ("ask a customer for a referral or a review", ("admin", "agent")),
     "events:track": ("send tracking calls (the Segment API) with a write key", ()),
     "events:write": ("send events with an API key", ()),

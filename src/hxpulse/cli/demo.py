@@ -44,6 +44,9 @@ def demo(
         bar.update(task, total=bar.tasks[0].completed)
     console.print(f"Loaded {loaded.events:,} new events in {loaded.seconds:.1f} s.")
     console.print(f"{describe(loaded.surveys)} in {loaded.surveys.seconds:.1f} s.")
+    if loaded.value is not None:
+        console.print(f"Fitted lifetime value on {loaded.value['customers']:,} customers in"
+                      f" {loaded.value_seconds:.1f} s.")  # fmt: skip
     console.print(f"Demo ready in {time.perf_counter() - started:.1f} s.")
     if ensure_demo_admin(built):
         console.print("Created the demo admin.")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hxpulse.cli import advocacy as advocacy_cmd
 from hxpulse.cli import cases as cases_cmd
+from hxpulse.cli import clv as clv_cmd
 from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import fit as fit_cmd
 from hxpulse.cli import importing
@@ -47,6 +48,7 @@ app.command("pulse")(pulse_cmd.pulse)
 app.command("funnel")(journey_cmd.funnel)
 app.command("nps")(surveys_cmd.nps)
 app.command("advocacy")(advocacy_cmd.advocacy)
+app.command("clv")(clv_cmd.value)
 app.command("export")(privacy_cmd.export)
 app.command("erase")(privacy_cmd.erase)
 app.command("audit")(privacy_cmd.audit)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from hxpulse.cases import service as cases
 from hxpulse.cases import teams
+from hxpulse.clv import pages as clv_pages
 from hxpulse.customers import listing, queries, timeline
 from hxpulse.deps import ConnDep, CustomersRead, DbId, SettingsDep
 from hxpulse.journey import service as journey
@@ -76,4 +77,5 @@ def customer_detail(
                 privacy=privacy.panel(conn, customer_id,
                                       due_days=settings.privacy.erasure_days),
                 cases=cases.list_cases(conn, now=now, customer_id=customer_id, limit=50),
-                teams=[t["name"] for t in teams.list_teams(conn)])  # fmt: skip
+                teams=[t["name"] for t in teams.list_teams(conn)],
+                value=clv_pages.customer_panel(conn, customer_id))  # fmt: skip

@@ -76,23 +76,29 @@ class Purchase:
     amount: float
 
 
-def cdnow_path() -> Path:
-    """Return the path of CDNOW_master.txt inside the installed `lifetimes` package."""
+def cdnow_path(name: str = "CDNOW_master.txt") -> Path:
+    """Return the path of a CDNOW file (the master file or `CDNOW_sample.txt`) in `lifetimes`."""
     spec = importlib.util.find_spec("lifetimes")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the lifetimes package is not installed: pip install lifetimes")
-    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "CDNOW_master.txt"
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / name
     if not path.exists():
         raise FileNotFoundError(f"{path.name} is missing from the lifetimes package")
     return path
 
 
 def read_purchases(path: Path | None = None) -> list[Purchase]:
-    """Return every purchase line of the CDNOW master file."""
+    """Return every purchase line of the CDNOW master file (or of the sample, by its path).
+
+    The sample's lines carry the sample's own customer number after the master id; it is
+    dropped, so a customer is the master id in both.
+    """
     purchases = []
     with (path or cdnow_path()).open() as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.split()
+            if len(parts) == 5:
+                del parts[1]
             if len(parts) != 4 or not parts[0].isdigit():
                 continue
             cid, day, quantity, amount = parts

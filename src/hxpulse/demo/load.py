@@ -7,14 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from hxpulse.auth import service as auth
 from hxpulse.auth.models import User
+from hxpulse.clv import service as clv
 from hxpulse.config import Live, Settings, SurveySettings
 from hxpulse.demo import advocacy, surveys
 from hxpulse.demo.cdnow import Purchase, demo_events
+from hxpulse.errors import Invalid
 from hxpulse.ingest import ingest
 
 DEMO_EMAIL = "demo@hxpulse.example"
@@ -26,6 +29,8 @@ class Loaded:
     events: int  # new events
     seconds: float  # loading the events
     surveys: surveys.Summary
+    value: dict[str, Any] | None = None  # the lifetime-value fit (None: too few purchases)
+    value_seconds: float = 0.0
 
 
 def load(
@@ -52,7 +57,13 @@ def load(
     seconds = time.perf_counter() - started
     summary = surveys.load(engine, timeline, today=day, live=live, settings=survey_settings)
     advocacy.load(engine, live=live, today=day)  # asks and referrals after promoter answers
-    return Loaded(stored, seconds, summary)
+    started = time.perf_counter()
+    try:  # lifetime value on the purchases to today, for the Value page
+        value: dict[str, Any] | None = clv.fit_and_store(engine, live.pulse,
+                                                         now=datetime.now(UTC))  # fmt: skip
+    except Invalid:
+        value = None
+    return Loaded(stored, seconds, summary, value, time.perf_counter() - started)
 
 
 def demo_settings(settings: Settings) -> Settings:

@@ -5,7 +5,8 @@ Removed: identities (each tombstoned as a keyed hash), name, traits and preferen
 properties, context and page or screen names (a resolution keeps only the message id of the
 negative it resolves, so a pulse rebuild gives the same sums); the whys of survey answers; the
 email address on invitations (unanswered ones expire now); the snapshots of merges; the
-messages of their own live feed. The profiles merged into the customer are erased with it.
+messages of their own live feed; their stored lifetime value. The profiles merged into the
+customer are erased with it.
 
 Kept, anonymous: the customer row as a shell (its internal id, stage and stage history, pulse
 sums, open negatives, detractor flag), each event's type, time, channel, department, value and
@@ -25,6 +26,7 @@ from hxpulse.advocacy import service as advocacy
 from hxpulse.audit import service as audit
 from hxpulse.audit.service import Who
 from hxpulse.cases import privacy as cases_privacy
+from hxpulse.clv import service as clv
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import NotFound
@@ -106,6 +108,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
     counts["outbox_actions"] = outbox.erase_customer(conn, ids, now=now)
     counts["feed_messages"] = feeds.erase(conn, ids)  # their own live feed's messages
     counts["referral_codes"] = advocacy.erase(conn, ids)  # referrals rows keep only ids
+    counts["lifetime_values"] = clv.erase(conn, ids)
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

@@ -4,7 +4,7 @@ The document has the profile (pulse sums, stage), traits and preferences, consen
 sources, identities, every event with its properties and context, survey invitations and
 answers with their whys and themes, the stage history, the profiles merged into this one
 (with their snapshots), any erasure request, the audit entries about them, and the messages
-of their own live feed. For the
+of their own live feed, the lifetime value stored for them. For the
 customer themself (the preference centre) staff are named by their role in the entry, not by
 name, and staff members' addresses are left out.
 """
@@ -20,6 +20,7 @@ from hxpulse.audit import service as audit
 from hxpulse.audit.models import AuditEntry
 from hxpulse.audit.service import Who
 from hxpulse.cases import privacy as cases_privacy
+from hxpulse.clv import service as clv
 from hxpulse.customers.models import Customer, CustomerMerge, Identity
 from hxpulse.db.engine import run_write
 from hxpulse.errors import NotFound
@@ -101,6 +102,7 @@ def document(
         "audit": _audit(conn, ids, audience),
         "cases": cases_privacy.export_cases(conn, ids, audience=audience),
         "feed_messages": feeds.for_customers(conn, ids),
+        "lifetime_value": clv.export(conn, ids),
     }  # fmt: skip
 
 

@@ -133,6 +133,16 @@ class ExportFeedMessage(BaseModel):
     created_at: datetime
 
 
+class ExportValue(BaseModel):
+    customer_id: int
+    expected_purchases: float = Field(description="Expected purchases in the next 12 months.")
+    p_alive: float = Field(description="The probability that the customer is still active.")
+    expected_spend: float | None = Field(description="Expected value of a purchase.")
+    clv: float = Field(description="Lifetime value over the next 12 months.")
+    first_purchase: float | None = Field(description="The value of the first purchase.")
+    fitted_at: datetime
+
+
 class CustomerExport(BaseModel):
     """Everything held about the customer (merged profiles followed to the live one)."""
 
@@ -159,4 +169,7 @@ class CustomerExport(BaseModel):
     )
     feed_messages: list[ExportFeedMessage] = Field(
         default_factory=list, description="The messages of the customer's own live feed."
+    )
+    lifetime_value: list[ExportValue] = Field(
+        default_factory=list, description="The lifetime value the last `fit clv` stored."
     )

@@ -60,6 +60,7 @@ class ErasureRead(BaseModel):
     outbox_actions: int = Field(0, description="Actions for them emptied (pending: not sent).")
     feed_messages: int = Field(0, description="Messages of the customer's own live feed.")
     referral_codes: int = Field(0, description="Their referral code (its link stops working).")
+    lifetime_values: int = Field(0, description="Their stored lifetime value (`fit clv`).")
 
 
 class ErasureRequestRead(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, func, select
 
+from hxpulse.clv.models import CustomerValue
 from hxpulse.config import Live
 from hxpulse.customers.service import customers_t
 from hxpulse.errors import HXError
@@ -29,8 +30,10 @@ from hxpulse.rules.settings import Cap, Condition, Rule, RuleAction, band_name
 
 firings_t = cast(Table, RuleFiring.__table__)
 outbox_t = cast(Table, OutboxRow.__table__)
+values_t = cast(Table, CustomerValue.__table__)
 MISSING = object()
-CUSTOMER_FIELDS = ("traits.", "consent.", "stage", "band", "pulse", "segment")
+CUSTOMER_FIELDS = ("traits.", "consent.", "stage", "band", "pulse", "segment", "clv", "p_alive")
+VALUE_FIELDS = ("clv", "p_alive")  # the last `fit clv`; a customer without one: MISSING
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ def verdicts(
     without a customer: conditions on the customer do not hold)."""
     wanted = {t.customer_id for r, t in pairs if needs_customer(r)} if customer else set()
     states = _states(conn, live, sorted(wanted), now) if wanted else {}
+    if wanted and any(c.field in VALUE_FIELDS for r, _ in pairs for c in r.when):
+        _add_values(conn, states)
     segments = _segments(conn, live, pairs, states, now)
     out = []
     for rule, trigger in pairs:
@@ -158,6 +163,17 @@ def _states(
                                                 open_negatives=row.open_negatives,
                                                 detractor=bool(row.detractor))}  # fmt: skip
     return found
+
+
+def _add_values(conn: Connection, states: dict[int, dict[str, Any]]) -> None:
+    """Each customer's stored CLV and P(alive); MISSING (every comparison false) without."""
+    v = values_t.c
+    query = select(v.customer_id, v.clv, v.p_alive).where(v.customer_id.in_(sorted(states)))
+    found = {row.customer_id: row for row in conn.execute(query)}
+    for customer_id, state in states.items():
+        row = found.get(customer_id)
+        state["clv"] = MISSING if row is None else row.clv
+        state["p_alive"] = MISSING if row is None else row.p_alive
 
 
 def _segments(

@@ -24,7 +24,7 @@ NAME = r"^[a-z0-9][a-z0-9_.-]{0,59}$"
 FIELD = re.compile(
     r"^(event\.(type|channel|department|value|name|source|message_id)"
     r"|event\.properties\.[^\s]{1,100}|trigger\.[A-Za-z0-9_]{1,60}|traits\.[^\s]{1,100}"
-    r"|consent\.[A-Za-z0-9_-]{1,60}|stage|band|pulse|segment)$"
+    r"|consent\.[A-Za-z0-9_-]{1,60}|stage|band|pulse|clv|p_alive|segment)$"
 )
 ACTION_KINDS = ("open_case", "invite_survey", "notify_customer", "notify_team", "webhook",
                 "email", "record_investment")  # fmt: skip
@@ -100,7 +100,8 @@ class RuleTrigger(_Strict):
 
 
 class Condition(_Strict):
-    """`field op value`: event.*, trigger.*, traits.*, stage, band, pulse, consent.*, segment."""
+    """`field op value`: event.*, trigger.*, traits.*, stage, band, pulse, clv, p_alive,
+    consent.*, segment."""
 
     field: str = Field(max_length=200)
     op: Op = "eq"
@@ -112,7 +113,7 @@ class Condition(_Strict):
         if not FIELD.match(value):
             raise ValueError(f"unknown field {value[:60]!r}: use event.type|channel|department|"
                              "value, event.properties.X, trigger.X, traits.X, stage, band, pulse,"
-                             " consent.PURPOSE or segment")  # fmt: skip
+                             " clv, p_alive, consent.PURPOSE or segment")  # fmt: skip
         return value
 
     @model_validator(mode="after")

@@ -66,6 +66,8 @@ FIELDS: dict[str, FieldSpec] = {
     "created_at": FieldSpec(ORDER_OPS, "moment"),
     "last_return_at": FieldSpec((*ORDER_OPS, "exists"), "moment"),
     "name": FieldSpec(("eq", "ne", "in", "contains", "exists"), "text"),
+    "clv": FieldSpec((*ORDER_OPS, "exists"), "number"),  # the last `fit clv`; none: false
+    "p_alive": FieldSpec((*ORDER_OPS, "exists"), "number"),
 }
 FieldName = Literal[
     "stage",
@@ -78,6 +80,8 @@ FieldName = Literal[
     "created_at",
     "last_return_at",
     "name",
+    "clv",
+    "p_alive",
 ]
 TRAIT_OPS = ("eq", "ne", "in", "lt", "lte", "gt", "gte", "contains", "exists")
 Scalar = str | int | float | bool
@@ -148,7 +152,7 @@ class Node(BaseModel):
 
 
 class FieldCondition(Node):
-    """A profile field: stage, band, pulse, overlays, dates, name."""
+    """A profile field: stage, band, pulse, overlays, dates, name, lifetime value."""
 
     kind: ClassVar[str] = "field"
 

@@ -38,6 +38,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
+from hxpulse.clv.models import CustomerValue
 from hxpulse.config import Live
 from hxpulse.customers.identity import normalise
 from hxpulse.customers.service import customers_t, events_t, identities_t
@@ -53,6 +54,7 @@ from hxpulse.surveys.models import Survey
 
 segments_t = cast(Table, Segment.__table__)
 surveys_t = cast(Table, Survey.__table__)
+values_t = cast(Table, CustomerValue.__table__)
 c, e, i = customers_t.c, events_t.c, identities_t.c
 EXPORT_COLUMNS = ("id", "name", "email", "phone", "stage", "pulse", "band", "created_at")
 MAX_MEMBERS_PAGE = 1000
@@ -118,7 +120,20 @@ class Compiler:
             return compare(column, op, self.moment(value))
         if node.field == "open_negatives":
             return compare(c.open_negatives, op, value)
+        if node.field in ("clv", "p_alive"):
+            return self.value(node.field, op, value)
         return self.name(op, value)
+
+    def value(self, field: str, op: str, value: Any) -> ColumnElement[bool]:
+        """Lifetime value from the last `fit clv` (`customer_values`): a customer without a
+        stored value has none, so every comparison is false for them (`exists` tells)."""
+        v = values_t.c
+        column = v.clv if field == "clv" else v.p_alive
+        if op == "exists":
+            present = exists(select(literal(1)).where(v.customer_id == c.id))
+            return present if value is not False else not_(present)
+        return exists(select(literal(1)).where(v.customer_id == c.id,
+                                               compare(column, op, float(value))))  # fmt: skip
 
     def stage(self, op: str, value: Any) -> ColumnElement[bool]:
         if op in ("eq", "ne", "in"):

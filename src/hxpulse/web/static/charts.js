@@ -33,4 +33,11 @@
       { xaxis: { title: { text: "pulse now" } }, yaxis: { title: { text: "customers" } },
         bargap: 0.05 });
   }
+  var value = data("clv-spread-data");
+  if (value) {
+    draw("clv-spread", [{ x: value.labels, y: value.counts, type: "bar",
+      marker: { color: "#1e88e5" } }],
+      { xaxis: { title: { text: "lifetime value, next 12 months" }, type: "category" },
+        yaxis: { title: { text: "customers" } }, bargap: 0.05, margin: { l: 48, r: 12, t: 8, b: 90 } });
+  }
 })();

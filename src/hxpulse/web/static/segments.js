@@ -13,10 +13,11 @@
     detractor: ["eq", "ne"], lapsed: ["eq", "ne"], at_risk: ["eq", "ne"],
     created_at: ["lt", "lte", "gt", "gte"], last_return_at: ["lt", "lte", "gt", "gte", "exists"],
     name: ["eq", "ne", "in", "contains", "exists"],
+    clv: ["lt", "lte", "gt", "gte", "exists"], p_alive: ["lt", "lte", "gt", "gte", "exists"],
     trait: ["eq", "ne", "in", "lt", "lte", "gt", "gte", "contains", "exists"],
     identity: ["exists", "eq", "ends_with"],
   };
-  const KIND = { pulse: "number", open_negatives: "integer", detractor: "bool", lapsed: "bool",
+  const KIND = { pulse: "number", clv: "number", p_alive: "number", open_negatives: "integer", detractor: "bool", lapsed: "bool",
     at_risk: "bool", created_at: "moment", last_return_at: "moment" };
   const TRUE = ["true", "yes", "1", "on", "y"], FALSE = ["false", "no", "0", "off", "n"];
   let timer = null, serial = 0;
