@@ -1,0 +1,305 @@
+"""Serving next best offers: who may see what, the model's ranking, the bandit, the holdout.
+
+`recommend` (1) reads the customer (stage, band, consent to personalisation); (2) keeps the
+active offers they are eligible for (validity window, stages, bands, consent, departments,
+already bought); (3) for a customer in the holdout (a keyed hash of their id below
+`offers_holdout`: sticky, and unknowable without the instance's secret) picks random eligible
+offers; otherwise ranks them with the last fitted model (`learn.store`, cached in-process by
+its `fitted_at`; before the first fit every offer scores the same) and re-ranks online with a
+Thompson-sampling bandit per offer and segment (the customer's band or stage): each offer's
+acceptance rate is drawn from Beta(prior + accepted, prior + shown − accepted), the prior
+leaning towards the model's score (`maths.prior`); (4) records each offer shown as an exposure
+and as an `offer_shown` event through the normal ingest (an investment in the pulse, on the
+timeline), in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hxpulse.analytics.recommend import Recommender, Suggestion
+from hxpulse.config import Settings
+from hxpulse.customers.models import Customer
+from hxpulse.db.engine import is_sqlite
+from hxpulse.errors import NotFound
+from hxpulse.events.models import Event
+from hxpulse.learn import store
+from hxpulse.offers import maths
+from hxpulse.offers.items import items_of
+from hxpulse.offers.models import Exposure, Offer, OfferArm
+from hxpulse.offers.settings import SHOWN
+from hxpulse.privacy.consent import allows_consent
+from hxpulse.pulse import bands
+
+MODEL = "offers"  # its name in fitted_models
+offers_t = cast(Table, Offer.__table__)
+exposures_t = cast(Table, Exposure.__table__)
+arms_t = cast(Table, OfferArm.__table__)
+customers_t = cast(Table, Customer.__table__)
+events_t = cast(Table, Event.__table__)
+_MODELS: dict[str, tuple[datetime, Recommender | None]] = {}  # database -> the last model read
+_SECRETS: dict[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One offer served: its score (the bandit's draw; None in the holdout), why, and how."""
+
+    key: str
+    name: str
+    kind: str
+    description: str
+    score: float | None
+    model_score: float | None
+    reason: str
+    source: str  # als, together, popular, catalogue, holdout
+    arm: str  # model or holdout
+    exposure_id: int | None
+
+
+def current_model(conn: Connection) -> Recommender | None:
+    """The last fitted offers model, read once per fit (never waits for one)."""
+    head = store.load(conn, MODEL, with_data=False)
+    if head is None:
+        return None
+    where = str(conn.engine.url)
+    kept = _MODELS.get(where)
+    if kept is not None and kept[0] == head.fitted_at:
+        return kept[1]
+    full = store.load(conn, MODEL)
+    model = Recommender.from_bytes(full.data) if full is not None and full.data else None
+    _MODELS[where] = (head.fitted_at if full is None else full.fitted_at, model)
+    return model
+
+
+def in_holdout(secret: str, customer_id: int, share: float) -> bool:
+    """Whether the customer is in the holdout: HMAC-SHA256 of their id, as a number in [0, 1)."""
+    digest = hmac.new(secret.encode(), f"offers-holdout:{customer_id}".encode(), hashlib.sha256)
+    return int.from_bytes(digest.digest()[:8], "big") / 2**64 < share
+
+
+def _secret(conn: Connection) -> str:
+    from hxpulse.auth.service import session_secret
+
+    where = str(conn.engine.url)
+    if where not in _SECRETS:
+        _SECRETS[where] = session_secret(conn)
+    return _SECRETS[where]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: int
+    stage: str
+    band: str
+    personalise: bool
+    erased: bool
+
+
+def profile(conn: Connection, settings: Settings, customer_id: int, now: datetime) -> Profile:
+    """What eligibility reads of the customer (following a merge to the live profile)."""
+    c = customers_t.c
+    row = conn.execute(select(c.id, c.merged_into_id).where(c.id == customer_id)).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    live = int(row.merged_into_id or row.id)
+    r = conn.execute(select(c.stage, c.pulse_key, c.last_return_at, c.created_at,
+                            c.open_negatives, c.detractor, c.consent, c.erased_at)
+                     .where(c.id == live)).one()  # fmt: skip
+    band = bands.classify(bands.recent_bounds(conn, settings.live, now), stage=r.stage,
+                          key=float(r.pulse_key), last_return_at=r.last_return_at,
+                          created_at=r.created_at, open_negatives=int(r.open_negatives),
+                          detractor=bool(r.detractor))  # fmt: skip
+    return Profile(live, str(r.stage), band, allows_consent(r.consent, "personalisation"),
+                   r.erased_at is not None)  # fmt: skip
+
+
+def _bought(conn: Connection, settings: Settings, customer_id: int) -> set[str]:
+    e = events_t.c
+    names = sorted(settings.pulse.purchase_names)
+    rows = conn.execute(select(e.properties).where(e.customer_id == customer_id,
+                                                   e.type.in_(names)))  # fmt: skip
+    return {item for (props,) in rows for item in items_of(props)}
+
+
+def _departments(conn: Connection, customer_id: int) -> set[str]:
+    e = events_t.c
+    query = select(e.department).distinct().where(e.customer_id == customer_id)
+    rows = conn.execute(query.where(e.department.is_not(None)))
+    return {str(d) for (d,) in rows}
+
+
+def eligible(
+    conn: Connection, settings: Settings, who: Profile, now: datetime
+) -> tuple[list[Any], set[str]]:
+    """The active offers `who` may see now, in catalogue order, and the items they bought."""
+    if who.erased:
+        return [], set()
+    o = offers_t.c
+    rows = [r for r in conn.execute(select(offers_t).where(o.active.is_(True)).order_by(o.id))
+            if (r.valid_from is None or r.valid_from <= now)
+            and (r.valid_until is None or now < r.valid_until)]  # fmt: skip
+    bought = _bought(conn, settings, who.id) if any(r.item for r in rows) else set()
+    departments = (_departments(conn, who.id)
+                   if any(r.eligibility.get("departments") for r in rows) else set())  # fmt: skip
+    kept = []
+    for r in rows:
+        rule = r.eligibility or {}
+        if rule.get("stages") and who.stage not in rule["stages"]:
+            continue
+        if rule.get("bands") and who.band not in rule["bands"]:
+            continue
+        if rule.get("consent", True) and not who.personalise:
+            continue
+        if rule.get("departments") and not departments & set(rule["departments"]):
+            continue
+        if rule.get("exclude_bought", True) and r.item is not None and r.item in bought:
+            continue
+        kept.append(r)
+    return kept, bought
+
+
+def _context_item(
+    conn: Connection, settings: Settings, customer_id: int, context: str | None, items: set[str]
+) -> str | None:
+    """The item `context` means: itself when it is an item, else the item named by the
+    customer's latest event of that type (someone who just registered for a marathon)."""
+    if not context:
+        return None
+    if context in items:
+        return context
+    e = events_t.c
+    names = settings.pulse.names_of([settings.pulse.canonical(context)])
+    props = conn.execute(select(e.properties).where(e.customer_id == customer_id,
+                                                    e.type.in_(names))
+                         .order_by(e.occurred_at.desc()).limit(1)).scalar()  # fmt: skip
+    found = items_of(props)
+    return found[0] if found else context
+
+
+def _arms(conn: Connection, ids: list[int], segment: str) -> dict[int, tuple[int, int]]:
+    a = arms_t.c
+    rows = conn.execute(select(a.offer_id, a.shown, a.accepted)
+                        .where(a.segment == segment, a.offer_id.in_(ids)))  # fmt: skip
+    return {int(r.offer_id): (int(r.shown), int(r.accepted)) for r in rows}
+
+
+def _ranked(
+    conn: Connection, settings: Settings, who: Profile, offers: list[Any], bought: set[str],
+    context: str | None, segment: str, n: int, rng: random.Random,
+) -> list[Shown]:  # fmt: skip
+    items = {r.item for r in offers if r.item}
+    model = current_model(conn)
+    suggestions: dict[str, Suggestion] = {}
+    if model is not None and items:
+        hint = _context_item(conn, settings, who.id, context, items)
+        for found in model.recommend(who.id, context=hint, candidates=sorted(items),
+                                     exclude=bought, n=len(items)):  # fmt: skip
+            suggestions[found.item] = found
+    top = max((found.score for found in suggestions.values()), default=0.0)
+    counts = _arms(conn, [int(r.id) for r in offers], segment)
+    drawn = []
+    for r in offers:
+        s = suggestions.get(r.item) if r.item else None
+        share = (s.score / top if s is not None and top > 0 else 0.0) if suggestions else 0.5
+        shown, accepted = counts.get(int(r.id), (0, 0))
+        theta = maths.draw(share, shown, accepted, rng)
+        reason = s.reason if s is not None else "in the catalogue"
+        if shown:
+            reason += f"; accepted {accepted:,} of {shown:,} times shown to {segment} customers"
+        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(theta, 6),
+                           None if s is None else s.score, reason,
+                           s.source if s is not None else "catalogue", "model", None))  # fmt: skip
+    drawn.sort(key=lambda x: -(x.score or 0.0))
+    return drawn[:n]
+
+
+def _holdout(offers: list[Any], n: int, rng: random.Random) -> list[Shown]:
+    picked = rng.sample(offers, min(n, len(offers)))
+    return [Shown(r.key, r.name, r.kind, r.description, None, None,
+                  "holdout: a random eligible offer (measures the model's uplift)", "holdout",
+                  "holdout", None) for r in picked]  # fmt: skip
+
+
+def recommend(
+    conn: Connection,
+    settings: Settings,
+    customer_id: int,
+    *,
+    now: datetime,
+    context: str | None = None,
+    n: int | None = None,
+    record: bool = True,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """The customer's next best offers (see the module); `record` logs each as shown."""
+    chooser = rng or random.Random()
+    who = profile(conn, settings, customer_id, now)
+    offers, bought = eligible(conn, settings, who, now)
+    segment = who.band if settings.offers_segment == "band" else who.stage
+    holdout = in_holdout(_secret(conn), who.id, settings.offers_holdout)
+    count = n or settings.offers_shown
+    served = (_holdout(offers, count, chooser) if holdout
+              else _ranked(conn, settings, who, offers, bought, context, segment, count,
+                           chooser))  # fmt: skip
+    if record and served:
+        by_key = {r.key: int(r.id) for r in offers}
+        served = _record(conn, settings, who.id, served, by_key, segment, context, now)
+    return {
+        "customer_id": who.id,
+        "arm": "holdout" if holdout else "model",
+        "segment": segment,
+        "context": context,
+        "offers": [asdict(s) for s in served],
+    }
+
+
+def _record(
+    conn: Connection, settings: Settings, customer_id: int, served: list[Shown],
+    ids: dict[str, int], segment: str, context: str | None, now: datetime,
+) -> list[Shown]:  # fmt: skip
+    from hxpulse.events.schemas import EventIn
+    from hxpulse.ingest import ingest_in
+    from hxpulse.surveys.service import customer_identities
+
+    made, events = [], []
+    identities = customer_identities(conn, customer_id)
+    for s in served:
+        row = insert(exposures_t).values(
+            customer_id=customer_id, offer_id=ids[s.key], shown_at=now, arm=s.arm,
+            segment=segment[:40], context=None if context is None else context[:200],
+            score=s.score, reason=s.reason[:300])  # fmt: skip
+        exposure = conn.execute(row.returning(exposures_t.c.id)).scalar_one()
+        made.append(Shown(**{**asdict(s), "exposure_id": int(exposure)}))
+        events.append(EventIn(message_id=f"offer_shown:{exposure}", kind="track", type=SHOWN,
+                              occurred_at=now, identities=identities, source="offers",
+                              properties={"offer": s.key, "exposure_id": int(exposure),
+                                          "arm": s.arm}))  # fmt: skip
+    bump(conn, [(ids[s.key], segment[:40]) for s in served], shown=1)
+    if identities:
+        ingest_in(conn, events, now=now, live=settings.live)
+    return made
+
+
+def bump(
+    conn: Connection, pairs: list[tuple[int, str]], *, shown: int = 0, accepted: int = 0
+) -> None:
+    """Add to the bandit's counts of (offer, segment) pairs."""
+    if not pairs:
+        return
+    dialect = sqlite if is_sqlite(conn) else postgresql
+    for offer_id, segment in pairs:
+        stmt = dialect.insert(arms_t).values(offer_id=offer_id, segment=segment, shown=shown,
+                                             accepted=accepted)  # fmt: skip
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["offer_id", "segment"],
+            set_={"shown": arms_t.c.shown + stmt.excluded.shown,
+                  "accepted": arms_t.c.accepted + stmt.excluded.accepted}))  # fmt: skip
