@@ -7,20 +7,23 @@ have one place to ask.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Table, insert, select, update
 
+from hxpulse.config import Settings
 from hxpulse.errors import Conflict, Invalid, NotFound
-from hxpulse.offers.models import Offer
+from hxpulse.offers.models import Exposure, Offer
 from hxpulse.offers.serving import recommend
-from hxpulse.offers.settings import OfferIn, OfferUpdate
+from hxpulse.offers.settings import ACCEPTED, DECLINED, OfferIn, OfferUpdate
 
 __all__ = ["create", "deactivate", "get", "get_all", "recommend", "sync_catalogue", "update_offer"]
 
 offers_t = cast(Table, Offer.__table__)
+exposures_t = cast(Table, Exposure.__table__)
 FIELDS = ("key", "name", "kind", "description", "item", "eligibility", "valid_from",
           "valid_until", "cost", "value", "active")  # fmt: skip
 
@@ -116,3 +119,68 @@ def parse(raw: dict[str, Any], where: str = "offer") -> OfferIn:
                   for e in exc.errors()]  # fmt: skip
         message = "; ".join(f"{where}.{e['field']}: {e['message']}" for e in errors)
         raise Invalid(message, errors=errors) from None
+
+
+def record_response(
+    conn: Connection,
+    settings: Settings,
+    *,
+    customer_id: int,
+    response: str,
+    now: datetime,
+    exposure_id: int | None = None,
+    offer: str | None = None,
+    revenue: float | None = None,
+) -> dict[str, Any]:
+    """Record the customer's answer to an offer shown as an `offer_accepted` or
+    `offer_declined` event through the ingest (`offers.respond` answers the exposure there)."""
+    from hxpulse.events.schemas import EventIn
+    from hxpulse.ingest import ingest_in
+    from hxpulse.surveys.service import customer_identities
+
+    x = exposures_t.c
+    if exposure_id is not None:
+        found = conn.execute(select(x.customer_id).where(x.id == exposure_id)).first()
+        if found is None or int(found.customer_id) != customer_id:
+            problem = [{"field": "exposure_id", "message": "no such exposure"}]
+            raise NotFound(f"exposure_id: the customer was not shown exposure {exposure_id}",
+                           errors=problem)  # fmt: skip
+    if offer is not None:
+        get(conn, offer)
+    identities = customer_identities(conn, customer_id)
+    if not identities:
+        raise NotFound(f"customer {customer_id} has no identity (erased?)")
+    properties: dict[str, Any] = {"exposure_id": exposure_id, "offer": offer, "revenue": revenue}
+    event = EventIn(message_id=f"offer_response:{uuid.uuid4().hex}", kind="track",
+                    type=ACCEPTED if response == "accepted" else DECLINED, occurred_at=now,
+                    identities=identities, source="offers",
+                    properties={k: v for k, v in properties.items() if v is not None})  # fmt: skip
+    ingest_in(conn, [event], now=now, live=settings.live)
+    o = offers_t.c
+    query = (select(x.id, x.response, x.revenue, o.key).join(offers_t, o.id == x.offer_id)
+             .where(x.customer_id == customer_id, x.responded_at == now)
+             .order_by(x.id.desc()).limit(1))  # fmt: skip
+    if exposure_id is not None:
+        query = query.where(x.id == exposure_id)
+    row = conn.execute(query).first()
+    return {"customer_id": customer_id, "exposure_id": None if row is None else int(row.id),
+            "offer": None if row is None else row.key,
+            "response": None if row is None else row.response,
+            "revenue": None if row is None else row.revenue}  # fmt: skip
+
+
+def exposures(conn: Connection, customer_id: int, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """The offers shown to the customer, newest first, with their answers (for the export)."""
+    x, o = exposures_t.c, offers_t.c
+    rows = conn.execute(select(x.id, o.key.label("offer"), x.shown_at, x.arm, x.segment,
+                               x.context, x.score, x.reason, x.response, x.responded_at,
+                               x.revenue).join(offers_t, o.id == x.offer_id)
+                        .where(x.customer_id == customer_id)
+                        .order_by(x.shown_at.desc(), x.id.desc()).limit(limit))  # fmt: skip
+    return [dict(r._mapping) for r in rows]
+
+
+def erase(conn: Connection, customer_ids: list[int]) -> int:
+    """Delete the erased customers' exposures (the bandit's anonymous counts stay)."""
+    found = conn.execute(exposures_t.delete().where(exposures_t.c.customer_id.in_(customer_ids)))
+    return int(found.rowcount or 0)
