@@ -32,7 +32,7 @@ def test_the_share_of_the_better_offer_rises_and_the_uplift_shows(
         now += timedelta(hours=1)
         shown: list[tuple[int, str, str]] = []
         for cid in people:
-            got = run_write(engine, lambda conn, cid=cid: service.recommend(
+            got = run_write(engine, lambda conn, cid=cid, now=now: service.recommend(
                 conn, config, cid, now=now, rng=bandit))  # fmt: skip
             arms[cid] = got["arm"]
             (offer,) = got["offers"]
