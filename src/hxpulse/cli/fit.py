@@ -11,6 +11,8 @@ from typing import Any
 
 import typer
 
+from hxpulse.cli import offers as offers_cmd
+
 app = typer.Typer(
     help="Fit the models serving uses: offers, text, clv (all of them without a KIND).",
     invoke_without_command=True,
@@ -25,8 +27,10 @@ def fit_all(ctx: typer.Context) -> None:
         return
     for name, command in FITS:
         typer.echo(f"fitting {name} …", err=True)
-        ctx.invoke(command)
+        ctx.invoke(command, ctx)
 
 
 FITS: list[tuple[str, Callable[..., Any]]] = []  # (name, command), in order
 # each kind registers here: app.command("KIND")(module.command); FITS.append(("KIND", command))
+app.command("offers")(offers_cmd.fit_offers)
+FITS.append(("offers", offers_cmd.fit_offers))

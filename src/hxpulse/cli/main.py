@@ -14,6 +14,7 @@ from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import fit as fit_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
+from hxpulse.cli import offers as offers_cmd
 from hxpulse.cli import outbox as outbox_cmd
 from hxpulse.cli import people as people_cmd
 from hxpulse.cli import privacy as privacy_cmd
@@ -47,6 +48,7 @@ app.command("pulse")(pulse_cmd.pulse)
 app.command("funnel")(journey_cmd.funnel)
 app.command("nps")(surveys_cmd.nps)
 app.command("advocacy")(advocacy_cmd.advocacy)
+app.command("offers")(offers_cmd.offers)
 app.command("export")(privacy_cmd.export)
 app.command("erase")(privacy_cmd.erase)
 app.command("audit")(privacy_cmd.audit)

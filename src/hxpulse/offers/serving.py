@@ -209,7 +209,12 @@ def _ranked(
     drawn = []
     for r in offers:
         s = suggestions.get(r.item) if r.item else None
-        share = (s.score / top if s is not None and top > 0 else 0.0) if suggestions else 0.5
+        if s is not None and s.score <= 0:
+            s = None  # the model knows nothing of it: no reason of its own
+        # the model's view as a share of the best candidate's score; no view: neutral
+        share = s.score / top if s is not None and top > 0 else 0.5 if not r.item else 0.0
+        if top <= 0:
+            share = 0.5
         shown, accepted = counts.get(int(r.id), (0, 0))
         theta = maths.draw(share, shown, accepted, rng)
         reason = s.reason if s is not None else "in the catalogue"
