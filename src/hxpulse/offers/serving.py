@@ -297,11 +297,12 @@ def _record(
 def bump(
     conn: Connection, pairs: list[tuple[int, str]], *, shown: int = 0, accepted: int = 0
 ) -> None:
-    """Add to the bandit's counts of (offer, segment) pairs."""
+    """Add to the bandit's counts of (offer, segment) pairs (in key order: concurrent
+    requests lock the rows in the same order)."""
     if not pairs:
         return
     dialect = sqlite if is_sqlite(conn) else postgresql
-    for offer_id, segment in pairs:
+    for offer_id, segment in sorted(pairs):
         stmt = dialect.insert(arms_t).values(offer_id=offer_id, segment=segment, shown=shown,
                                              accepted=accepted)  # fmt: skip
         conn.execute(stmt.on_conflict_do_update(
