@@ -156,3 +156,15 @@ def test_bad_offers_in_the_file_are_refused_with_the_field() -> None:
     with pytest.raises(ValidationError, match=r"offers\[1\].key: 'a' is given twice"):
         Settings(offers=[good, good])
     assert Settings(offers=[good]).offers[0].eligibility.consent is True
+
+
+def test_a_change_of_the_catalogue_is_served_at_once(engine: Engine, settings: Settings) -> None:
+    config = settings.model_copy(update=NO_HOLDOUT)
+    catalogue(engine, T0, {"key": "a", "name": "A", "kind": "content"},
+              {"key": "b", "name": "B", "kind": "content"})  # fmt: skip
+    (cid,) = customers(engine, config, 1, T0)
+    assert _keys(_serve(engine, config, cid, record=False)) == {"a", "b"}  # read and kept
+    run_write(engine, lambda conn: service.deactivate(conn, "a", now=T0))
+    assert _keys(_serve(engine, config, cid, record=False)) == {"b"}
+    catalogue(engine, T0, {"key": "c", "name": "C", "kind": "content"})
+    assert _keys(_serve(engine, config, cid, record=False)) == {"b", "c"}

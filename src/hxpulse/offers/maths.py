@@ -26,6 +26,24 @@ def draw(model_share: float, shown: int, accepted: int, rng: random.Random) -> f
     return rng.betavariate(alpha + accepted, beta + max(shown - accepted, 0))
 
 
+def draws(
+    shares: list[float], shown: list[int], accepted: list[int], rng: random.Random
+) -> list[float]:
+    """`draw` for many offers at once (NumPy, seeded from `rng`: the same `rng` state gives
+    the same draws)."""
+    if not shares:
+        return []
+    import numpy as np
+
+    share = np.clip(np.asarray(shares, dtype=float), 0.0, 1.0)
+    n = np.asarray(shown, dtype=float)
+    a = np.asarray(accepted, dtype=float)
+    generator = np.random.default_rng(rng.getrandbits(64))
+    alpha = 1.0 + PRIOR * share + a
+    beta = 1.0 + PRIOR * (1.0 - share) + np.maximum(n - a, 0.0)
+    return [float(x) for x in generator.beta(alpha, beta)]
+
+
 @dataclass(frozen=True, slots=True)
 class Interval:
     estimate: float | None

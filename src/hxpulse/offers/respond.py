@@ -3,7 +3,8 @@ the exposure it names, and an acceptance counts for the bandit.
 
 An event names its exposure by `properties.exposure_id`; else by `properties.offer` (the
 offer's key: the customer's latest unanswered exposure of it); else it answers the customer's
-latest unanswered exposure. An exposure is answered once (a second answer changes nothing).
+latest unanswered exposure. An exposure is answered once (a second answer changes nothing);
+exposures of profiles merged into the customer count as theirs.
 An accepted offer's revenue is the event's `value`, else `properties.revenue`, else the
 offer's `value`. The pulse counts the event itself by its weight (`offer_accepted` is a
 return). An exposure not answered within `offers_ignored_after_hours` reads as ignored.
@@ -50,9 +51,14 @@ def step(batch: Batch) -> None:
 
 
 def _exposure(conn: Connection, customer_id: int, event: EventIn) -> Any:
+    from hxpulse.customers.models import Customer
+
+    c = cast(Table, Customer.__table__).c
+    merged = select(c.id).where(c.merged_into_id == customer_id)
     x, o = exposures_t.c, offers_t.c
     query = (select(x.id, x.offer_id, x.segment, o.value.label("offer_value"))
-             .join(offers_t, o.id == x.offer_id).where(x.customer_id == customer_id))  # fmt: skip
+             .join(offers_t, o.id == x.offer_id)
+             .where((x.customer_id == customer_id) | x.customer_id.in_(merged)))  # fmt: skip
     named = event.properties.get("exposure_id")
     if isinstance(named, int | str) and str(named).isdigit():
         return conn.execute(query.where(x.id == int(named))).first()

@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Table, insert, select, update
 
 from hxpulse.config import Settings
+from hxpulse.customers.queries import live_id
 from hxpulse.errors import Conflict, Invalid, NotFound
 from hxpulse.offers.models import Exposure, Offer
-from hxpulse.offers.serving import recommend
+from hxpulse.offers.serving import changed, recommend
 from hxpulse.offers.settings import ACCEPTED, DECLINED, OfferIn, OfferUpdate
 
 __all__ = ["create", "deactivate", "get", "get_all", "recommend", "sync_catalogue", "update_offer"]
@@ -65,6 +66,7 @@ def create(conn: Connection, data: OfferIn, *, now: datetime) -> dict[str, Any]:
                        errors=[{"field": "key", "message": "taken"}])  # fmt: skip
     conn.execute(insert(offers_t).values(key=data.key, created_at=now, updated_at=now,
                                          **_values(data, partial=False)))  # fmt: skip
+    changed(conn)
     return get(conn, data.key)
 
 
@@ -84,6 +86,7 @@ def update_offer(
     if values:
         conn.execute(update(offers_t).where(offers_t.c.key == key)
                      .values(updated_at=now, **values))  # fmt: skip
+        changed(conn)
     return get(conn, key)
 
 
@@ -141,7 +144,7 @@ def record_response(
     x = exposures_t.c
     if exposure_id is not None:
         found = conn.execute(select(x.customer_id).where(x.id == exposure_id)).first()
-        if found is None or int(found.customer_id) != customer_id:
+        if found is None or live_id(conn, int(found.customer_id)) != customer_id:
             problem = [{"field": "exposure_id", "message": "no such exposure"}]
             raise NotFound(f"exposure_id: the customer was not shown exposure {exposure_id}",
                            errors=problem)  # fmt: skip

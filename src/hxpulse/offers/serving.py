@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -47,6 +48,8 @@ customers_t = cast(Table, Customer.__table__)
 events_t = cast(Table, Event.__table__)
 _MODELS: dict[str, tuple[datetime, Recommender | None]] = {}  # database -> the last model read
 _SECRETS: dict[str, str] = {}
+_CATALOGUES: dict[str, tuple[str, list[Any]]] = {}  # database -> (version, active offers)
+VERSION = "offers.version"  # the meta row every change of the catalogue rewrites
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,35 @@ def current_model(conn: Connection) -> Recommender | None:
     model = Recommender.from_bytes(full.data) if full is not None and full.data else None
     _MODELS[where] = (head.fitted_at if full is None else full.fitted_at, model)
     return model
+
+
+def changed(conn: Connection) -> None:
+    """Note that the catalogue changed (in the caller's transaction): every process reads it
+    again on its next request."""
+    from hxpulse.auth.models import Meta
+
+    meta_t = cast(Table, Meta.__table__)
+    dialect = sqlite if is_sqlite(conn) else postgresql
+    stmt = dialect.insert(meta_t).values(key=VERSION, value=uuid.uuid4().hex)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["key"],
+                                            set_={"value": stmt.excluded.value}))  # fmt: skip
+
+
+def active_offers(conn: Connection) -> list[Any]:
+    """The active offers in catalogue order, read once per change of the catalogue."""
+    from hxpulse.auth.models import Meta
+
+    meta_t = cast(Table, Meta.__table__)
+    version = conn.execute(select(meta_t.c.value).where(meta_t.c.key == VERSION)).scalar()
+    where = str(conn.engine.url)
+    kept = _CATALOGUES.get(where)
+    if kept is not None and version is not None and kept[0] == version:
+        return kept[1]
+    o = offers_t.c
+    rows = list(conn.execute(select(offers_t).where(o.active.is_(True)).order_by(o.id)))
+    if version is not None:
+        _CATALOGUES[where] = (str(version), rows)
+    return rows
 
 
 def in_holdout(secret: str, customer_id: int, share: float) -> bool:
@@ -143,8 +175,7 @@ def eligible(
     """The active offers `who` may see now, in catalogue order, and the items they bought."""
     if who.erased:
         return [], set()
-    o = offers_t.c
-    rows = [r for r in conn.execute(select(offers_t).where(o.active.is_(True)).order_by(o.id))
+    rows = [r for r in active_offers(conn)
             if (r.valid_from is None or r.valid_from <= now)
             and (r.valid_until is None or now < r.valid_until)]  # fmt: skip
     bought = _bought(conn, settings, who.id) if any(r.item for r in rows) else set()
@@ -185,10 +216,9 @@ def _context_item(
     return found[0] if found else context
 
 
-def _arms(conn: Connection, ids: list[int], segment: str) -> dict[int, tuple[int, int]]:
+def _arms(conn: Connection, segment: str) -> dict[int, tuple[int, int]]:
     a = arms_t.c
-    rows = conn.execute(select(a.offer_id, a.shown, a.accepted)
-                        .where(a.segment == segment, a.offer_id.in_(ids)))  # fmt: skip
+    rows = conn.execute(select(a.offer_id, a.shown, a.accepted).where(a.segment == segment))
     return {int(r.offer_id): (int(r.shown), int(r.accepted)) for r in rows}
 
 
@@ -205,22 +235,24 @@ def _ranked(
                                      exclude=bought, n=len(items)):  # fmt: skip
             suggestions[found.item] = found
     top = max((found.score for found in suggestions.values()), default=0.0)
-    counts = _arms(conn, [int(r.id) for r in offers], segment)
-    drawn = []
-    for r in offers:
-        s = suggestions.get(r.item) if r.item else None
-        if s is not None and s.score <= 0:
-            s = None  # the model knows nothing of it: no reason of its own
+    counts = _arms(conn, segment)
+    picked = [(r, suggestions.get(r.item) if r.item else None) for r in offers]
+    picked = [(r, s if s is not None and s.score > 0 else None) for r, s in picked]
+    shares, shown, accepted = [], [], []
+    for r, s in picked:
         # the model's view as a share of the best candidate's score; no view: neutral
         share = s.score / top if s is not None and top > 0 else 0.5 if not r.item else 0.0
-        if top <= 0:
-            share = 0.5
-        shown, accepted = counts.get(int(r.id), (0, 0))
-        theta = maths.draw(share, shown, accepted, rng)
+        shares.append(share if top > 0 else 0.5)
+        times, took = counts.get(int(r.id), (0, 0))
+        shown.append(times)
+        accepted.append(took)
+    thetas = maths.draws(shares, shown, accepted, rng)
+    drawn = []
+    for (r, s), theta, times, took in zip(picked, thetas, shown, accepted, strict=True):
         reason = s.reason if s is not None else "in the catalogue"
-        if shown:
-            reason += f"; accepted {accepted:,} of {shown:,} times shown to {segment} customers"
-        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(theta, 6),
+        if times:
+            reason += f"; accepted {took:,} of {times:,} times shown to {segment} customers"
+        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(float(theta), 6),
                            None if s is None else s.score, reason,
                            s.source if s is not None else "catalogue", "model", None))  # fmt: skip
     drawn.sort(key=lambda x: -(x.score or 0.0))
