@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hxpulse.analytics.recommend import Recommender, Suggestion
@@ -48,7 +48,7 @@ customers_t = cast(Table, Customer.__table__)
 events_t = cast(Table, Event.__table__)
 _MODELS: dict[str, tuple[datetime, Recommender | None]] = {}  # database -> the last model read
 _SECRETS: dict[str, str] = {}
-_CATALOGUES: dict[str, tuple[str, list[Any]]] = {}  # database -> (version, active offers)
+_CATALOGUES: dict[str, tuple[str, Catalogue]] = {}  # database -> (version, active offers)
 VERSION = "offers.version"  # the meta row every change of the catalogue rewrites
 
 
@@ -95,8 +95,32 @@ def changed(conn: Connection) -> None:
                                             set_={"value": stmt.excluded.value}))  # fmt: skip
 
 
-def active_offers(conn: Connection) -> list[Any]:
-    """The active offers in catalogue order, read once per change of the catalogue."""
+Rule = tuple[frozenset[str], frozenset[str], bool, frozenset[str]]  # stages, bands, consent, …
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The active offers in catalogue order, grouped by their eligibility rule, so that a
+    request checks each distinct rule once however many offers share it."""
+
+    rows: list[Any]
+    classes: dict[Rule, list[int]]  # rule -> indices into rows
+    any_item: bool
+    any_department: bool
+
+
+def _catalogue(rows: list[Any]) -> Catalogue:
+    classes: dict[Rule, list[int]] = {}
+    for index, r in enumerate(rows):
+        e = r.eligibility or {}
+        rule = (frozenset(e.get("stages") or ()), frozenset(e.get("bands") or ()),
+                bool(e.get("consent", True)), frozenset(e.get("departments") or ()))  # fmt: skip
+        classes.setdefault(rule, []).append(index)
+    return Catalogue(rows, classes, any(r.item for r in rows), any(k[3] for k in classes))
+
+
+def active_offers(conn: Connection) -> Catalogue:
+    """The active offers, read once per change of the catalogue (`changed`)."""
     from hxpulse.auth.models import Meta
 
     meta_t = cast(Table, Meta.__table__)
@@ -106,10 +130,11 @@ def active_offers(conn: Connection) -> list[Any]:
     if kept is not None and version is not None and kept[0] == version:
         return kept[1]
     o = offers_t.c
-    rows = list(conn.execute(select(offers_t).where(o.active.is_(True)).order_by(o.id)))
+    made = _catalogue(list(conn.execute(select(offers_t).where(o.active.is_(True))
+                                        .order_by(o.id))))  # fmt: skip
     if version is not None:
-        _CATALOGUES[where] = (str(version), rows)
-    return rows
+        _CATALOGUES[where] = (str(version), made)
+    return made
 
 
 def in_holdout(secret: str, customer_id: int, share: float) -> bool:
@@ -175,24 +200,27 @@ def eligible(
     """The active offers `who` may see now, in catalogue order, and the items they bought."""
     if who.erased:
         return [], set()
-    rows = [r for r in active_offers(conn)
-            if (r.valid_from is None or r.valid_from <= now)
-            and (r.valid_until is None or now < r.valid_until)]  # fmt: skip
-    bought = _bought(conn, settings, who.id) if any(r.item for r in rows) else set()
-    departments = (_departments(conn, who.id)
-                   if any(r.eligibility.get("departments") for r in rows) else set())  # fmt: skip
+    catalogue = active_offers(conn)
+    bought = _bought(conn, settings, who.id) if catalogue.any_item else set()
+    departments = _departments(conn, who.id) if catalogue.any_department else set()
+    indices: list[int] = []
+    for (stages, in_bands, consent, places), members in catalogue.classes.items():
+        if (
+            (stages and who.stage not in stages)
+            or (in_bands and who.band not in in_bands)
+            or (consent and not who.personalise)
+            or (places and not departments & places)
+        ):
+            continue
+        indices += members
     kept = []
-    for r in rows:
-        rule = r.eligibility or {}
-        if rule.get("stages") and who.stage not in rule["stages"]:
+    for index in sorted(indices):
+        r = catalogue.rows[index]
+        if (r.valid_from is not None and now < r.valid_from) or (
+            r.valid_until is not None and now >= r.valid_until
+        ):
             continue
-        if rule.get("bands") and who.band not in rule["bands"]:
-            continue
-        if rule.get("consent", True) and not who.personalise:
-            continue
-        if rule.get("departments") and not departments & set(rule["departments"]):
-            continue
-        if rule.get("exclude_bought", True) and r.item is not None and r.item in bought:
+        if r.item is not None and r.item in bought and r.eligibility.get("exclude_bought", True):
             continue
         kept.append(r)
     return kept, bought
@@ -238,25 +266,22 @@ def _ranked(
     counts = _arms(conn, segment)
     picked = [(r, suggestions.get(r.item) if r.item else None) for r in offers]
     picked = [(r, s if s is not None and s.score > 0 else None) for r, s in picked]
-    shares, shown, accepted = [], [], []
-    for r, s in picked:
-        # the model's view as a share of the best candidate's score; no view: neutral
-        share = s.score / top if s is not None and top > 0 else 0.5 if not r.item else 0.0
-        shares.append(share if top > 0 else 0.5)
-        times, took = counts.get(int(r.id), (0, 0))
-        shown.append(times)
-        accepted.append(took)
-    thetas = maths.draws(shares, shown, accepted, rng)
+    # the model's view as a share of the best candidate's score; no view (no item): neutral
+    shares = ([s.score / top if s is not None else 0.5 if not r.item else 0.0
+               for r, s in picked] if top > 0 else [0.5] * len(picked))  # fmt: skip
+    seen = [counts.get(int(r.id), (0, 0)) for r, _ in picked]
+    thetas = maths.draws(shares, [t for t, _ in seen], [a for _, a in seen], rng)
+    best = sorted(range(len(picked)), key=lambda i: -thetas[i])[:n]
     drawn = []
-    for (r, s), theta, times, took in zip(picked, thetas, shown, accepted, strict=True):
+    for i in best:
+        (r, s), (times, took) = picked[i], seen[i]
         reason = s.reason if s is not None else "in the catalogue"
         if times:
             reason += f"; accepted {took:,} of {times:,} times shown to {segment} customers"
-        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(float(theta), 6),
+        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(thetas[i], 6),
                            None if s is None else s.score, reason,
                            s.source if s is not None else "catalogue", "model", None))  # fmt: skip
-    drawn.sort(key=lambda x: -(x.score or 0.0))
-    return drawn[:n]
+    return drawn
 
 
 def _holdout(offers: list[Any], n: int, rng: random.Random) -> list[Shown]:
@@ -333,11 +358,14 @@ def bump(
     requests lock the rows in the same order)."""
     if not pairs:
         return
-    dialect = sqlite if is_sqlite(conn) else postgresql
-    for offer_id, segment in sorted(pairs):
-        stmt = dialect.insert(arms_t).values(offer_id=offer_id, segment=segment, shown=shown,
-                                             accepted=accepted)  # fmt: skip
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["offer_id", "segment"],
-            set_={"shown": arms_t.c.shown + stmt.excluded.shown,
-                  "accepted": arms_t.c.accepted + stmt.excluded.accepted}))  # fmt: skip
+    conn.execute(BUMP, [{"offer_id": o, "segment": seg, "shown": shown, "accepted": accepted}
+                        for o, seg in sorted(pairs)])  # fmt: skip
+
+
+# one statement both databases read alike (ON CONFLICT: SQLite 3.24, PostgreSQL 9.5)
+BUMP = text(
+    "INSERT INTO offer_arms (offer_id, segment, shown, accepted)"
+    " VALUES (:offer_id, :segment, :shown, :accepted)"
+    " ON CONFLICT (offer_id, segment) DO UPDATE SET shown = offer_arms.shown + excluded.shown,"
+    " accepted = offer_arms.accepted + excluded.accepted"
+)
