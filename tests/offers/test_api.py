@@ -69,6 +69,12 @@ def test_bad_offers_are_refused_with_the_field(client: TestClient, engine: Engin
     assert client.patch("/api/offers/shoes", json={"active": "maybe"},
                         headers=admin).status_code == 422  # fmt: skip
     assert client.patch("/api/offers/BAD%20KEY", json={}, headers=admin).status_code == 422
+    for change, field in (({"name": None}, "name"), ({"eligibility": None}, "eligibility"),
+                          ({"valid_until": "0001-01-01T00:00:00+05:00"}, "valid_until")):  # fmt: skip
+        answer = client.patch("/api/offers/shoes", json=change, headers=admin)
+        assert answer.status_code == 422 and field in answer.text, (change, answer.text)
+    cleared = client.patch("/api/offers/shoes", json={"item": None}, headers=admin)
+    assert cleared.status_code == 200 and cleared.json()["item"] is None
 
 
 def _seed(client: TestClient, engine: Engine, settings: Any) -> dict[int, str]:

@@ -6,7 +6,7 @@ settings load, and `/api/offers` the same shape (`offers.0.eligibility.bands: â€
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -82,7 +82,15 @@ class _Fields(BaseModel):
     active: bool = True
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+NOT_NULL = ("name", "kind", "description", "eligibility", "cost", "value", "active")
+
+
 def _check_window(valid_from: datetime | None, valid_until: datetime | None) -> None:
+    for name, moment in (("valid_from", valid_from), ("valid_until", valid_until)):
+        if moment is not None and not EARLIEST <= moment < LATEST:
+            raise ValueError(f"{name} must be from 1970 to 2199")
     if valid_from is not None and valid_until is not None and valid_until <= valid_from:
         raise ValueError("valid_until must be after valid_from")
 
@@ -113,6 +121,15 @@ class OfferUpdate(BaseModel):
     cost: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False)
     value: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False)
     active: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for name in NOT_NULL:
+                if name in value and value[name] is None:
+                    raise ValueError(f"{name} cannot be null (leave it out to keep it)")
+        return value
 
     @model_validator(mode="after")
     def _window(self) -> Self:
