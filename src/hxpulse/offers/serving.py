@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Connection, Table, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -100,23 +101,42 @@ Rule = tuple[frozenset[str], frozenset[str], bool, frozenset[str]]  # stages, ba
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    """The active offers in catalogue order, grouped by their eligibility rule, so that a
-    request checks each distinct rule once however many offers share it."""
+    """The active offers in catalogue order, as arrays a request filters without a loop over
+    the offers, and grouped by eligibility rule (each distinct rule checked once)."""
 
     rows: list[Any]
-    classes: dict[Rule, list[int]]  # rule -> indices into rows
-    any_item: bool
+    classes: dict[Rule, np.ndarray]  # rule -> indices into rows
+    ids: np.ndarray
+    starts: np.ndarray  # valid_from as a POSIX time (-inf: none)
+    ends: np.ndarray  # valid_until (inf: none)
+    has_item: np.ndarray
+    keep_bought: np.ndarray  # exclude_bought is false
+    by_item: dict[str, list[int]]  # item -> indices
     any_department: bool
+    position: dict[int, int]  # offer id -> index
+    key_ids: dict[str, int]  # offer key -> id
 
 
 def _catalogue(rows: list[Any]) -> Catalogue:
     classes: dict[Rule, list[int]] = {}
+    by_item: dict[str, list[int]] = {}
     for index, r in enumerate(rows):
         e = r.eligibility or {}
         rule = (frozenset(e.get("stages") or ()), frozenset(e.get("bands") or ()),
                 bool(e.get("consent", True)), frozenset(e.get("departments") or ()))  # fmt: skip
         classes.setdefault(rule, []).append(index)
-    return Catalogue(rows, classes, any(r.item for r in rows), any(k[3] for k in classes))
+        if r.item:
+            by_item.setdefault(r.item, []).append(index)
+    return Catalogue(
+        rows, {k: np.asarray(v, dtype=np.int64) for k, v in classes.items()},
+        np.asarray([int(r.id) for r in rows], dtype=np.int64),
+        np.asarray([r.valid_from.timestamp() if r.valid_from else -np.inf for r in rows]),
+        np.asarray([r.valid_until.timestamp() if r.valid_until else np.inf for r in rows]),
+        np.asarray([bool(r.item) for r in rows], dtype=bool),
+        np.asarray([not (r.eligibility or {}).get("exclude_bought", True) for r in rows],
+                   dtype=bool),
+        by_item, any(k[3] for k in classes), {int(r.id): i for i, r in enumerate(rows)},
+        {r.key: int(r.id) for r in rows})  # fmt: skip
 
 
 def active_offers(conn: Connection) -> Catalogue:
@@ -196,14 +216,15 @@ def _departments(conn: Connection, customer_id: int) -> set[str]:
 
 def eligible(
     conn: Connection, settings: Settings, who: Profile, now: datetime
-) -> tuple[list[Any], set[str]]:
-    """The active offers `who` may see now, in catalogue order, and the items they bought."""
-    if who.erased:
-        return [], set()
+) -> tuple[Catalogue, np.ndarray, set[str]]:
+    """The active offers `who` may see now (indices into the catalogue, in its order) and the
+    items they bought."""
     catalogue = active_offers(conn)
-    bought = _bought(conn, settings, who.id) if catalogue.any_item else set()
+    if who.erased or not catalogue.rows:
+        return catalogue, np.zeros(0, dtype=np.int64), set()
+    bought = _bought(conn, settings, who.id) if catalogue.by_item else set()
     departments = _departments(conn, who.id) if catalogue.any_department else set()
-    indices: list[int] = []
+    wanted = np.zeros(len(catalogue.rows), dtype=bool)
     for (stages, in_bands, consent, places), members in catalogue.classes.items():
         if (
             (stages and who.stage not in stages)
@@ -212,18 +233,13 @@ def eligible(
             or (places and not departments & places)
         ):
             continue
-        indices += members
-    kept = []
-    for index in sorted(indices):
-        r = catalogue.rows[index]
-        if (r.valid_from is not None and now < r.valid_from) or (
-            r.valid_until is not None and now >= r.valid_until
-        ):
-            continue
-        if r.item is not None and r.item in bought and r.eligibility.get("exclude_bought", True):
-            continue
-        kept.append(r)
-    return kept, bought
+        wanted[members] = True
+    moment = now.timestamp()
+    wanted &= (catalogue.starts <= moment) & (moment < catalogue.ends)
+    for item in bought:
+        for index in catalogue.by_item.get(item, ()):
+            wanted[index] &= bool(catalogue.keep_bought[index])
+    return catalogue, np.flatnonzero(wanted), bought
 
 
 def _context_item(
@@ -250,42 +266,53 @@ def _arms(conn: Connection, segment: str) -> dict[int, tuple[int, int]]:
     return {int(r.offer_id): (int(r.shown), int(r.accepted)) for r in rows}
 
 
+MODEL_TOP = 200  # the model's best items asked for; the others count as unknown to it
+
+
 def _ranked(
-    conn: Connection, settings: Settings, who: Profile, offers: list[Any], bought: set[str],
-    context: str | None, segment: str, n: int, rng: random.Random,
+    conn: Connection, settings: Settings, who: Profile, catalogue: Catalogue, chosen: np.ndarray,
+    bought: set[str], context: str | None, segment: str, n: int, rng: random.Random,
 ) -> list[Shown]:  # fmt: skip
-    items = {r.item for r in offers if r.item}
+    rows = catalogue.rows
+    items = {rows[i].item for i in chosen[catalogue.has_item[chosen]].tolist()}
     model = current_model(conn)
     suggestions: dict[str, Suggestion] = {}
     if model is not None and items:
         hint = _context_item(conn, settings, who.id, context, items)
         for found in model.recommend(who.id, context=hint, candidates=sorted(items),
-                                     exclude=bought, n=len(items)):  # fmt: skip
-            suggestions[found.item] = found
+                                     exclude=bought, n=min(len(items), MODEL_TOP)):  # fmt: skip
+            if found.score > 0:
+                suggestions[found.item] = found
     top = max((found.score for found in suggestions.values()), default=0.0)
-    counts = _arms(conn, segment)
-    picked = [(r, suggestions.get(r.item) if r.item else None) for r in offers]
-    picked = [(r, s if s is not None and s.score > 0 else None) for r, s in picked]
-    # the model's view as a share of the best candidate's score; no view (no item): neutral
-    shares = ([s.score / top if s is not None else 0.5 if not r.item else 0.0
-               for r, s in picked] if top > 0 else [0.5] * len(picked))  # fmt: skip
-    seen = [counts.get(int(r.id), (0, 0)) for r, _ in picked]
-    thetas = maths.draws(shares, [t for t, _ in seen], [a for _, a in seen], rng)
-    best = sorted(range(len(picked)), key=lambda i: -thetas[i])[:n]
+    # the model's view as a share of the best candidate's score: unknown to it 0, an offer
+    # without an item (or no model) neutral
+    share = np.where(catalogue.has_item, 0.0, 0.5) if top > 0 else np.full(len(rows), 0.5)
+    for item, found in suggestions.items():
+        share[catalogue.by_item.get(item, [])] = found.score / top
+    shown = np.zeros(len(rows))
+    accepted = np.zeros(len(rows))
+    for offer_id, (times, took) in _arms(conn, segment).items():
+        if (i := catalogue.position.get(offer_id)) is not None:
+            shown[i], accepted[i] = times, took
+    thetas = np.asarray(maths.draws(share[chosen].tolist(), shown[chosen].tolist(),
+                                    accepted[chosen].tolist(), rng))  # fmt: skip
+    best = np.argsort(-thetas, kind="stable")[:n]
     drawn = []
-    for i in best:
-        (r, s), (times, took) = picked[i], seen[i]
+    for j in best.tolist():
+        r = rows[int(chosen[j])]
+        s = suggestions.get(r.item) if r.item else None
+        times, took = int(shown[chosen[j]]), int(accepted[chosen[j]])
         reason = s.reason if s is not None else "in the catalogue"
         if times:
             reason += f"; accepted {took:,} of {times:,} times shown to {segment} customers"
-        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(thetas[i], 6),
+        drawn.append(Shown(r.key, r.name, r.kind, r.description, round(float(thetas[j]), 6),
                            None if s is None else s.score, reason,
                            s.source if s is not None else "catalogue", "model", None))  # fmt: skip
     return drawn
 
 
-def _holdout(offers: list[Any], n: int, rng: random.Random) -> list[Shown]:
-    picked = rng.sample(offers, min(n, len(offers)))
+def _holdout(catalogue: Catalogue, chosen: np.ndarray, n: int, rng: random.Random) -> list[Shown]:
+    picked = [catalogue.rows[i] for i in rng.sample(chosen.tolist(), min(n, len(chosen)))]
     return [Shown(r.key, r.name, r.kind, r.description, None, None,
                   "holdout: a random eligible offer (measures the model's uplift)", "holdout",
                   "holdout", None) for r in picked]  # fmt: skip
@@ -305,15 +332,15 @@ def recommend(
     """The customer's next best offers (see the module); `record` logs each as shown."""
     chooser = rng or random.Random()
     who = profile(conn, settings, customer_id, now)
-    offers, bought = eligible(conn, settings, who, now)
+    catalogue, chosen, bought = eligible(conn, settings, who, now)
     segment = who.band if settings.offers_segment == "band" else who.stage
     holdout = in_holdout(_secret(conn), who.id, settings.offers_holdout)
     count = n or settings.offers_shown
-    served = (_holdout(offers, count, chooser) if holdout
-              else _ranked(conn, settings, who, offers, bought, context, segment, count,
-                           chooser))  # fmt: skip
+    served = (_holdout(catalogue, chosen, count, chooser) if holdout
+              else _ranked(conn, settings, who, catalogue, chosen, bought, context, segment,
+                           count, chooser))  # fmt: skip
     if record and served:
-        by_key = {r.key: int(r.id) for r in offers}
+        by_key = {s.key: catalogue.key_ids[s.key] for s in served}
         served = _record(conn, settings, who.id, served, by_key, segment, context, now)
     return {
         "customer_id": who.id,
