@@ -114,6 +114,7 @@ class Catalogue:
     by_item: dict[str, list[int]]  # item -> indices
     any_department: bool
     position: dict[int, int]  # offer id -> index
+    items: np.ndarray  # each offer's item (None: none), as objects
     key_ids: dict[str, int]  # offer key -> id
 
 
@@ -136,6 +137,7 @@ def _catalogue(rows: list[Any]) -> Catalogue:
         np.asarray([not (r.eligibility or {}).get("exclude_bought", True) for r in rows],
                    dtype=bool),
         by_item, any(k[3] for k in classes), {int(r.id): i for i, r in enumerate(rows)},
+        np.asarray([r.item for r in rows] + [None], dtype=object)[:-1],
         {r.key: int(r.id) for r in rows})  # fmt: skip
 
 
@@ -274,12 +276,12 @@ def _ranked(
     bought: set[str], context: str | None, segment: str, n: int, rng: random.Random,
 ) -> list[Shown]:  # fmt: skip
     rows = catalogue.rows
-    items = {rows[i].item for i in chosen[catalogue.has_item[chosen]].tolist()}
+    items = list(dict.fromkeys(catalogue.items[chosen[catalogue.has_item[chosen]]].tolist()))
     model = current_model(conn)
     suggestions: dict[str, Suggestion] = {}
     if model is not None and items:
-        hint = _context_item(conn, settings, who.id, context, items)
-        for found in model.recommend(who.id, context=hint, candidates=sorted(items),
+        hint = _context_item(conn, settings, who.id, context, set(items))
+        for found in model.recommend(who.id, context=hint, candidates=items,
                                      exclude=bought, n=min(len(items), MODEL_TOP)):  # fmt: skip
             if found.score > 0:
                 suggestions[found.item] = found
