@@ -363,12 +363,13 @@ def _record(
 
     made, events = [], []
     identities = customer_identities(conn, customer_id)
-    for s in served:
-        row = insert(exposures_t).values(
-            customer_id=customer_id, offer_id=ids[s.key], shown_at=now, arm=s.arm,
-            segment=segment[:40], context=None if context is None else context[:200],
-            score=s.score, reason=s.reason[:300])  # fmt: skip
-        exposure = conn.execute(row.returning(exposures_t.c.id)).scalar_one()
+    rows = [{"customer_id": customer_id, "offer_id": ids[s.key], "shown_at": now, "arm": s.arm,
+             "segment": segment[:40], "context": None if context is None else context[:200],
+             "score": s.score, "reason": s.reason[:300]} for s in served]  # fmt: skip
+    made_ids = conn.execute(insert(exposures_t).returning(exposures_t.c.id,
+                                                          sort_by_parameter_order=True),
+                            rows).scalars().all()  # fmt: skip
+    for s, exposure in zip(served, made_ids, strict=True):
         made.append(Shown(**{**asdict(s), "exposure_id": int(exposure)}))
         events.append(EventIn(message_id=f"offer_shown:{exposure}", kind="track", type=SHOWN,
                               occurred_at=now, identities=identities, source="offers",
