@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Table, insert, select, update
 from hxpulse.config import Settings
 from hxpulse.customers.queries import live_id
 from hxpulse.errors import Conflict, Invalid, NotFound
+from hxpulse.offers.catalogue import changed
 from hxpulse.offers.models import Exposure, Offer
-from hxpulse.offers.serving import changed, recommend
+from hxpulse.offers.serving import recommend
 from hxpulse.offers.settings import ACCEPTED, DECLINED, OfferIn, OfferUpdate
 
 __all__ = ["create", "deactivate", "get", "get_all", "recommend", "sync_catalogue", "update_offer"]
