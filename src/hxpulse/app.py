@@ -49,6 +49,9 @@ from hxpulse.feeds import pages as feeds_pages
 from hxpulse.feeds.recent import Recent
 from hxpulse.journey import api as journey_api
 from hxpulse.journey import pages as journey_pages
+from hxpulse.offers import api as offers_api
+from hxpulse.offers import pages as offers_pages
+from hxpulse.offers import service as offers_service
 from hxpulse.outbox import api as outbox_api
 from hxpulse.outbox import pages as outbox_pages
 from hxpulse.outbox.dispatcher import Dispatcher
@@ -100,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     with engine.begin() as conn:
         secret = settings.secret_key or auth.session_secret(conn)
         survey_service.sync_definitions(conn, settings.surveys, now=datetime.now(UTC))
+        offers_service.sync_catalogue(conn, settings.offers, now=datetime.now(UTC))
     textfit.warm(engine)  # the fitted text model, if it is used, loaded before the first answer
 
     @asynccontextmanager
@@ -192,6 +196,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(advocacy_pages.router, include_in_schema=False)
     app.include_router(clv_api.router, responses=openapi.ERRORS)  # lifetime value
     app.include_router(clv_pages.router, include_in_schema=False)
+    app.include_router(offers_api.router, responses=openapi.ERRORS)  # next best offers
+    app.include_router(offers_pages.router, include_in_schema=False)
     app.include_router(dashboard_api.router, responses=openapi.ERRORS)  # the home dashboard
     app.include_router(dashboard_pages.router, include_in_schema=False)
     _install_error_handlers(app)

@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from hxpulse.analytics.pulse import purchase_weight
 from hxpulse.events.names import STANDARD_NAMES
+from hxpulse.offers.settings import OfferIn, check_offers
 from hxpulse.rules.settings import DEFAULT_RULES, Rule, RuleBook, check_names, over_defaults
 
 DEFAULT_DATABASE_URL = "sqlite:///hxpulse.db"
@@ -56,6 +57,9 @@ DEFAULT_WEIGHTS: dict[str, EventWeight] = {
     "social_mention": _w("return", 2), "referral": _w("return", 8), "review": _w("return", 6),
     "referral_click": _w("return", 1),
     "survey_response": _w("return", 2),
+    # next best offers: an offer shown is an investment, an accepted one a return
+    "offer_shown": _w("investment", 1), "offer_accepted": _w("return", 5),
+    "offer_declined": _w("experience", 0),
     # experiences: how it felt
     "complaint": _w("experience", -5, negative=True),
     "failed_delivery": _w("experience", -4, negative=True),
@@ -492,6 +496,26 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="An event older than this when it arrives triggers no rule (imports).",
     )
+    offers: list[OfferIn] = Field(
+        default_factory=list, description="[[offers]]: the offer catalogue (loaded at start)."
+    )
+    offers_holdout: float = Field(
+        0.10,
+        ge=0,
+        le=0.5,
+        allow_inf_nan=False,
+        description="Share of customers kept out of model-ranked offers (to measure uplift).",
+    )
+    offers_shown: int = Field(3, ge=1, le=20, description="Offers served per request.")
+    offers_ignored_after_hours: float = Field(
+        72.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="An offer shown and not answered this long counts as ignored.",
+    )
+    offers_segment: Literal["band", "stage"] = Field(
+        "band", description="What the bandit learns per: the customer's band or stage."
+    )
     cases: CaseSettings = Field(default_factory=CaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
@@ -557,6 +581,7 @@ class Settings(BaseSettings):
                         f"rules[{index}].actions[{number}].record_investment.type:"
                         f" {invest.type!r} is not an investment in [pulse.weights]"
                     )
+        problems += check_offers(self.offers, stages=self.journey.stage_names)
         if problems:
             raise ValueError("; ".join(problems))
         return self

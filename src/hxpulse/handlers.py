@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hxpulse.cases import jobs as cases
 from hxpulse.feeds import actions as feed_actions
+from hxpulse.offers import actions as offer_actions
 from hxpulse.outbox.dispatch import Handler, Job
 from hxpulse.rules import actions as rule_actions
 from hxpulse.rules import decay as rule_decay
@@ -25,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     "feed": feed_actions.handle_feed,
     "notify": feed_actions.handle_notify,
     "email": feed_actions.handle_email,
+    "offer.send": offer_actions.send_offer,  # offers: the next best offer, picked at delivery
 }
 
 # (name, seconds between runs, job(context) -> None)

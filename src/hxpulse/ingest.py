@@ -20,6 +20,7 @@ from hxpulse.events import service as events
 from hxpulse.events.batch import Batch
 from hxpulse.events.schemas import EventIn, IngestResult
 from hxpulse.journey import live as journey
+from hxpulse.offers import respond as offers
 from hxpulse.pulse import live as pulse
 from hxpulse.rules import service as rules
 
@@ -33,6 +34,7 @@ STEPS: tuple[Step, ...] = (
     rules.note_bands,  # the bands before the write, when a rule waits for a change of band
     pulse.write,  # one update per customer row: the pulse sums and the stage together
     events.apply_traits,  # traits, preferences and consent carried by identify calls
+    offers.step,  # offer responses answer their exposures; acceptances teach the bandit
     rules.step,  # the rules the batch's events, stages and bands trigger, into the outbox
 )
 BARE_STEPS: tuple[Step, ...] = (events.apply_traits,)  # live=None: the benchmarks' baseline

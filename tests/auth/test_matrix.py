@@ -34,6 +34,8 @@ from hxpulse.db.engine import run_write
 from hxpulse.events.schemas import EventIn
 from hxpulse.feeds import service as feeds
 from hxpulse.ingest import ingest
+from hxpulse.offers import service as offer_service
+from hxpulse.offers.settings import OfferIn
 from hxpulse.outbox import service as outbox
 from hxpulse.outbox.service import Action
 from hxpulse.privacy import links as preference_links
@@ -439,6 +441,32 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/api/value"): Call("value:read"),
     ("GET", "/value"): Call("value:read"),
+    # offers: the catalogue, the report, a customer's offers and answers, the Offers page
+    ("GET", "/api/offers"): Call("offers:read"),
+    ("POST", "/api/offers"): Call(
+        "offers:write", json={"key": "m-new", "name": "New", "kind": "content"}
+    ),
+    ("GET", "/api/offers/report"): Call("offers:read"),
+    ("GET", "/api/offers/{key}"): Call("offers:read", "/api/offers/m-offer"),
+    ("PATCH", "/api/offers/{key}"): Call("offers:write", "/api/offers/m-offer", {"value": 5}),
+    ("POST", "/api/offers/{key}/deactivate"): Call(
+        "offers:write", "/api/offers/m-offer-too/deactivate"
+    ),
+    ("GET", "/api/customers/{ref}/offers"): Call(
+        "offers:serve", "/api/customers/ann@example.com/offers"
+    ),
+    ("POST", "/api/customers/{ref}/offers/responses"): Call(
+        "offers:serve",
+        "/api/customers/ann@example.com/offers/responses",
+        {"response": "declined", "offer": "m-offer"},
+    ),
+    ("GET", "/offers"): Call("offers:read"),
+    ("POST", "/offers"): Call(
+        "offers:write", form={"key": "m-form", "name": "Form", "kind": "content"}
+    ),
+    ("POST", "/offers/{key}/deactivate"): Call(
+        "offers:write", "/offers/m-offer-too/deactivate", form={}
+    ),
 }
 
 
@@ -562,6 +590,8 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
         made, _ = cases.create(conn, settings, customer_id=int(ids["customer"]), reason="Matrix",
                                source_key="matrix", team="Matrix", now=now)  # fmt: skip
         ids["case"] = str(made["id"])
+        for key in ("m-offer", "m-offer-too"):
+            offer_service.create(conn, OfferIn(key=key, name=key, kind="content"), now=now)
 
     run_write(engine, work)
     survey = make_survey(engine, settings, now)

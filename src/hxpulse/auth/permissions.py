@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "advocacy:read": ("see the advocacy report: asks, referrals, reviews and shares", STAFF),
     "value:read": ("see the value report: CLV distribution, value at risk, top customers", STAFF),
     "advocacy:ask": ("ask a customer for a referral or a review", ("admin", "agent")),
+    "offers:read": ("see the offer catalogue and the offers report", STAFF),
+    "offers:write": ("create, change and deactivate offers", STAFF),
+    "offers:serve": ("get a customer's next best offers (logged as shown) and their answers", ALL),
     "events:track": ("send tracking calls (the Segment API) with a write key", ()),
     "events:write": ("send events with an API key", ()),
     "cases:read": ("see cases, the case inbox and the SLA report", ALL),
@@ -69,6 +72,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "cases:work",
         "feed:token",
         "advocacy:ask",
+        "offers:serve",
     ),  # fmt: skip
     "admin": tuple(p for p in PERMISSIONS if p not in PEOPLE_ONLY),
 }

@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from hxpulse.cli import clv as clv_module
+from hxpulse.cli import offers as offers_cmd
 from hxpulse.cli import text
 from hxpulse.cli.common import console
 from hxpulse.errors import HXError, NotEnoughData
@@ -46,3 +47,5 @@ app.command("text")(text.fit_text)
 FITS.append(("text", text.fit_text))
 app.command("clv")(clv_module.fit_clv)
 FITS.append(("clv", clv_module.fit_clv))
+app.command("offers")(offers_cmd.fit_offers)
+FITS.append(("offers", offers_cmd.fit_offers))

@@ -15,6 +15,7 @@ from hxpulse.cli import demo as demo_cmd
 from hxpulse.cli import fit as fit_cmd
 from hxpulse.cli import importing
 from hxpulse.cli import journey as journey_cmd
+from hxpulse.cli import offers as offers_cmd
 from hxpulse.cli import outbox as outbox_cmd
 from hxpulse.cli import people as people_cmd
 from hxpulse.cli import privacy as privacy_cmd
@@ -49,6 +50,7 @@ app.command("funnel")(journey_cmd.funnel)
 app.command("nps")(surveys_cmd.nps)
 app.command("advocacy")(advocacy_cmd.advocacy)
 app.command("clv")(clv_cmd.value)
+app.command("offers")(offers_cmd.offers)
 app.command("export")(privacy_cmd.export)
 app.command("erase")(privacy_cmd.erase)
 app.command("audit")(privacy_cmd.audit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hxpulse.db.base import Base, BigId, JSONData, UTCDateTime
@@ -53,3 +53,14 @@ class Exposure(Base):
     response: Mapped[str | None] = mapped_column(String(10), nullable=True)  # accepted, …
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revenue: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class OfferArm(Base):
+    """The bandit's counts: how often an offer was shown to a segment and accepted there."""
+
+    __tablename__ = "offer_arms"
+
+    offer_id: Mapped[int] = mapped_column(BigId, ForeignKey("offers.id"), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(40), primary_key=True)
+    shown: Mapped[int] = mapped_column(BigInteger, default=0)
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -32,6 +32,7 @@ from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
 from hxpulse.feeds import service as feeds
+from hxpulse.offers import service as offers
 from hxpulse.outbox import service as outbox
 from hxpulse.privacy import tombstones
 from hxpulse.privacy.consent import EMAIL_CHANNEL, PURPOSES, entry
@@ -109,6 +110,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
     counts["feed_messages"] = feeds.erase(conn, ids)  # their own live feed's messages
     counts["referral_codes"] = advocacy.erase(conn, ids)  # referrals rows keep only ids
     counts["lifetime_values"] = clv.erase(conn, ids)
+    counts["offer_exposures"] = offers.erase(conn, ids)  # the bandit's counts are anonymous
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

@@ -27,6 +27,7 @@ from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
 from hxpulse.feeds import service as feeds
 from hxpulse.journey import service as journey
+from hxpulse.offers import service as offers
 from hxpulse.privacy.consent import view as consent_view
 from hxpulse.privacy.models import ErasureRequest
 from hxpulse.rules import service as rules
@@ -103,6 +104,7 @@ def document(
         "cases": cases_privacy.export_cases(conn, ids, audience=audience),
         "feed_messages": feeds.for_customers(conn, ids),
         "lifetime_value": clv.export(conn, ids),
+        "offer_exposures": [x for cid in ids for x in offers.exposures(conn, cid)],
     }  # fmt: skip
 
 

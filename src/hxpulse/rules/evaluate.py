@@ -375,6 +375,10 @@ def _payload(rule: Rule, action: RuleAction, trigger: Trigger) -> tuple[str, dic
     if (mail := action.email) is not None:
         return "email", {"to": mail.to, "template": mail.template, "subject": mail.subject,
                          "context": fired}  # fmt: skip
+    if (offer := action.send_offer) is not None:
+        context = event.get("type") if trigger.kind == "event" else None
+        return "offer.send", {"via": offer.via, "webhook": offer.webhook, "title": offer.title,
+                              "context": context, "data": fired}  # fmt: skip
     invest = action.record_investment
     assert invest is not None  # exactly one action is set (RuleAction checks)
     return "investment", {"type": invest.type, "name": invest.name or rule.name,

@@ -27,7 +27,7 @@ FIELD = re.compile(
     r"|consent\.[A-Za-z0-9_-]{1,60}|stage|band|pulse|clv|p_alive|segment)$"
 )
 ACTION_KINDS = ("open_case", "invite_survey", "notify_customer", "notify_team", "webhook",
-                "email", "record_investment")  # fmt: skip
+                "email", "record_investment", "send_offer")  # fmt: skip
 
 
 def band_name(name: str) -> str:
@@ -174,6 +174,23 @@ class RecordInvestment(_Strict):
     name: str | None = Field(None, max_length=200)
 
 
+class SendOffer(_Strict):
+    """Send the customer's next best offer, picked when the action is delivered."""
+
+    via: Literal["notify", "webhook"] = Field(
+        "notify", description="notify: their live feed and email by preference; webhook: POST."
+    )
+    webhook: str | None = Field(None, min_length=1, max_length=100,
+                                description="The endpoint (via = webhook).")  # fmt: skip
+    title: str = Field("An offer for you", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> Self:
+        if (self.via == "webhook") != (self.webhook is not None):
+            raise ValueError("via = 'webhook' goes with a webhook endpoint, and only it")
+        return self
+
+
 class RuleAction(_Strict):
     """Exactly one action, and optionally a cap of its own."""
 
@@ -184,9 +201,10 @@ class RuleAction(_Strict):
     webhook: str | None = Field(None, min_length=1, max_length=100)
     email: Email | None = None
     record_investment: RecordInvestment | None = None
+    send_offer: SendOffer | None = None
     cap: Cap | None = None
 
-    @field_validator("open_case", "record_investment", mode="before")
+    @field_validator("open_case", "record_investment", "send_offer", mode="before")
     @classmethod
     def _true_is_defaults(cls, value: object) -> object:
         return {} if value is True else value

@@ -61,6 +61,16 @@ def upgrade() -> None:
                                 name=op.f("fk_offer_exposures_offer_id_offers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offer_exposures")),
     )  # fmt: skip
+    op.create_table(
+        "offer_arms",
+        sa.Column("offer_id", ID, nullable=False),
+        sa.Column("segment", sa.String(length=40), nullable=False),
+        sa.Column("shown", sa.BigInteger(), nullable=False),
+        sa.Column("accepted", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["offer_id"], ["offers.id"],
+                                name=op.f("fk_offer_arms_offer_id_offers")),
+        sa.PrimaryKeyConstraint("offer_id", "segment", name=op.f("pk_offer_arms")),
+    )  # fmt: skip
     op.create_index("ix_offer_exposures_customer_id_shown_at", "offer_exposures",
                     ["customer_id", "shown_at"])  # fmt: skip
     op.create_index("ix_offer_exposures_offer_id", "offer_exposures", ["offer_id"])
@@ -73,5 +83,6 @@ def downgrade() -> None:
     op.drop_index("ix_offer_exposures_unanswered", table_name="offer_exposures")
     op.drop_index("ix_offer_exposures_offer_id", table_name="offer_exposures")
     op.drop_index("ix_offer_exposures_customer_id_shown_at", table_name="offer_exposures")
+    op.drop_table("offer_arms")
     op.drop_table("offer_exposures")
     op.drop_table("offers")
