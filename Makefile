@@ -58,7 +58,7 @@ test: $(STAMP) system-deps lint $(REVIEWS) $(BROWSER_SDKS)
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP) system-deps $(REVIEWS)
-	@status=0; for b in ingest pulse segments nps themes text tombstones rules outbox actions funnel cli dashboard bands clv offers; do \
+	@status=0; for b in ingest pulse segments nps themes text tombstones rules outbox actions funnel cli dashboard bands clv offers offers_serving fit; do \
 	  $(BIN)/python bench/$$b.py || status=1; echo; done; exit $$status
 
 clean:

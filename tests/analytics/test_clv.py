@@ -169,3 +169,22 @@ def test_fits_refuse_nothing_to_fit() -> None:
         clv.bgnbd_fit([], [], [])
     with pytest.raises(ValueError):
         clv.gamma_gamma_fit([0, 0], [0.0, 0.0])
+
+
+def test_steady_buyers_who_never_leave_get_finite_forecasts() -> None:
+    # everyone buys at one rate (0.05 a week) for two years and no one drops out: the fit runs
+    # to its limit (r and alpha without bound, a to 0), where hyp2f1 overflows; the forecast is
+    # then the Poisson rate's posterior mean, never NaN
+    rng = np.random.default_rng(7)
+    weeks, rate, n = 104.0, 0.05, 4000
+    rows = []  # (x, t_x, T) from each buyer's first purchase, as the model counts
+    for _ in range(n):
+        times = np.sort(rng.uniform(0, weeks, rng.poisson(rate * weeks)))
+        if len(times):
+            rows.append((len(times) - 1, times[-1] - times[0], weeks - times[0]))
+    x, t_x, big_t = (np.array(column) for column in zip(*rows, strict=True))
+    bg = clv.bgnbd_fit(x, t_x, big_t)
+    expected = clv.expected_purchases(bg, 52.0, x, t_x, big_t)
+    assert np.isfinite(expected).all()
+    assert expected.mean() == pytest.approx(rate * 52, rel=0.15)
+    assert np.corrcoef(expected, x)[0, 1] > 0.5  # who bought more is expected to buy more

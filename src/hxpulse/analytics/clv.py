@@ -185,10 +185,17 @@ def expected_purchases(
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     xs, rec, age = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
     t = np.asarray(t, dtype=float)
-    hyper = special.hyp2f1(r + xs, b + xs, a + b + xs - 1, t / (alpha + age + t))
-    head = (a + b + xs - 1) / (a - 1)
-    body = 1 - ((alpha + age) / (alpha + age + t)) ** (r + xs) * hyper
-    return np.asarray(head * body / _odds(model, xs, rec, age), dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        hyper = special.hyp2f1(r + xs, b + xs, a + b + xs - 1, t / (alpha + age + t))
+        head = (a + b + xs - 1) / (a - 1)
+        body = 1 - ((alpha + age) / (alpha + age + t)) ** (r + xs) * hyper
+        expected = head * body
+    odds = _odds(model, xs, rec, age)
+    # Customers who all buy at one steady rate and never drop out drive the fit to its limit
+    # (r and alpha without bound, a to 0), where hyp2f1 overflows. There the model is a
+    # Poisson process whose rate has the posterior mean (r + x) / (alpha + T): use that.
+    steady = (r + xs) / (alpha + age) * t
+    return np.asarray(np.where(np.isfinite(expected), expected, steady) / odds, dtype=float)
 
 
 def p_alive(model: BgNbd, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> Array:
