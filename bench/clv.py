@@ -5,7 +5,7 @@ customers (shipped in `lifetimes`) to the end of 1998-06-30 are summarised once 
 resolution, weeks; `analytics.clv.summarise`). Then each side, alternately, `runs` times:
 fit BG/NBD on every customer and Gamma-Gamma on the repeat buyers, and compute every
 customer's expected purchases in the next 12 months, P(alive), expected spend and CLV. Ours is
-`hxpulse.analytics.clv` (L-BFGS-B with the analytic gradients, over distinct patterns);
+`hxpulse.analytics.clv` (BFGS with the analytic gradients, over distinct patterns);
 `lifetimes`' is BetaGeoFitter + GammaGammaFitter (BFGS with autograd gradients, which also
 computes the Hessian for its standard errors). Prints the medians, the ratio, both sets of
 parameters; PASS when ours is no slower (the issue's target) and the parameters agree within
