@@ -45,13 +45,14 @@ def demo(
         bar.update(task, total=bar.tasks[0].completed)
     console.print(f"Loaded {loaded.events:,} new events in {loaded.seconds:.1f} s.")
     console.print(f"{describe(loaded.surveys)} in {loaded.surveys.seconds:.1f} s.")
-    if loaded.value is not None:
-        console.print(f"Fitted lifetime value on {loaded.value['customers']:,} customers in"
-                      f" {loaded.value_seconds:.1f} s.")  # fmt: skip
     if loaded.offers is not None and loaded.offers.exposures:
         console.print(f"Served {loaded.offers.exposures:,} offers to {loaded.offers.customers:,}"
                       f" customers: {loaded.offers.accepted:,} accepted,"
-                      f" {loaded.offers.declined:,} declined.")  # fmt: skip
+                      f" {loaded.offers.declined:,} declined, in"
+                      f" {loaded.offers.seconds:.1f} s.")  # fmt: skip
+    if loaded.value is not None:
+        console.print(f"Fitted lifetime value on {loaded.value['customers']:,} customers in"
+                      f" {loaded.value_seconds:.1f} s.")  # fmt: skip
     if loaded.offers_model is not None:
         console.print(f"Fitted the offers model on {loaded.offers_model['customers']:,} customers"
                       f" and {loaded.offers_model['items']:,} items in"

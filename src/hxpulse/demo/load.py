@@ -51,8 +51,10 @@ def load(
     today: date | None = None,
     purchases: list[Purchase] | None = None,
 ) -> Loaded:
-    """Load the demo events, then the simulated survey answers that follow them (again:
-    nothing is added twice). `purchases`: a part of the CDNOW history instead of all of it."""
+    """Load the demo events, then the simulated survey answers that follow them, the offer
+    catalogue and its simulated exposures and answers (again: nothing is added twice); then
+    fit lifetime value, the offers model and the text model of survey whys.
+    `purchases`: a part of the CDNOW history instead of all of it."""
     started = time.perf_counter()
     day = today or datetime.now(UTC).date()
     events = demo_events(day, purchases)
@@ -70,9 +72,10 @@ def load(
     at = datetime.now(UTC)
     if survey_settings is not None:
         config = config.model_copy(update={"surveys": survey_settings})
+    started = time.perf_counter()
     demo_offers.ensure_catalogue(engine, now=at)
-    _fit_offers(engine, config, at)  # the model that ranks the simulated exposures
     served = demo_offers.serve(engine, config, today=day)
+    served.seconds = time.perf_counter() - started
     started = time.perf_counter()
     try:  # lifetime value on the purchases to today, for the Value page
         value: dict[str, Any] | None = clv.fit_and_store(engine, live.pulse,
