@@ -39,14 +39,28 @@ def demo(
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("demo", total=DEMO_EVENT_ESTIMATE)
-        loaded = load(built, live=config.live, progress=lambda n: bar.advance(task, n),
+        loaded = load(built, live=config.live, settings=config,
+                      progress=lambda n: bar.advance(task, n),
                       survey_settings=config.surveys)  # fmt: skip
         bar.update(task, total=bar.tasks[0].completed)
     console.print(f"Loaded {loaded.events:,} new events in {loaded.seconds:.1f} s.")
     console.print(f"{describe(loaded.surveys)} in {loaded.surveys.seconds:.1f} s.")
+    if loaded.offers is not None and loaded.offers.exposures:
+        console.print(f"Served {loaded.offers.exposures:,} offers to {loaded.offers.customers:,}"
+                      f" customers: {loaded.offers.accepted:,} accepted,"
+                      f" {loaded.offers.declined:,} declined, in"
+                      f" {loaded.offers.seconds:.1f} s.")  # fmt: skip
     if loaded.value is not None:
         console.print(f"Fitted lifetime value on {loaded.value['customers']:,} customers in"
                       f" {loaded.value_seconds:.1f} s.")  # fmt: skip
+    if loaded.offers_model is not None:
+        console.print(f"Fitted the offers model on {loaded.offers_model['customers']:,} customers"
+                      f" and {loaded.offers_model['items']:,} items in"
+                      f" {loaded.offers_seconds:.1f} s.")  # fmt: skip
+    if loaded.text_model is not None:
+        console.print(f"Fitted the text model of survey whys on {loaded.text_model['answers']:,}"
+                      f" answers in {loaded.text_seconds:.1f} s: {loaded.text_model['reason']}.",
+                      highlight=False)  # fmt: skip
     console.print(f"Demo ready in {time.perf_counter() - started:.1f} s.")
     if ensure_demo_admin(built):
         console.print("Created the demo admin.")

@@ -4,7 +4,8 @@ CDNOW_master.txt holds 69,659 purchases of 23,570 customers who first bought CDs
 in the first quarter of 1997, followed to the end of June 1998. Dates are shifted by a whole
 number of days so that the history ends yesterday (the original date stays in the event's
 properties). On top, a fixed-seed simulation adds the touchpoints a CX team would also see:
-page views, app sessions, marketing emails, support contacts and social mentions.
+page views, app sessions, marketing emails, support contacts and social mentions, and the
+album each purchase names (CDNOW's file names none; `album`, without a draw).
 """
 
 from __future__ import annotations
@@ -192,7 +193,11 @@ def _customer_events(
             department="sales",
             value=p.amount,
             currency="USD",
-            properties={"quantity": p.quantity, "original_date": p.day.isoformat()},
+            properties={
+                "quantity": p.quantity,
+                "original_date": p.day.isoformat(),
+                "item": album(customer, p.line),
+            },
         )
         if rng.random() < 0.7:
             yield _touch(rng, customer, p.line, "page_view", "web", "marketing", day, ids)
@@ -250,6 +255,21 @@ def _after_purchase(
                     platform=platform, url=f"https://{platform}.example/{customer}-{line}"
                 )
             yield touch
+
+
+GENRES = ("rock", "pop", "jazz", "classical", "country", "hip-hop")
+ALBUMS = 8  # per genre
+
+
+def favourite(customer: str) -> str:
+    """The genre a CDNOW customer mostly buys (CDNOW names no products: simulated, no draw)."""
+    return GENRES[(int(customer) * 7 + 3) % len(GENRES)]
+
+
+def album(customer: str, line: int) -> str:
+    """The album a purchase line names: four in five in the customer's favourite genre."""
+    genre = favourite(customer) if line % 5 else GENRES[(line // 5) % len(GENRES)]
+    return f"cd-{genre}-{(line * 3 + int(customer)) % ALBUMS:02d}"
 
 
 PLATFORMS = {
