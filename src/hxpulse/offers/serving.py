@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, Table, insert, select
 
 from hxpulse.analytics.recommend import Recommender, Suggestion
 from hxpulse.config import Settings
@@ -31,10 +31,11 @@ from hxpulse.customers.models import Customer
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
 from hxpulse.learn import store
-from hxpulse.offers import maths
+from hxpulse.offers import arms, maths
+from hxpulse.offers.arms import bump
 from hxpulse.offers.catalogue import Catalogue, active_offers
 from hxpulse.offers.items import items_of
-from hxpulse.offers.models import Exposure, Offer, OfferArm
+from hxpulse.offers.models import Exposure, Offer
 from hxpulse.offers.settings import SHOWN
 from hxpulse.privacy.consent import allows_consent
 from hxpulse.pulse import bands
@@ -42,7 +43,6 @@ from hxpulse.pulse import bands
 MODEL = "offers"  # its name in fitted_models
 offers_t = cast(Table, Offer.__table__)
 exposures_t = cast(Table, Exposure.__table__)
-arms_t = cast(Table, OfferArm.__table__)
 customers_t = cast(Table, Customer.__table__)
 events_t = cast(Table, Event.__table__)
 _MODELS: dict[str, tuple[datetime, Recommender | None]] = {}  # database -> the last model read
@@ -183,18 +183,13 @@ def _context_item(
     return found[0] if found else context
 
 
-def _arms(conn: Connection, segment: str) -> dict[int, tuple[int, int]]:
-    a = arms_t.c
-    rows = conn.execute(select(a.offer_id, a.shown, a.accepted).where(a.segment == segment))
-    return {int(r.offer_id): (int(r.shown), int(r.accepted)) for r in rows}
-
-
 MODEL_TOP = 200  # the model's best items asked for; the others count as unknown to it
 
 
 def _ranked(
     conn: Connection, settings: Settings, who: Profile, catalogue: Catalogue, chosen: np.ndarray,
     bought: set[str], context: str | None, segment: str, n: int, rng: random.Random,
+    now: datetime,
 ) -> list[Shown]:  # fmt: skip
     rows = catalogue.rows
     items = list(dict.fromkeys(catalogue.items[chosen[catalogue.has_item[chosen]]].tolist()))
@@ -212,11 +207,7 @@ def _ranked(
     share = np.where(catalogue.has_item, 0.0, 0.5) if top > 0 else np.full(len(rows), 0.5)
     for item, found in suggestions.items():
         share[catalogue.by_item.get(item, [])] = found.score / top
-    shown = np.zeros(len(rows))
-    accepted = np.zeros(len(rows))
-    for offer_id, (times, took) in _arms(conn, segment).items():
-        if (i := catalogue.position.get(offer_id)) is not None:
-            shown[i], accepted[i] = times, took
+    shown, accepted = arms.counts(conn, catalogue, segment, now)
     thetas = np.asarray(maths.draws(share[chosen].tolist(), shown[chosen].tolist(),
                                     accepted[chosen].tolist(), rng))  # fmt: skip
     best = np.argsort(-thetas, kind="stable")[:n]
@@ -261,7 +252,7 @@ def recommend(
     count = n or settings.offers_shown
     served = (_holdout(catalogue, chosen, count, chooser) if holdout
               else _ranked(conn, settings, who, catalogue, chosen, bought, context, segment,
-                           count, chooser))  # fmt: skip
+                           count, chooser, now))  # fmt: skip
     if record and served:
         by_key = {s.key: catalogue.key_ids[s.key] for s in served}
         served = _record(conn, settings, who.id, served, by_key, segment, context, now)
@@ -300,23 +291,3 @@ def _record(
     if identities:
         ingest_in(conn, events, now=now, live=settings.live)
     return made
-
-
-def bump(
-    conn: Connection, pairs: list[tuple[int, str]], *, shown: int = 0, accepted: int = 0
-) -> None:
-    """Add to the bandit's counts of (offer, segment) pairs (in key order: concurrent
-    requests lock the rows in the same order)."""
-    if not pairs:
-        return
-    conn.execute(BUMP, [{"offer_id": o, "segment": seg, "shown": shown, "accepted": accepted}
-                        for o, seg in sorted(pairs)])  # fmt: skip
-
-
-# one statement both databases read alike (ON CONFLICT: SQLite 3.24, PostgreSQL 9.5)
-BUMP = text(
-    "INSERT INTO offer_arms (offer_id, segment, shown, accepted)"
-    " VALUES (:offer_id, :segment, :shown, :accepted)"
-    " ON CONFLICT (offer_id, segment) DO UPDATE SET shown = offer_arms.shown + excluded.shown,"
-    " accepted = offer_arms.accepted + excluded.accepted"
-)
