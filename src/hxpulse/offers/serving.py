@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 
 from hxpulse.analytics.recommend import Recommender, Suggestion
 from hxpulse.config import Settings
@@ -106,14 +106,14 @@ class Profile:
 
 def profile(conn: Connection, settings: Settings, customer_id: int, now: datetime) -> Profile:
     """What eligibility reads of the customer (following a merge to the live profile)."""
-    c = customers_t.c
-    row = conn.execute(select(c.id, c.merged_into_id).where(c.id == customer_id)).first()
-    if row is None:
-        raise NotFound(f"customer {customer_id} does not exist")
-    live = int(row.merged_into_id or row.id)
-    r = conn.execute(select(c.stage, c.pulse_key, c.last_return_at, c.created_at,
+    given, c = customers_t.alias("given"), customers_t.c
+    r = conn.execute(select(c.id, c.stage, c.pulse_key, c.last_return_at, c.created_at,
                             c.open_negatives, c.detractor, c.consent, c.erased_at)
-                     .where(c.id == live)).one()  # fmt: skip
+                     .join(given, c.id == func.coalesce(given.c.merged_into_id, given.c.id))
+                     .where(given.c.id == customer_id)).first()  # fmt: skip
+    if r is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    live = int(r.id)
     band = bands.classify(bands.recent_bounds(conn, settings.live, now), stage=r.stage,
                           key=float(r.pulse_key), last_return_at=r.last_return_at,
                           created_at=r.created_at, open_negatives=int(r.open_negatives),
