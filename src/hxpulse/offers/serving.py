@@ -139,12 +139,13 @@ def _departments(conn: Connection, customer_id: int) -> set[str]:
 
 def eligible(
     conn: Connection, settings: Settings, who: Profile, now: datetime
-) -> tuple[Catalogue, np.ndarray, set[str]]:
-    """The active offers `who` may see now (indices into the catalogue, in its order) and the
-    items they bought."""
+) -> tuple[Catalogue, np.ndarray, set[str], np.ndarray]:
+    """The active offers `who` may see now (indices into the catalogue, in its order), the
+    items they bought, and the offers they may see before those bought are left out (the same
+    for everyone of their stage and band: the model's candidate list, indexed once)."""
     catalogue = active_offers(conn)
     if who.erased or not catalogue.rows:
-        return catalogue, np.zeros(0, dtype=np.int64), set()
+        return catalogue, np.zeros(0, dtype=np.int64), set(), np.zeros(0, dtype=np.int64)
     bought = _bought(conn, settings, who.id) if catalogue.by_item else set()
     departments = _departments(conn, who.id) if catalogue.any_department else set()
     wanted = np.zeros(len(catalogue.rows), dtype=bool)
@@ -159,10 +160,11 @@ def eligible(
         wanted[members] = True
     moment = now.timestamp()
     wanted &= (catalogue.starts <= moment) & (moment < catalogue.ends)
+    allowed = np.flatnonzero(wanted)
     for item in bought:
         for index in catalogue.by_item.get(item, ()):
             wanted[index] &= bool(catalogue.keep_bought[index])
-    return catalogue, np.flatnonzero(wanted), bought
+    return catalogue, np.flatnonzero(wanted), bought, allowed
 
 
 def _context_item(
@@ -189,15 +191,17 @@ MODEL_TOP = 200  # the model's best items asked for; the others count as unknown
 def _ranked(
     conn: Connection, settings: Settings, who: Profile, catalogue: Catalogue, chosen: np.ndarray,
     bought: set[str], context: str | None, segment: str, n: int, rng: random.Random,
-    now: datetime,
+    now: datetime, allowed: np.ndarray,
 ) -> list[Shown]:  # fmt: skip
     rows = catalogue.rows
     items = list(dict.fromkeys(catalogue.items[chosen[catalogue.has_item[chosen]]].tolist()))
+    # the bought are excluded by the model: the same candidate list for a whole class
+    pool = list(dict.fromkeys(catalogue.items[allowed[catalogue.has_item[allowed]]].tolist()))
     model = current_model(conn)
     suggestions: dict[str, Suggestion] = {}
     if model is not None and items:
         hint = _context_item(conn, settings, who.id, context, set(items))
-        for found in model.recommend(who.id, context=hint, candidates=items,
+        for found in model.recommend(who.id, context=hint, candidates=pool,
                                      exclude=bought, n=min(len(items), MODEL_TOP)):  # fmt: skip
             if found.score > 0:
                 suggestions[found.item] = found
@@ -246,13 +250,13 @@ def recommend(
     """The customer's next best offers (see the module); `record` logs each as shown."""
     chooser = rng or random.Random()
     who = profile(conn, settings, customer_id, now)
-    catalogue, chosen, bought = eligible(conn, settings, who, now)
+    catalogue, chosen, bought, allowed = eligible(conn, settings, who, now)
     segment = who.band if settings.offers_segment == "band" else who.stage
     holdout = in_holdout(_secret(conn), who.id, settings.offers_holdout)
     count = n or settings.offers_shown
     served = (_holdout(catalogue, chosen, count, chooser) if holdout
               else _ranked(conn, settings, who, catalogue, chosen, bought, context, segment,
-                           count, chooser, now))  # fmt: skip
+                           count, chooser, now, allowed))  # fmt: skip
     if record and served:
         by_key = {s.key: catalogue.key_ids[s.key] for s in served}
         served = _record(conn, settings, who.id, served, by_key, segment, context, now)
