@@ -33,7 +33,7 @@ def step(batch: Batch) -> None:
              if (t := canonical(e.type)) in RESPONSES]  # fmt: skip
     if not found:
         return
-    from hxpulse.offers.serving import bump
+    from hxpulse.offers.arms import bump
 
     for index, response in found:
         event = batch.events[index]

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select
 
 from hxpulse.analytics.recommend import Recommender, Suggestion
 from hxpulse.config import Settings
@@ -31,10 +31,11 @@ from hxpulse.customers.models import Customer
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
 from hxpulse.learn import store
-from hxpulse.offers import maths
+from hxpulse.offers import arms, maths
+from hxpulse.offers.arms import bump
 from hxpulse.offers.catalogue import Catalogue, active_offers
 from hxpulse.offers.items import items_of
-from hxpulse.offers.models import Exposure, Offer, OfferArm
+from hxpulse.offers.models import Exposure, Offer
 from hxpulse.offers.settings import SHOWN
 from hxpulse.privacy.consent import allows_consent
 from hxpulse.pulse import bands
@@ -42,7 +43,6 @@ from hxpulse.pulse import bands
 MODEL = "offers"  # its name in fitted_models
 offers_t = cast(Table, Offer.__table__)
 exposures_t = cast(Table, Exposure.__table__)
-arms_t = cast(Table, OfferArm.__table__)
 customers_t = cast(Table, Customer.__table__)
 events_t = cast(Table, Event.__table__)
 _MODELS: dict[str, tuple[datetime, Recommender | None]] = {}  # database -> the last model read
@@ -106,14 +106,14 @@ class Profile:
 
 def profile(conn: Connection, settings: Settings, customer_id: int, now: datetime) -> Profile:
     """What eligibility reads of the customer (following a merge to the live profile)."""
-    c = customers_t.c
-    row = conn.execute(select(c.id, c.merged_into_id).where(c.id == customer_id)).first()
-    if row is None:
-        raise NotFound(f"customer {customer_id} does not exist")
-    live = int(row.merged_into_id or row.id)
-    r = conn.execute(select(c.stage, c.pulse_key, c.last_return_at, c.created_at,
+    given, c = customers_t.alias("given"), customers_t.c
+    r = conn.execute(select(c.id, c.stage, c.pulse_key, c.last_return_at, c.created_at,
                             c.open_negatives, c.detractor, c.consent, c.erased_at)
-                     .where(c.id == live)).one()  # fmt: skip
+                     .join(given, c.id == func.coalesce(given.c.merged_into_id, given.c.id))
+                     .where(given.c.id == customer_id)).first()  # fmt: skip
+    if r is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    live = int(r.id)
     band = bands.classify(bands.recent_bounds(conn, settings.live, now), stage=r.stage,
                           key=float(r.pulse_key), last_return_at=r.last_return_at,
                           created_at=r.created_at, open_negatives=int(r.open_negatives),
@@ -139,12 +139,13 @@ def _departments(conn: Connection, customer_id: int) -> set[str]:
 
 def eligible(
     conn: Connection, settings: Settings, who: Profile, now: datetime
-) -> tuple[Catalogue, np.ndarray, set[str]]:
-    """The active offers `who` may see now (indices into the catalogue, in its order) and the
-    items they bought."""
+) -> tuple[Catalogue, np.ndarray, set[str], np.ndarray]:
+    """The active offers `who` may see now (indices into the catalogue, in its order), the
+    items they bought, and the offers they may see before those bought are left out (the same
+    for everyone of their stage and band: the model's candidate list, indexed once)."""
     catalogue = active_offers(conn)
     if who.erased or not catalogue.rows:
-        return catalogue, np.zeros(0, dtype=np.int64), set()
+        return catalogue, np.zeros(0, dtype=np.int64), set(), np.zeros(0, dtype=np.int64)
     bought = _bought(conn, settings, who.id) if catalogue.by_item else set()
     departments = _departments(conn, who.id) if catalogue.any_department else set()
     wanted = np.zeros(len(catalogue.rows), dtype=bool)
@@ -159,10 +160,11 @@ def eligible(
         wanted[members] = True
     moment = now.timestamp()
     wanted &= (catalogue.starts <= moment) & (moment < catalogue.ends)
+    allowed = np.flatnonzero(wanted)
     for item in bought:
         for index in catalogue.by_item.get(item, ()):
             wanted[index] &= bool(catalogue.keep_bought[index])
-    return catalogue, np.flatnonzero(wanted), bought
+    return catalogue, np.flatnonzero(wanted), bought, allowed
 
 
 def _context_item(
@@ -183,26 +185,23 @@ def _context_item(
     return found[0] if found else context
 
 
-def _arms(conn: Connection, segment: str) -> dict[int, tuple[int, int]]:
-    a = arms_t.c
-    rows = conn.execute(select(a.offer_id, a.shown, a.accepted).where(a.segment == segment))
-    return {int(r.offer_id): (int(r.shown), int(r.accepted)) for r in rows}
-
-
 MODEL_TOP = 200  # the model's best items asked for; the others count as unknown to it
 
 
 def _ranked(
     conn: Connection, settings: Settings, who: Profile, catalogue: Catalogue, chosen: np.ndarray,
     bought: set[str], context: str | None, segment: str, n: int, rng: random.Random,
+    now: datetime, allowed: np.ndarray,
 ) -> list[Shown]:  # fmt: skip
     rows = catalogue.rows
     items = list(dict.fromkeys(catalogue.items[chosen[catalogue.has_item[chosen]]].tolist()))
+    # the bought are excluded by the model: the same candidate list for a whole class
+    pool = list(dict.fromkeys(catalogue.items[allowed[catalogue.has_item[allowed]]].tolist()))
     model = current_model(conn)
     suggestions: dict[str, Suggestion] = {}
     if model is not None and items:
         hint = _context_item(conn, settings, who.id, context, set(items))
-        for found in model.recommend(who.id, context=hint, candidates=items,
+        for found in model.recommend(who.id, context=hint, candidates=pool,
                                      exclude=bought, n=min(len(items), MODEL_TOP)):  # fmt: skip
             if found.score > 0:
                 suggestions[found.item] = found
@@ -212,11 +211,7 @@ def _ranked(
     share = np.where(catalogue.has_item, 0.0, 0.5) if top > 0 else np.full(len(rows), 0.5)
     for item, found in suggestions.items():
         share[catalogue.by_item.get(item, [])] = found.score / top
-    shown = np.zeros(len(rows))
-    accepted = np.zeros(len(rows))
-    for offer_id, (times, took) in _arms(conn, segment).items():
-        if (i := catalogue.position.get(offer_id)) is not None:
-            shown[i], accepted[i] = times, took
+    shown, accepted = arms.counts(conn, catalogue, segment, now)
     thetas = np.asarray(maths.draws(share[chosen].tolist(), shown[chosen].tolist(),
                                     accepted[chosen].tolist(), rng))  # fmt: skip
     best = np.argsort(-thetas, kind="stable")[:n]
@@ -255,13 +250,13 @@ def recommend(
     """The customer's next best offers (see the module); `record` logs each as shown."""
     chooser = rng or random.Random()
     who = profile(conn, settings, customer_id, now)
-    catalogue, chosen, bought = eligible(conn, settings, who, now)
+    catalogue, chosen, bought, allowed = eligible(conn, settings, who, now)
     segment = who.band if settings.offers_segment == "band" else who.stage
     holdout = in_holdout(_secret(conn), who.id, settings.offers_holdout)
     count = n or settings.offers_shown
     served = (_holdout(catalogue, chosen, count, chooser) if holdout
               else _ranked(conn, settings, who, catalogue, chosen, bought, context, segment,
-                           count, chooser))  # fmt: skip
+                           count, chooser, now, allowed))  # fmt: skip
     if record and served:
         by_key = {s.key: catalogue.key_ids[s.key] for s in served}
         served = _record(conn, settings, who.id, served, by_key, segment, context, now)
@@ -300,23 +295,3 @@ def _record(
     if identities:
         ingest_in(conn, events, now=now, live=settings.live)
     return made
-
-
-def bump(
-    conn: Connection, pairs: list[tuple[int, str]], *, shown: int = 0, accepted: int = 0
-) -> None:
-    """Add to the bandit's counts of (offer, segment) pairs (in key order: concurrent
-    requests lock the rows in the same order)."""
-    if not pairs:
-        return
-    conn.execute(BUMP, [{"offer_id": o, "segment": seg, "shown": shown, "accepted": accepted}
-                        for o, seg in sorted(pairs)])  # fmt: skip
-
-
-# one statement both databases read alike (ON CONFLICT: SQLite 3.24, PostgreSQL 9.5)
-BUMP = text(
-    "INSERT INTO offer_arms (offer_id, segment, shown, accepted)"
-    " VALUES (:offer_id, :segment, :shown, :accepted)"
-    " ON CONFLICT (offer_id, segment) DO UPDATE SET shown = offer_arms.shown + excluded.shown,"
-    " accepted = offer_arms.accepted + excluded.accepted"
-)
