@@ -196,7 +196,8 @@ class Recommender:
             if at is not None:
                 blend[at] = -np.inf
         top = _top(blend, n)
-        out = [self._suggest(pool, int(k), blend, parts, customer, context) for k in top]
+        mine = _Mine(self, customer)  # the customer's items, read once for every reason
+        out = [self._suggest(pool, int(k), blend, parts, mine, context) for k in top]
         if len(out) < n:
             out += self._unknown(pool, exclude, n - len(out))
         return out
@@ -222,27 +223,19 @@ class Recommender:
 
     def _suggest(
         self, pool: _Pool, k: int, blend: np.ndarray, parts: np.ndarray,
-        customer: int | None, context: str | None,
+        mine: _Mine, context: str | None,
     ) -> Suggestion:  # fmt: skip
         column = int(pool.columns[k])
         item = self.items[column]
         best = int(np.argmax(parts[:, k]))
         source = SOURCES[best] if parts[best, k] > 0 else "popular"
-        if source == "als" and customer is not None:
-            reason = self._reason_als(customer, column)
+        if source == "als" and mine.customer is not None:
+            reason = mine.reason(column)
         elif source == "together" and context is not None:
             reason = f"bought by {_people(self._together_count(context, column))} who also bought {context}"  # noqa: E501
         else:
             source, reason = "popular", f"popular: bought by {_people(int(self.counts[column]))}"
         return Suggestion(item, float(blend[k]), reason, source)
-
-    def _reason_als(self, customer: int, column: int) -> str:
-        row = self._row(customer)
-        mine = self._columns_of(row) if row is not None else np.zeros(0, np.int32)
-        if not len(mine):
-            return "customers like you bought it"
-        close = self.item_factors[mine] @ self.item_factors[column]
-        return f"customers like you bought it (close to {self.items[int(mine[np.argmax(close)])]}, which you have)"  # noqa: E501
 
     def _together_count(self, context: str, column: int) -> int:
         at = self._index[context]
@@ -321,3 +314,26 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
         finite = finite[scores[finite] >= nth]
     order = np.lexsort((finite, -scores[finite]))
     return finite[order][:n]
+
+
+class _Mine:
+    """One customer's items and their factors, read on the first reason that needs them (a
+    request asks for up to a few hundred suggestions: once, not once per suggestion)."""
+
+    def __init__(self, model: Recommender, customer: int | None) -> None:
+        self.model, self.customer = model, customer
+        self._columns: np.ndarray | None = None
+        self._factors: np.ndarray | None = None
+
+    def reason(self, column: int) -> str:
+        model = self.model
+        if self._columns is None:
+            row = model._row(self.customer) if self.customer is not None else None
+            self._columns = model._columns_of(row) if row is not None else np.zeros(0, np.int32)
+            self._factors = model.item_factors[self._columns]
+        if not len(self._columns):
+            return "customers like you bought it"
+        assert self._factors is not None
+        close = self._factors @ model.item_factors[column]
+        nearest = model.items[int(self._columns[np.argmax(close)])]
+        return f"customers like you bought it (close to {nearest}, which you have)"
