@@ -175,6 +175,12 @@ def test_real_answers_fit_their_models(
         first_purchase=25.0, fitted_at=scenario.NOW)))  # a stored lifetime value  # fmt: skip
     person(engine, "boss@example.com", role="admin")
     csrf = {"x-csrf-token": sign_in(client, "boss@example.com")}
+    offer = client.post("/api/offers", json={"key": "news", "name": "News", "kind": "content",
+                                             "eligibility": {"consent": False}},
+                        headers=csrf)  # fmt: skip
+    assert offer.status_code == 201, offer.text
+    shown = client.get(f"/api/customers/{ann}/offers")  # served and recorded: an exposure
+    assert shown.status_code == 200 and shown.json()["offers"], shown.text
 
     made = _fits(UserCreated, client.post("/api/users", json={"email": "ann@example.com",
                                                               "name": "Ann"}, headers=csrf), 201)  # fmt: skip

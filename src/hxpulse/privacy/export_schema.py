@@ -143,6 +143,20 @@ class ExportValue(BaseModel):
     fitted_at: datetime
 
 
+class ExportExposure(BaseModel):
+    id: int
+    offer: str = Field(description="The offer's key.")
+    shown_at: datetime
+    arm: str = Field(description="model, or holdout (a random eligible offer).")
+    segment: str
+    context: str | None
+    score: float | None
+    reason: str | None = Field(description="Why the offer was shown, in plain words.")
+    response: str | None = Field(description="accepted, declined, or none yet.")
+    responded_at: datetime | None
+    revenue: float | None
+
+
 class CustomerExport(BaseModel):
     """Everything held about the customer (merged profiles followed to the live one)."""
 
@@ -172,4 +186,7 @@ class CustomerExport(BaseModel):
     )
     lifetime_value: list[ExportValue] = Field(
         default_factory=list, description="The lifetime value the last `fit clv` stored."
+    )
+    offer_exposures: list[ExportExposure] = Field(
+        default_factory=list, description="The offers shown to the customer, and the answers."
     )

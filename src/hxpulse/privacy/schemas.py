@@ -61,6 +61,7 @@ class ErasureRead(BaseModel):
     feed_messages: int = Field(0, description="Messages of the customer's own live feed.")
     referral_codes: int = Field(0, description="Their referral code (its link stops working).")
     lifetime_values: int = Field(0, description="Their stored lifetime value (`fit clv`).")
+    offer_exposures: int = Field(0, description="Offers shown to them (the bandit's counts stay).")
 
 
 class ErasureRequestRead(BaseModel):
