@@ -70,3 +70,21 @@ def ingest_in(
     for step in STEPS if live is not None else BARE_STEPS:
         step(received)
     return result
+
+
+def ingest_own(
+    conn: Connection,
+    batch: Sequence[EventIn],
+    customer_id: int,
+    *,
+    now: datetime,
+    live: Live = DEFAULT_LIVE,
+) -> None:
+    """Store events HX Pulse makes for one live customer (`events.receive_own`: no duplicate,
+    erasure or identity checks) inside the caller's transaction, and run every step on them
+    as on any other event: the pulse, the journey, the rules."""
+    if not batch:
+        return
+    received = events.receive_own(conn, batch, customer_id, now=now, live=live)
+    for step in STEPS:
+        step(received)

@@ -180,10 +180,13 @@ class Recommender:
         exclude: Collection[str] = (),
         n: int = 10,
         use: Collection[str] = SOURCES,
+        explain: bool = True,
     ) -> list[Suggestion]:
         """The best `n` of `candidates` (None: every known item) for `customer`, each with its
         reason; `context` is the item of the latest event, when there is one. `use` limits the
-        blend to some of its sources (als, together, popular), for comparisons."""
+        blend to some of its sources (als, together, popular), for comparisons. `explain`
+        False leaves the reasons empty (a caller that shows a few of many asks `explain` for
+        those few)."""
         if not set(use) <= set(SOURCES):
             raise ValueError(f"use: unknown sources {sorted(set(use) - set(SOURCES))}")
         if n <= 0:
@@ -196,8 +199,9 @@ class Recommender:
             if at is not None:
                 blend[at] = -np.inf
         top = _top(blend, n)
-        mine = _Mine(self, customer)  # the customer's items, read once for every reason
-        out = [self._suggest(pool, int(k), blend, parts, mine, context) for k in top]
+        out = [self._suggest(pool, int(k), blend, parts, customer, context) for k in top]
+        if explain:
+            out = self.explain(customer, out, context=context)
         if len(out) < n:
             out += self._unknown(pool, exclude, n - len(out))
         return out
@@ -223,19 +227,37 @@ class Recommender:
 
     def _suggest(
         self, pool: _Pool, k: int, blend: np.ndarray, parts: np.ndarray,
-        mine: _Mine, context: str | None,
+        customer: int | None, context: str | None,
     ) -> Suggestion:  # fmt: skip
+        """The suggestion at position `k` of the pool, its source the part weighing most in
+        its score (its reason left for `explain`)."""
         column = int(pool.columns[k])
-        item = self.items[column]
         best = int(np.argmax(parts[:, k]))
         source = SOURCES[best] if parts[best, k] > 0 else "popular"
-        if source == "als" and mine.customer is not None:
-            reason = mine.reason(column)
-        elif source == "together" and context is not None:
-            reason = f"bought by {_people(self._together_count(context, column))} who also bought {context}"  # noqa: E501
-        else:
-            source, reason = "popular", f"popular: bought by {_people(int(self.counts[column]))}"
-        return Suggestion(item, float(blend[k]), reason, source)
+        if (source == "als" and customer is None) or (source == "together" and context is None):
+            source = "popular"
+        return Suggestion(self.items[column], float(blend[k]), "", source)
+
+    def explain(
+        self, customer: int | None, suggestions: Sequence[Suggestion], *, context: str | None
+    ) -> list[Suggestion]:
+        """`suggestions` (of `recommend` for the same customer and context) with their reasons
+        in plain words."""
+        mine = _Mine(self, customer)  # the customer's items, read once for every reason
+        out = []
+        for s in suggestions:
+            column = self._index.get(s.item)
+            if s.reason or column is None:
+                out.append(s)
+                continue
+            if s.source == "als":
+                reason = mine.reason(column)
+            elif s.source == "together" and context is not None:
+                reason = f"bought by {_people(self._together_count(context, column))} who also bought {context}"  # noqa: E501
+            else:
+                reason = f"popular: bought by {_people(int(self.counts[column]))}"
+            out.append(Suggestion(s.item, s.score, reason, s.source))
+        return out
 
     def _together_count(self, context: str, column: int) -> int:
         at = self._index[context]

@@ -62,6 +62,22 @@ def receive(
     return Batch(conn, live, now, fresh, owner, resolution, stamps if sqlite else None), result
 
 
+def receive_own(
+    conn: Connection, batch: Sequence[EventIn], customer_id: int, *, now: datetime, live: Live
+) -> Batch:
+    """Store events that HX Pulse itself makes for a live customer it has just read in this
+    transaction (the offers shown to them): their message ids are new by construction and
+    there are no identities to resolve, so only the rows are inserted (on PostgreSQL a
+    concurrent merge or erasure of the customer still makes the transaction retry)."""
+    fresh = list(batch)
+    owner = [customer_id] * len(fresh)
+    stamps = _insert_events(conn, fresh, owner, now)
+    customers.verify_live(conn, [customer_id])
+    sqlite = conn.dialect.name == "sqlite"
+    resolution = customers.Resolution()
+    return Batch(conn, live, now, fresh, owner, resolution, stamps if sqlite else None)
+
+
 def _stored_message_ids(conn: Connection, message_ids: list[str]) -> set[str]:
     sql = "SELECT message_id FROM events WHERE message_id {in}"
     return {row[0] for row in raw.select_in(conn, sql, message_ids)}

@@ -38,3 +38,10 @@ def load(conn: Connection, name: str, *, with_data: bool = True) -> Fitted | Non
     if row is None:
         return None
     return Fitted(row.name, row.fitted_at, dict(row.meta), row.data if with_data else None)
+
+
+def fitted_at(conn: Connection, name: str) -> datetime | None:
+    """When the model `name` was last fitted (None: never), reading nothing else (serving
+    asks on every request whether its copy is still the last)."""
+    found = conn.execute(select(fitted_t.c.fitted_at).where(fitted_t.c.name == name)).scalar()
+    return cast(datetime | None, found)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 Z95 = 1.959963984540054  # the two-sided 95% normal quantile
 PRIOR = 2.0  # how many exposures' worth the model's score weighs in the bandit's prior
@@ -27,21 +30,22 @@ def draw(model_share: float, shown: int, accepted: int, rng: random.Random) -> f
 
 
 def draws(
-    shares: list[float], shown: list[int], accepted: list[int], rng: random.Random
-) -> list[float]:
+    shares: Sequence[float] | np.ndarray,
+    shown: Sequence[int] | np.ndarray,
+    accepted: Sequence[int] | np.ndarray,
+    rng: random.Random,
+) -> np.ndarray:
     """`draw` for many offers at once (NumPy, seeded from `rng`: the same `rng` state gives
     the same draws)."""
-    if not shares:
-        return []
-    import numpy as np
-
+    if not len(shares):
+        return np.zeros(0)
     share = np.clip(np.asarray(shares, dtype=float), 0.0, 1.0)
     n = np.asarray(shown, dtype=float)
     a = np.asarray(accepted, dtype=float)
     generator = np.random.default_rng(rng.getrandbits(64))
     alpha = 1.0 + PRIOR * share + a
     beta = 1.0 + PRIOR * (1.0 - share) + np.maximum(n - a, 0.0)
-    return [float(x) for x in generator.beta(alpha, beta)]
+    return np.asarray(generator.beta(alpha, beta), dtype=float)
 
 
 @dataclass(frozen=True, slots=True)

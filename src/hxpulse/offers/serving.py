@@ -9,8 +9,8 @@ its `fitted_at`; before the first fit every offer scores the same) and re-ranks 
 Thompson-sampling bandit per offer and segment (the customer's band or stage): each offer's
 acceptance rate is drawn from Beta(prior + accepted, prior + shown − accepted), the prior
 leaning towards the model's score (`maths.prior`); (4) records each offer shown as an exposure
-and as an `offer_shown` event through the normal ingest (an investment in the pulse, on the
-timeline), in the caller's transaction.
+and as an `offer_shown` event through the ingest's steps (`ingest.ingest_own`: an investment in
+the pulse, on the timeline, seen by the rules), in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select
 
 from hxpulse.analytics.recommend import Recommender, Suggestion
 from hxpulse.config import Settings
@@ -67,16 +67,16 @@ class Shown:
 
 def current_model(conn: Connection) -> Recommender | None:
     """The last fitted offers model, read once per fit (never waits for one)."""
-    head = store.load(conn, MODEL, with_data=False)
-    if head is None:
+    fitted_at = store.fitted_at(conn, MODEL)
+    if fitted_at is None:
         return None
     where = str(conn.engine.url)
     kept = _MODELS.get(where)
-    if kept is not None and kept[0] == head.fitted_at:
+    if kept is not None and kept[0] == fitted_at:
         return kept[1]
     full = store.load(conn, MODEL)
     model = Recommender.from_bytes(full.data) if full is not None and full.data else None
-    _MODELS[where] = (head.fitted_at if full is None else full.fitted_at, model)
+    _MODELS[where] = (fitted_at if full is None else full.fitted_at, model)
     return model
 
 
@@ -104,13 +104,20 @@ class Profile:
     erased: bool
 
 
+def _profile_query() -> Select[Any]:
+    given, c = customers_t.alias("given"), customers_t.c
+    return (select(c.id, c.stage, c.pulse_key, c.last_return_at, c.created_at,
+                   c.open_negatives, c.detractor, c.consent, c.erased_at)
+            .join(given, c.id == func.coalesce(given.c.merged_into_id, given.c.id))
+            .where(given.c.id == bindparam("customer_id")))  # fmt: skip
+
+
+_PROFILE = _profile_query()  # built once: an alias's columns cost more to build than to run
+
+
 def profile(conn: Connection, settings: Settings, customer_id: int, now: datetime) -> Profile:
     """What eligibility reads of the customer (following a merge to the live profile)."""
-    given, c = customers_t.alias("given"), customers_t.c
-    r = conn.execute(select(c.id, c.stage, c.pulse_key, c.last_return_at, c.created_at,
-                            c.open_negatives, c.detractor, c.consent, c.erased_at)
-                     .join(given, c.id == func.coalesce(given.c.merged_into_id, given.c.id))
-                     .where(given.c.id == customer_id)).first()  # fmt: skip
+    r = conn.execute(_PROFILE, {"customer_id": customer_id}).first()
     if r is None:
         raise NotFound(f"customer {customer_id} does not exist")
     live = int(r.id)
@@ -199,10 +206,11 @@ def _ranked(
     pool = list(dict.fromkeys(catalogue.items[allowed[catalogue.has_item[allowed]]].tolist()))
     model = current_model(conn)
     suggestions: dict[str, Suggestion] = {}
+    hint = None
     if model is not None and items:
         hint = _context_item(conn, settings, who.id, context, set(items))
-        for found in model.recommend(who.id, context=hint, candidates=pool,
-                                     exclude=bought, n=min(len(items), MODEL_TOP)):  # fmt: skip
+        for found in model.recommend(who.id, context=hint, candidates=pool, exclude=bought,
+                                     n=min(len(items), MODEL_TOP), explain=False):  # fmt: skip
             if found.score > 0:
                 suggestions[found.item] = found
     top = max((found.score for found in suggestions.values()), default=0.0)
@@ -212,12 +220,15 @@ def _ranked(
     for item, found in suggestions.items():
         share[catalogue.by_item.get(item, [])] = found.score / top
     shown, accepted = arms.counts(conn, catalogue, segment, now)
-    thetas = np.asarray(maths.draws(share[chosen].tolist(), shown[chosen].tolist(),
-                                    accepted[chosen].tolist(), rng))  # fmt: skip
+    thetas = maths.draws(share[chosen], shown[chosen], accepted[chosen], rng)
     best = np.argsort(-thetas, kind="stable")[:n]
+    picked = [rows[int(chosen[j])] for j in best.tolist()]
+    if model is not None:  # reasons for the few shown, not for every candidate scored
+        told = model.explain(who.id, [suggestions[r.item] for r in picked
+                                      if r.item in suggestions], context=hint)  # fmt: skip
+        suggestions.update((s.item, s) for s in told)
     drawn = []
-    for j in best.tolist():
-        r = rows[int(chosen[j])]
+    for j, r in zip(best.tolist(), picked, strict=True):
         s = suggestions.get(r.item) if r.item else None
         times, took = int(shown[chosen[j]]), int(accepted[chosen[j]])
         reason = s.reason if s is not None else "in the catalogue"
@@ -274,11 +285,9 @@ def _record(
     ids: dict[str, int], segment: str, context: str | None, now: datetime,
 ) -> list[Shown]:  # fmt: skip
     from hxpulse.events.schemas import EventIn
-    from hxpulse.ingest import ingest_in
-    from hxpulse.surveys.service import customer_identities
+    from hxpulse.ingest import ingest_own
 
     made, events = [], []
-    identities = customer_identities(conn, customer_id)
     rows = [{"customer_id": customer_id, "offer_id": ids[s.key], "shown_at": now, "arm": s.arm,
              "segment": segment[:40], "context": None if context is None else context[:200],
              "score": s.score, "reason": s.reason[:300]} for s in served]  # fmt: skip
@@ -288,10 +297,9 @@ def _record(
     for s, exposure in zip(served, made_ids, strict=True):
         made.append(Shown(**{**asdict(s), "exposure_id": int(exposure)}))
         events.append(EventIn(message_id=f"offer_shown:{exposure}", kind="track", type=SHOWN,
-                              occurred_at=now, identities=identities, source="offers",
+                              occurred_at=now, identities=[], source="offers",
                               properties={"offer": s.key, "exposure_id": int(exposure),
                                           "arm": s.arm}))  # fmt: skip
     bump(conn, [(ids[s.key], segment[:40]) for s in served], shown=1)
-    if identities:
-        ingest_in(conn, events, now=now, live=settings.live)
+    ingest_own(conn, events, customer_id, now=now, live=settings.live)
     return made
