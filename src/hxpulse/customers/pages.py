@@ -15,6 +15,7 @@ from hxpulse.clv import pages as clv_pages
 from hxpulse.customers import listing, queries, timeline
 from hxpulse.deps import ConnDep, CustomersRead, DbId, SettingsDep
 from hxpulse.journey import service as journey
+from hxpulse.offers import pages as offers_pages
 from hxpulse.privacy import service as privacy
 from hxpulse.privacy import views as privacy_views
 from hxpulse.pulse import pages as pulse_pages
@@ -57,7 +58,7 @@ def customer_detail(
     customer_id: DbId,
     conn: ConnDep,
     settings: SettingsDep,
-    _actor: CustomersRead,
+    actor: CustomersRead,
     per_page: str | None = None,
     before: str | None = None,
     after: str | None = None,
@@ -78,4 +79,6 @@ def customer_detail(
                                       due_days=settings.privacy.erasure_days),
                 cases=cases.list_cases(conn, now=now, customer_id=customer_id, limit=50),
                 teams=[t["name"] for t in teams.list_teams(conn)],
-                value=clv_pages.customer_panel(conn, customer_id))  # fmt: skip
+                value=clv_pages.customer_panel(conn, customer_id),
+                offers=offers_pages.customer_panel(conn, settings, customer_id, now)
+                if actor.can("offers:read") else None)  # fmt: skip

@@ -1,4 +1,5 @@
-"""HTML for offers: the Offers page (the catalogue, the report, adding and deactivating)."""
+"""HTML for offers: the Offers page (the catalogue, the report, adding and deactivating) and
+the customer page's Offers card."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ from hxpulse.web.render import page
 
 router = APIRouter()
 KINDS = ("product", "content", "incentive", "access")
+RECENT = 5  # offers shown listed on the customer page
+
+
+def customer_panel(conn: Any, settings: Any, customer_id: int, now: Any) -> dict[str, Any]:
+    """The customer page's Offers card: what they would be offered now (a look, not logged as
+    shown: the bandit draws again on each look) and the latest offers shown, with answers."""
+    look = service.recommend(conn, settings, customer_id, now=now, record=False)
+    return {**look, "recent": service.exposures(conn, customer_id, limit=RECENT),
+            "shown": service.exposure_count(conn, customer_id)}  # fmt: skip
 
 
 def _chart(r: dict[str, Any]) -> dict[str, Any]:

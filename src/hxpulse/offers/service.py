@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from hxpulse.config import Settings
 from hxpulse.customers.queries import live_id
@@ -182,6 +182,13 @@ def exposures(conn: Connection, customer_id: int, *, limit: int = 1000) -> list[
                         .where(x.customer_id == customer_id)
                         .order_by(x.shown_at.desc(), x.id.desc()).limit(limit))  # fmt: skip
     return [dict(r._mapping) for r in rows]
+
+
+def exposure_count(conn: Connection, customer_id: int) -> int:
+    """How many offers the customer has been shown."""
+    x = exposures_t.c
+    query = select(func.count()).select_from(exposures_t).where(x.customer_id == customer_id)
+    return int(conn.execute(query).scalar_one())
 
 
 def erase(conn: Connection, customer_ids: list[int]) -> int:
