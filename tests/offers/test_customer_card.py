@@ -52,7 +52,7 @@ def test_the_card_shows_the_next_offers_and_the_answers(
                                 exposure_id=exposure, revenue=12.5)  # fmt: skip
     page = html.unescape(client.get(f"/customers/{cid}", headers=HTML).text)
     shown = page.split('id="offers-shown"')[1].split("</ol>")[0]
-    assert served["offers"][0]["key"] in shown and "accepted" in shown and "12.50" in shown
+    assert served["offers"][0]["name"] in shown and "accepted" in shown and "12.50" in shown
     assert _shown(engine) == 1
 
 

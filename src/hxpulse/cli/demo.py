@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hxpulse.cli.common import clean_errors, console, engine, settings
+from hxpulse.config import Settings
 
 DEMO_EVENT_ESTIMATE = 150_000
 
@@ -76,10 +78,25 @@ def demo(
                       "in hxpulse.toml.", highlight=False, markup=False)  # fmt: skip
     built.dispose()
     if serve:
-        import uvicorn
+        _serve(config, port or config.port)
 
-        from hxpulse.app import create_app
 
-        chosen = port or config.port
-        console.print(f"HX Pulse demo on http://{config.host}:{chosen}  (Ctrl+C stops it)")
-        uvicorn.run(create_app(config), host=config.host, port=chosen, log_level="warning")
+def _serve(config: Settings, port: int) -> None:
+    """Serve the demo; without a configured `[smtp] host`, its mail goes to a local catcher
+    (`demo.mail`) whose folder the console names."""
+    import uvicorn
+
+    from hxpulse.app import create_app
+    from hxpulse.demo import mail
+
+    config, catcher = mail.for_demo(config, Path(mail.FOLDER).resolve())
+    if catcher is not None:
+        console.print(f"The demo's emails are kept in {mail.FOLDER}/new (no [smtp] host is "
+                      "configured: nothing leaves this machine).", highlight=False,
+                      markup=False)  # fmt: skip
+    console.print(f"HX Pulse demo on http://{config.host}:{port}  (Ctrl+C stops it)")
+    try:
+        uvicorn.run(create_app(config), host=config.host, port=port, log_level="warning")
+    finally:
+        if catcher is not None:
+            catcher.stop()

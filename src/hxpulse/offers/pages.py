@@ -26,7 +26,9 @@ def customer_panel(conn: Any, settings: Any, customer_id: int, now: Any) -> dict
     """The customer page's Offers card: what they would be offered now (a look, not logged as
     shown: the bandit draws again on each look) and the latest offers shown, with answers."""
     look = service.recommend(conn, settings, customer_id, now=now, record=False)
-    return {**look, "recent": service.exposures(conn, customer_id, limit=RECENT),
+    recent = service.exposures(conn, customer_id, limit=RECENT)
+    names = service.names(conn, {e["offer"] for e in recent})
+    return {**look, "recent": [{**e, "name": names.get(e["offer"], e["offer"])} for e in recent],
             "shown": service.exposure_count(conn, customer_id)}  # fmt: skip
 
 

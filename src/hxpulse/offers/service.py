@@ -184,6 +184,13 @@ def exposures(conn: Connection, customer_id: int, *, limit: int = 1000) -> list[
     return [dict(r._mapping) for r in rows]
 
 
+def names(conn: Connection, keys: set[str]) -> dict[str, str]:
+    """The names of the offers `keys` (key -> name)."""
+    o = offers_t.c
+    rows = conn.execute(select(o.key, o.name).where(o.key.in_(sorted(keys))))
+    return {str(key): str(name) for key, name in rows}
+
+
 def exposure_count(conn: Connection, customer_id: int) -> int:
     """How many offers the customer has been shown."""
     x = exposures_t.c
