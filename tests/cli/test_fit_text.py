@@ -26,6 +26,8 @@ def test_fit_text_reports_the_aucs_and_the_choice(
     assert few.exit_code == 0, few.output
     assert "50 answers with a why" in few.stdout and "VADER" in few.stdout
     assert "held-out AUC: model —, VADER —" in few.stdout
+    # VADER stays, as it scored them: each answer is read again, none changes
+    assert "stored answers re-scored with it: 50 read, 0 changed (0 follow-up" in few.stdout
     answer(engine, settings, T0, *rows(200, seed=1))
     got = runner.invoke(app, ["--db", database_url, "fit", "text", "--json"])
     assert got.exit_code == 0, got.output
@@ -33,6 +35,7 @@ def test_fit_text_reports_the_aucs_and_the_choice(
     assert (meta["answers"], meta["negatives"], meta["held_out"], meta["used"]) == (
         250, 125, 63, "model")  # fmt: skip
     assert meta["model_auc"] > meta["vader_auc"]
+    assert meta["rescored"]["answers"] == 250 and meta["rescored"]["changed"] == 250
     with engine.connect() as conn:
         assert textfit.status(conn)["used"] == "model"
 
@@ -45,7 +48,8 @@ def test_fit_alone_fits_the_text_model_too(
     got = runner.invoke(app, ["--db", database_url, "fit"])
     assert got.exit_code == 0, got.output
     assert "fitting text" in got.output
-    assert "sentiment of new answers: the fitted model" in got.stdout
+    assert "sentiment of answers: the fitted model" in got.stdout
+    assert "stored answers re-scored with it: 240 read, 240 changed" in got.stdout
     # no purchase at all: lifetime value is skipped with its reason, the fit goes on and passes
     assert "clv: not fitted: not enough purchases" in got.output
     with engine.connect() as conn:

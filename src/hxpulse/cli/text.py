@@ -1,7 +1,8 @@
 """`hxpulse fit text`: learn the sentiment of a why from the business's own answers.
 
 Fits a text model (why → the survey kind's negative band) and compares it with VADER on
-held-out answers; serving uses the model only when it is better (`surveys.textfit`)."""
+held-out answers; serving uses the model only when it is better (`surveys.textfit`), and the
+stored answers are re-scored with the scorer chosen, so all of them read on one scale."""
 
 from __future__ import annotations
 
@@ -36,4 +37,9 @@ def fit_text(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
     out.print(f"  held-out AUC: model {_auc(got['model_auc'])}, VADER {_auc(got['vader_auc'])}")
     used = "the fitted model" if got["used"] == "model" else "VADER"
-    out.print(f"  sentiment of new answers: {used} ({got['reason']})")
+    out.print(f"  sentiment of answers: {used} ({got['reason']})")
+    done = got["rescored"]
+    out.print(
+        f"  stored answers re-scored with it: {done['answers']:,} read, {done['changed']:,}"
+        f" changed ({done['flags_changed']:,} follow-up flags changed)"
+    )

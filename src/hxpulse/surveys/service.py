@@ -370,8 +370,8 @@ def record(
     scores = textfit.score_many(conn, [a.why or "" for a in fresh])  # model or VADER
     rows = []
     for answer, feeling in zip(fresh, scores, strict=True):
-        flagged = answer.band == "detractor" or (
-            answer.why is not None and feeling <= settings.negative_sentiment
+        flagged = textfit.needs_follow_up(
+            answer.band, None if answer.why is None else feeling, settings=settings
         )
         rows.append(
             {

@@ -8,6 +8,11 @@ choice; data the pickled pipeline, only when the model is used. The answers are 
 model fitted outside any transaction; only the save is a (short) write, so answers keep being
 recorded during a fit and serving keeps the previous model until it commits.
 
+After the save, `rescore` reads every stored answer with a why again, by id, and writes the
+sentiment of the scorer now in use (the model, or VADER when the fit chose it) and the follow-up
+flag that goes with it, in short writes of RESCORE_BATCH answers, so that every answer is read
+on one scale. It writes no event, outbox row or firing: a re-score is not a new answer.
+
 `score_many` is what recording an answer calls: one primary-key read of the stored meta, and
 the pipeline unpickled once per process and fitted model (cached by its fitted_at and digest;
 the server loads it at start, `warm`, and a refit's first answer loads the new one).
@@ -19,10 +24,12 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 
 from hxpulse.analytics import sentiment
 from hxpulse.config import SurveySettings
@@ -34,6 +41,7 @@ from hxpulse.surveys.models import Response, Survey
 NAME = "text"
 FIT_LIMIT = 50_000  # the newest answers with a why a fit reads (50,000: under 2 minutes)
 CACHED = 4  # fitted models kept unpickled per process (one per database in practice)
+RESCORE_BATCH = 2_000  # stored answers re-scored per write transaction after a fit
 
 log = logging.getLogger("hxpulse.surveys")
 responses_t = cast(Table, Response.__table__)
@@ -44,12 +52,17 @@ _lock = threading.Lock()
 _cache: dict[tuple[datetime, str], Any] = {}
 
 
+def _with_why() -> Any:
+    """The answers with a why that is not blank (what a fit learns from and re-scores)."""
+    return responses_t.c.why.is_not(None) & (func.length(func.trim(responses_t.c.why)) > 0)
+
+
 def training_set(conn: Connection) -> tuple[list[str], list[bool]]:
     """The newest answers with a why (up to FIT_LIMIT), and whether each is negative."""
     rows = conn.execute(
         select(responses_t.c.why, responses_t.c.band, surveys_t.c.kind)
         .join(surveys_t, surveys_t.c.id == responses_t.c.survey_id)
-        .where(responses_t.c.why.is_not(None), func.length(func.trim(responses_t.c.why)) > 0)
+        .where(_with_why())
         .order_by(responses_t.c.answered_at.desc(), responses_t.c.id.desc())
         .limit(FIT_LIMIT)
     ).all()
@@ -59,7 +72,8 @@ def training_set(conn: Connection) -> tuple[list[str], list[bool]]:
 def fit(
     engine: Engine, *, settings: SurveySettings, now: datetime, seed: int = 0
 ) -> dict[str, Any]:
-    """Fit, compare with VADER, store the choice; returns the stored meta."""
+    """Fit, compare with VADER, store the choice and re-score the stored answers with it;
+    returns the stored meta and, under `rescored`, what the re-score did."""
     import sklearn
 
     from hxpulse.analytics import textmodel
@@ -84,7 +98,68 @@ def fit(
         sklearn=sklearn.__version__,
     )
     run_write(engine, lambda conn: store.save(conn, NAME, meta=meta, data=data, now=now))
-    return {**meta, "fitted_at": now.isoformat()}
+    rescored = rescore(engine, settings=settings)
+    return {**meta, "fitted_at": now.isoformat(), "rescored": asdict(rescored)}
+
+
+@dataclass(frozen=True, slots=True)
+class Rescored:
+    """What a re-score did: answers with a why read, those whose sentiment changed, and those
+    whose follow-up flag changed with it."""
+
+    answers: int
+    changed: int
+    flags_changed: int
+
+
+def rescore(engine: Engine, *, settings: SurveySettings, batch: int | None = None) -> Rescored:
+    """Score every stored answer with a why with the scorer now in use, and store the new
+    sentiment and follow-up flag where they changed.
+
+    Reads `batch` (RESCORE_BATCH) answers at a time in id order (keyset), scores them outside
+    any write transaction and writes only the changed rows, each batch in its own short write,
+    so answers keep being recorded meanwhile (those are scored by the new scorer already). The
+    flag is recomputed as `service.record` computes it (`needs_follow_up`)."""
+    r = responses_t.c
+    after, answers, changed, flags = 0, 0, 0, 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(r.id, r.why, r.band, r.sentiment, r.flagged)
+                .where(r.id > after, _with_why())
+                .order_by(r.id)
+                .limit(batch or RESCORE_BATCH)
+            ).all()
+            if not rows:
+                break
+            scores = score_many(conn, [row.why for row in rows])
+        after, answers = rows[-1].id, answers + len(rows)
+        updates = []
+        for row, feeling in zip(rows, scores, strict=True):
+            flagged = needs_follow_up(row.band, feeling, settings=settings)
+            if feeling != row.sentiment or flagged != bool(row.flagged):
+                updates.append({"rid": row.id, "feeling": feeling, "flag": flagged})
+                changed += feeling != row.sentiment
+                flags += flagged != bool(row.flagged)
+        if updates:
+            run_write(engine, partial(_store_scores, updates=updates))
+    return Rescored(answers, changed, flags)
+
+
+def needs_follow_up(band: str, feeling: float | None, *, settings: SurveySettings) -> bool:
+    """The follow-up flag of an answer: a detractor, or a why (`feeling` is None without one)
+    whose sentiment is at or below `negative_sentiment`."""
+    return band == "detractor" or (feeling is not None and feeling <= settings.negative_sentiment)
+
+
+def _store_scores(conn: Connection, *, updates: list[dict[str, Any]]) -> None:
+    """Write re-scored sentiments; an answer whose why was erased in between is left alone."""
+    conn.execute(
+        update(responses_t)
+        .where(responses_t.c.id == bindparam("rid"), responses_t.c.why.is_not(None))
+        .values(sentiment=bindparam("feeling"), flagged=bindparam("flag")),
+        updates,
+    )
 
 
 def status(conn: Connection) -> dict[str, Any]:
