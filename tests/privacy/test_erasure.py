@@ -45,7 +45,8 @@ def test_erasure_removes_personal_data_and_keeps_the_aggregates(
         assert len(merged) == 1  # the anonymous profile merged into her account
         preview = service.preview(conn, ann)
     assert preview == {"customer_id": ann, "identities": 4, "events": 10, "survey_answers": 1,
-                       "survey_invitations": 1, "merged_profiles": 1}  # fmt: skip
+                       "survey_invitations": 1, "merged_profiles": 1, "model_rows": 0,
+                       "text_model_dropped": False}  # no fitted model: nothing to drop  # fmt: skip
     pulse_before = _pulse_row(engine, ann)
 
     done = run_write(engine, lambda conn: service.erase(conn, merged[0], who=ADMIN, now=NOW))

@@ -11,6 +11,12 @@ recorded during a fit and serving keeps the previous model until it commits.
 `score_many` is what recording an answer calls: one primary-key read of the stored meta, and
 the pipeline unpickled once per process and fitted model (cached by its fitted_at and digest;
 the server loads it at start, `warm`, and a refit's first answer loads the new one).
+
+One person's words cannot be taken out of a fitted pipeline (its vocabulary, its weights), so
+an erasure of someone who wrote a why deletes the stored model in its transaction (`forget`):
+the next answer is scored by VADER, and the next `hxpulse fit` (or `fit text`) learns without
+their words. A fit during which someone was erased fits again (`ATTEMPTS`), since its
+reading may hold their words.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from hxpulse.analytics import sentiment
 from hxpulse.config import SurveySettings
 from hxpulse.db.engine import run_write
+from hxpulse.errors import Conflict
 from hxpulse.learn import store
 from hxpulse.surveys import kinds
 from hxpulse.surveys.models import Response, Survey
@@ -34,6 +41,7 @@ from hxpulse.surveys.models import Response, Survey
 NAME = "text"
 FIT_LIMIT = 50_000  # the newest answers with a why a fit reads (50,000: under 2 minutes)
 CACHED = 4  # fitted models kept unpickled per process (one per database in practice)
+ATTEMPTS = 3  # fits tried when customers are erased while one reads
 
 log = logging.getLogger("hxpulse.surveys")
 responses_t = cast(Table, Response.__table__)
@@ -44,12 +52,16 @@ _lock = threading.Lock()
 _cache: dict[tuple[datetime, str], Any] = {}
 
 
+def _has_why() -> Any:
+    return responses_t.c.why.is_not(None) & (func.length(func.trim(responses_t.c.why)) > 0)
+
+
 def training_set(conn: Connection) -> tuple[list[str], list[bool]]:
     """The newest answers with a why (up to FIT_LIMIT), and whether each is negative."""
     rows = conn.execute(
         select(responses_t.c.why, responses_t.c.band, surveys_t.c.kind)
         .join(surveys_t, surveys_t.c.id == responses_t.c.survey_id)
-        .where(responses_t.c.why.is_not(None), func.length(func.trim(responses_t.c.why)) > 0)
+        .where(_has_why())
         .order_by(responses_t.c.answered_at.desc(), responses_t.c.id.desc())
         .limit(FIT_LIMIT)
     ).all()
@@ -60,11 +72,23 @@ def fit(
     engine: Engine, *, settings: SurveySettings, now: datetime, seed: int = 0
 ) -> dict[str, Any]:
     """Fit, compare with VADER, store the choice; returns the stored meta."""
+    for _ in range(ATTEMPTS):
+        done = _fit_once(engine, settings=settings, now=now, seed=seed)
+        if done is not None:
+            return done
+    raise Conflict(f"customers were erased during each of {ATTEMPTS} text fits; fit again")
+
+
+def _fit_once(
+    engine: Engine, *, settings: SurveySettings, now: datetime, seed: int
+) -> dict[str, Any] | None:
+    """One fit, stored unless someone was erased meanwhile (then None)."""
     import sklearn
 
     from hxpulse.analytics import textmodel
 
     with engine.connect() as conn:
+        erased = len(store.erased_customers(conn))
         texts, negative = training_set(conn)
     outcome = textmodel.compare(
         texts,
@@ -83,8 +107,32 @@ def fit(
         size=0 if data is None else len(data),
         sklearn=sklearn.__version__,
     )
-    run_write(engine, lambda conn: store.save(conn, NAME, meta=meta, data=data, now=now))
-    return {**meta, "fitted_at": now.isoformat()}
+
+    def save(conn: Connection) -> bool:
+        store.lock(conn)
+        if len(store.erased_customers(conn)) != erased:
+            return False
+        store.save(conn, NAME, meta=meta, data=data, now=now)
+        return True
+
+    return {**meta, "fitted_at": now.isoformat()} if run_write(engine, save) else None
+
+
+def learnt_from(conn: Connection, customer_ids: list[int]) -> bool:
+    """Whether the stored pipeline may hold these customers' words: it is used (a VADER
+    choice stores no pipeline) and one of them wrote a why."""
+    fitted = store.load(conn, NAME, with_data=False)
+    if fitted is None or fitted.meta.get("used") != "model":
+        return False
+    query = select(responses_t.c.id).where(responses_t.c.customer_id.in_(customer_ids), _has_why())
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def forget(conn: Connection, customer_ids: list[int]) -> bool:
+    """Delete the stored model if it may hold these customers' words (an erasure, in its
+    transaction, before their whys are emptied); True if it went (module doc)."""
+    store.lock(conn)
+    return learnt_from(conn, customer_ids) and store.drop(conn, NAME)
 
 
 def status(conn: Connection) -> dict[str, Any]:
