@@ -128,6 +128,23 @@ def test_the_bytes_round_trip_keeps_the_ranking(groups):
         Recommender.from_bytes(b"not a model")
 
 
+def test_without_forgets_customers_and_ranks_the_others_as_before(groups):
+    model, _rows, _ = groups
+    dropped = model.without([0, 7, 4242])  # 4242: never known, nothing to drop
+    assert not dropped.knows(0) and not dropped.knows(7) and model.knows(0)  # a copy
+    assert len(dropped.seen) == len(model.seen) - 2 and 0 not in dict(dropped.seen)
+    assert dropped.forgotten == 2 and dropped.popular == model.popular  # counts over everyone
+    again = Recommender.from_bytes(dropped.to_bytes())
+    assert not again.knows(0) and again.forgotten == 2
+    for customer, context in ((1, "g1-2"), (5, None), (119, None), (None, "g0-0")):
+        assert again.recommend(customer, context=context, n=8) == model.recommend(
+            customer, context=context, n=8
+        )  # the others' rows, factors and popular shares are untouched
+    assert all(dropped.seen[c] == model.seen[c] for c in (1, 5, 119))
+    assert [s.source for s in again.recommend(0, n=3)] == ["popular"] * 3  # unknown now
+    assert model.without([4242]) is model and dropped.without([]) is dropped
+
+
 def test_the_same_seed_fits_the_same_model():
     rows, _ = taste_groups(seed=2)
     one = Recommender.fit(rows, seed=5, factors=8)

@@ -45,7 +45,8 @@ def test_erasure_removes_personal_data_and_keeps_the_aggregates(
         assert len(merged) == 1  # the anonymous profile merged into her account
         preview = service.preview(conn, ann)
     assert preview == {"customer_id": ann, "identities": 4, "events": 10, "survey_answers": 1,
-                       "survey_invitations": 1, "merged_profiles": 1}  # fmt: skip
+                       "survey_invitations": 1, "merged_profiles": 1, "model_rows": 0,
+                       "text_model_dropped": False}  # no fitted model: nothing to drop  # fmt: skip
     pulse_before = _pulse_row(engine, ann)
 
     done = run_write(engine, lambda conn: service.erase(conn, merged[0], who=ADMIN, now=NOW))
@@ -75,9 +76,10 @@ def test_erasure_removes_personal_data_and_keeps_the_aggregates(
         kept = {e.type: e.properties for e in events if e.properties}
         assert kept == {"resolution": {"resolves": "m4"}}  # what the pulse reads, nothing else
         assert all(e.context is None and e.name is None for e in events)
-        answers = conn.execute(select(responses_t.c.score, responses_t.c.why).where(
-            responses_t.c.customer_id == ann)).all()  # fmt: skip
-        assert [(a.score, a.why) for a in answers] == [(3, None)]
+        answers = conn.execute(select(responses_t.c.score, responses_t.c.why,
+                                      responses_t.c.sentiment)
+                               .where(responses_t.c.customer_id == ann)).all()  # fmt: skip
+        assert [tuple(a) for a in answers] == [(3, None, None)]  # the why's sentiment goes too
         invitation = conn.execute(select(invitations_t).where(
             invitations_t.c.customer_id == ann)).one()  # fmt: skip
         assert invitation.email is None and invitation.expires_at <= NOW

@@ -99,6 +99,7 @@ class Recommender:
     together_items: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     together_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     weights: Weights = field(default_factory=Weights)
+    forgotten: int = 0  # customers dropped since the fit (`without`), still in the counts
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _pools: dict[tuple[str, ...] | None, _Pool] = field(
         default_factory=dict, repr=False, compare=False
@@ -134,6 +135,29 @@ class Recommender:
             together_kept=together_kept,
         )  # fmt: skip
         return cls(**fitted, weights=weights or Weights())
+
+    def without(self, customer_ids: Iterable[int]) -> Recommender:
+        """A copy without these customers' rows (their items and factors), for an erasure.
+
+        What is over everyone stays as fitted: each item's buyers, the item factors and the
+        bought-together counts; the popular shares keep their denominator (`forgotten` counts
+        the customers dropped). The copy shares no cache with this model, which may be serving."""
+        dropped = np.isin(self.customers, np.fromiter(customer_ids, np.int64))
+        if not dropped.any():
+            return self
+        keep = ~dropped
+        lengths = np.diff(self.indptr)
+        indptr = np.zeros(int(keep.sum()) + 1, self.indptr.dtype)
+        np.cumsum(lengths[keep], out=indptr[1:])
+        users = self.user_factors
+        return Recommender(
+            items=list(self.items), customers=self.customers[keep], indptr=indptr,
+            indices=self.indices[np.repeat(keep, lengths)],
+            counts=self.counts, user_factors=users[keep] if len(users) == len(keep) else users,
+            item_factors=self.item_factors, together_indptr=self.together_indptr,
+            together_items=self.together_items, together_counts=self.together_counts,
+            weights=self.weights, forgotten=self.forgotten + int(dropped.sum()),
+        )  # fmt: skip
 
     # reading the model
 
@@ -290,7 +314,7 @@ class Recommender:
         where = np.full(len(self.items), -1, np.int64)
         where[columns] = np.arange(len(columns))
         factors = np.ascontiguousarray(self.item_factors[columns])
-        share = self.counts[columns] / max(len(self.customers), 1)
+        share = self.counts[columns] / max(len(self.customers) + self.forgotten, 1)
         return _Pool(names, positions, columns, factors, share.astype(np.float32),
                      {names[p]: k for k, p in enumerate(positions)}, where)  # fmt: skip
 
@@ -299,7 +323,8 @@ class Recommender:
     def to_bytes(self) -> bytes:
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         arrays["items"] = np.array(self.items, dtype=np.str_)
-        arrays["meta"] = np.array(json.dumps({"weights": _weights_dict(self.weights)}))
+        meta = {"weights": _weights_dict(self.weights), "forgotten": self.forgotten}
+        arrays["meta"] = np.array(json.dumps(meta))
         out = io.BytesIO()
         np.savez(out, **arrays)
         return out.getvalue()
@@ -313,7 +338,8 @@ class Recommender:
                 meta = json.loads(str(stored["meta"]))
         except (OSError, ValueError, KeyError) as e:
             raise TypeError(f"the stored offers model is not a Recommender ({e})") from e
-        return cls(items=items, **arrays, weights=Weights(**meta["weights"]))
+        return cls(items=items, **arrays, weights=Weights(**meta["weights"]),
+                   forgotten=int(meta.get("forgotten", 0)))  # fmt: skip
 
 
 _ARRAYS = ("customers", "indptr", "indices", "counts", "user_factors", "item_factors",

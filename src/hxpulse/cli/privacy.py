@@ -74,8 +74,10 @@ def erase(
         customer_id = queries.find(conn, customer)
         seen = service.preview(conn, customer_id)
     if not yes:
-        counts = {k: v for k, v in seen.items() if k != "customer_id"}
+        counts = {k: v for k, v in seen.items() if k not in ("customer_id", "text_model_dropped")}
         what = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+        if seen["text_model_dropped"]:
+            what += "; the fitted text model (it may hold their words) will be deleted"
         console.print(f"Customer {seen['customer_id']}: {what}.", highlight=False)
         if not typer.confirm("Erase their personal data? This cannot be undone"):
             console.print("Nothing erased.")
@@ -88,9 +90,11 @@ def erase(
     console.print(
         f"Erased customer {done['customer_id']}: {done['identities']} identities tombstoned, "
         f"{done['events']} events and {done['survey_answers']} survey answers emptied, "
-        f"{done['merged_profiles']} merged profiles.",
+        f"{done['merged_profiles']} merged profiles, {done['model_rows']} offers model rows."
+        + (" The text model was deleted: VADER scores whys until `hxpulse fit text`."
+           if done["text_model_dropped"] else ""),
         highlight=False,
-    )
+    )  # fmt: skip
 
 
 @clean_errors

@@ -5,13 +5,17 @@ a purchase weighs `PURCHASE`, any other event naming an item (a view, an add to 
 accepted offer) `ENGAGEMENT`; a customer's weights for one item add up. The events are read
 in one streamed pass; the model (`analytics.recommend.Recommender`) is fitted outside any
 transaction and stored in one short one, so serving keeps the last model until then.
+
+The model holds each customer's items and factors, so an erasure drops the erased customers'
+rows from the stored model in its transaction (`forget`), and a fit that was reading while
+someone was erased leaves them out when it saves.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, select
@@ -21,7 +25,7 @@ from hxpulse.db.engine import run_write
 from hxpulse.events.models import Event
 from hxpulse.learn import store
 from hxpulse.offers.items import items_of
-from hxpulse.offers.serving import MODEL
+from hxpulse.offers.serving import MODEL, current_model
 
 PURCHASE, ENGAGEMENT = 3.0, 1.0
 CHUNK = 10_000
@@ -66,5 +70,39 @@ def fit(
     data = model.to_bytes()
     meta = {"interactions": len(rows), "customers": len({c for c, _, _ in rows}),
             "items": len({i for _, i, _ in rows}), "seed": seed, "bytes": len(data)}  # fmt: skip
-    run_write(engine, lambda conn: store.save(conn, MODEL, meta=meta, data=data, now=now))
-    return {"name": MODEL, "fitted_at": now, **meta}
+
+    def save(conn: Connection) -> dict[str, Any]:
+        store.lock(conn)
+        fitted, kept, stored = model.without(store.erased_customers(conn)), dict(meta), data
+        if fitted is not model:  # erased while the fit was reading
+            stored = fitted.to_bytes()
+            kept.update(forgotten=fitted.forgotten, bytes=len(stored))
+        store.save(conn, MODEL, meta=kept, data=stored, now=now)
+        return kept
+
+    return {"name": MODEL, "fitted_at": now, **run_write(engine, save)}
+
+
+def known(conn: Connection, customer_ids: list[int]) -> int:
+    """How many of these customers the stored model has rows for."""
+    model = current_model(conn)
+    return 0 if model is None else sum(model.knows(c) for c in customer_ids)
+
+
+def forget(conn: Connection, customer_ids: list[int], *, now: datetime) -> int:
+    """Drop these customers' rows from the stored model (an erasure, in its transaction);
+    return how many went. The meta stays, with `forgotten` added up and `trained_at` (the fit's
+    time); `fitted_at` moves to `now` (later than the last, at least), so every process's
+    serving reloads it."""
+    store.lock(conn)
+    model = current_model(conn)
+    fitted = store.load(conn, MODEL, with_data=False)
+    if model is None or fitted is None or not any(model.knows(c) for c in customer_ids):
+        return 0
+    smaller = model.without(customer_ids)
+    gone = smaller.forgotten - model.forgotten
+    meta = {**fitted.meta, "forgotten": int(fitted.meta.get("forgotten", 0)) + gone,
+            "trained_at": fitted.meta.get("trained_at", fitted.fitted_at.isoformat())}  # fmt: skip
+    stamp = max(now, fitted.fitted_at + timedelta(microseconds=1))
+    store.save(conn, MODEL, meta=meta, data=smaller.to_bytes(), now=stamp)
+    return gone

@@ -5,14 +5,17 @@ Removed: identities (each tombstoned as a keyed hash), name, traits and preferen
 properties, context and page or screen names (a resolution keeps only the message id of the
 negative it resolves, so a pulse rebuild gives the same sums); the whys of survey answers; the
 email address on invitations (unanswered ones expire now); the snapshots of merges; the
-messages of their own live feed; their stored lifetime value. The profiles merged into the
-customer are erased with it.
+messages of their own live feed; their stored lifetime value; their rows of the fitted offers
+model (their items and factors; the model is stored again without them); and the fitted text
+model, deleted when they wrote a why (it cannot unlearn one person's words: VADER scores until
+the next `hxpulse fit`). The profiles merged into the customer are erased with it.
 
 Kept, anonymous: the customer row as a shell (its internal id, stage and stage history, pulse
 sums, open negatives, detractor flag), each event's type, time, channel, department, value and
 currency (so the pulse, funnel and segments count it), survey answers' scores and bands (so
 NPS reports and the rolled-up counts are unchanged), and the audit log (which names the
-customer by internal id only). Every consent purpose is set to denied.
+customer by internal id only), and the offers model's counts over everyone (each item's
+buyers, the item factors, bought together). Every consent purpose is set to denied.
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import NotFound
 from hxpulse.events.models import Event
 from hxpulse.feeds import service as feeds
+from hxpulse.offers import fitting as offers_model
 from hxpulse.offers import service as offers
 from hxpulse.outbox import service as outbox
 from hxpulse.privacy import tombstones
 from hxpulse.privacy.consent import EMAIL_CHANNEL, PURPOSES, entry
 from hxpulse.privacy.models import ErasureRequest
+from hxpulse.surveys import textfit
 from hxpulse.surveys.models import Invitation, Response
 
 customers_t = cast(Table, Customer.__table__)
@@ -77,6 +82,8 @@ def preview(conn: Connection, customer_id: int) -> dict[str, Any]:
         "survey_answers": _count(conn, responses_t, ids),
         "survey_invitations": _count(conn, invitations_t, ids),
         "merged_profiles": len(ids) - 1,
+        "model_rows": offers_model.known(conn, ids),
+        "text_model_dropped": textfit.learnt_from(conn, ids),
     }
 
 
@@ -95,8 +102,11 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
     }
     conn.execute(identities_t.delete().where(i.customer_id.in_(ids)))
     counts["events"] = _scrub_events(conn, ids)
+    counts["text_model_dropped"] = textfit.forget(conn, ids)  # before their whys are emptied
     counts["survey_answers"] = conn.execute(
-        update(responses_t).where(responses_t.c.customer_id.in_(ids)).values(why=None)
+        update(responses_t)
+        .where(responses_t.c.customer_id.in_(ids))
+        .values(why=None, sentiment=None)
     ).rowcount
     counts["survey_invitations"] = _scrub_invitations(conn, ids, now)
     m = merges_t.c
@@ -111,6 +121,7 @@ def erase(conn: Connection, customer_id: int, *, who: Who, now: datetime) -> dic
     counts["referral_codes"] = advocacy.erase(conn, ids)  # referrals rows keep only ids
     counts["lifetime_values"] = clv.erase(conn, ids)
     counts["offer_exposures"] = offers.erase(conn, ids)  # the bandit's counts are anonymous
+    counts["model_rows"] = offers_model.forget(conn, ids, now=now)  # its counts stay
     _scrub_profiles(conn, ids, now)
     _close_request(conn, live, who, now, counts)
     audit.record(conn, who=who, action="customer.erase", now=now, subject_kind="customer",

@@ -62,6 +62,14 @@ class ErasureRead(BaseModel):
     referral_codes: int = Field(0, description="Their referral code (its link stops working).")
     lifetime_values: int = Field(0, description="Their stored lifetime value (`fit clv`).")
     offer_exposures: int = Field(0, description="Offers shown to them (the bandit's counts stay).")
+    model_rows: int = Field(
+        0, description="Their rows of the fitted offers model (items, factors) dropped; "
+        "its counts over everyone stay."
+    )  # fmt: skip
+    text_model_dropped: bool = Field(
+        False, description="The fitted text model was deleted (they wrote a why it may have "
+        "learnt from): VADER scores whys until the next `hxpulse fit`."
+    )  # fmt: skip
 
 
 class ErasureRequestRead(BaseModel):

@@ -16,6 +16,12 @@ on one scale. It writes no event, outbox row or firing: a re-score is not a new 
 `score_many` is what recording an answer calls: one primary-key read of the stored meta, and
 the pipeline unpickled once per process and fitted model (cached by its fitted_at and digest;
 the server loads it at start, `warm`, and a refit's first answer loads the new one).
+
+One person's words cannot be taken out of a fitted pipeline (its vocabulary, its weights), so
+an erasure of someone who wrote a why deletes the stored model in its transaction (`forget`):
+the next answer is scored by VADER, and the next `hxpulse fit` (or `fit text`) learns without
+their words. A fit during which someone was erased fits again (`ATTEMPTS`), since its
+reading may hold their words.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, select, updat
 from hxpulse.analytics import sentiment
 from hxpulse.config import SurveySettings
 from hxpulse.db.engine import run_write
+from hxpulse.errors import Conflict
 from hxpulse.learn import store
 from hxpulse.surveys import kinds
 from hxpulse.surveys.models import Response, Survey
@@ -42,6 +49,7 @@ NAME = "text"
 FIT_LIMIT = 50_000  # the newest answers with a why a fit reads (50,000: under 2 minutes)
 CACHED = 4  # fitted models kept unpickled per process (one per database in practice)
 RESCORE_BATCH = 2_000  # stored answers re-scored per write transaction after a fit
+ATTEMPTS = 3  # fits tried when customers are erased while one reads
 
 log = logging.getLogger("hxpulse.surveys")
 responses_t = cast(Table, Response.__table__)
@@ -74,11 +82,23 @@ def fit(
 ) -> dict[str, Any]:
     """Fit, compare with VADER, store the choice and re-score the stored answers with it;
     returns the stored meta and, under `rescored`, what the re-score did."""
+    for _ in range(ATTEMPTS):
+        done = _fit_once(engine, settings=settings, now=now, seed=seed)
+        if done is not None:
+            return {**done, "rescored": asdict(rescore(engine, settings=settings))}
+    raise Conflict(f"customers were erased during each of {ATTEMPTS} text fits; fit again")
+
+
+def _fit_once(
+    engine: Engine, *, settings: SurveySettings, now: datetime, seed: int
+) -> dict[str, Any] | None:
+    """One fit, stored unless someone was erased meanwhile (then None)."""
     import sklearn
 
     from hxpulse.analytics import textmodel
 
     with engine.connect() as conn:
+        erased = len(store.erased_customers(conn))
         texts, negative = training_set(conn)
     outcome = textmodel.compare(
         texts,
@@ -97,9 +117,32 @@ def fit(
         size=0 if data is None else len(data),
         sklearn=sklearn.__version__,
     )
-    run_write(engine, lambda conn: store.save(conn, NAME, meta=meta, data=data, now=now))
-    rescored = rescore(engine, settings=settings)
-    return {**meta, "fitted_at": now.isoformat(), "rescored": asdict(rescored)}
+
+    def save(conn: Connection) -> bool:
+        store.lock(conn)
+        if len(store.erased_customers(conn)) != erased:
+            return False
+        store.save(conn, NAME, meta=meta, data=data, now=now)
+        return True
+
+    return {**meta, "fitted_at": now.isoformat()} if run_write(engine, save) else None
+
+
+def learnt_from(conn: Connection, customer_ids: list[int]) -> bool:
+    """Whether the stored pipeline may hold these customers' words: it is used (a VADER
+    choice stores no pipeline) and one of them wrote a why."""
+    fitted = store.load(conn, NAME, with_data=False)
+    if fitted is None or fitted.meta.get("used") != "model":
+        return False
+    query = select(responses_t.c.id).where(responses_t.c.customer_id.in_(customer_ids), _with_why())
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def forget(conn: Connection, customer_ids: list[int]) -> bool:
+    """Delete the stored model if it may hold these customers' words (an erasure, in its
+    transaction, before their whys are emptied); True if it went (module doc)."""
+    store.lock(conn)
+    return learnt_from(conn, customer_ids) and store.drop(conn, NAME)
 
 
 @dataclass(frozen=True, slots=True)
