@@ -39,6 +39,14 @@ def customer(
     return int(found)
 
 
+def link(engine: Engine, *identities: tuple[str, str]) -> None:
+    """One identify call naming `identities` of different customers: they merge (the older
+    profile survives)."""
+    made = EventIn(message_id=f"m-{next(_serial)}-link", kind="identify", type="identify",
+                   occurred_at=NOW - timedelta(hours=1), identities=list(identities))  # fmt: skip
+    ingest(engine, [made], now=NOW)
+
+
 def delivery(kind: str, payload: dict[str, Any], customer_id: int | None = None) -> Delivery:
     n = next(_serial)
     return Delivery(id=n, key=f"test:{kind}:{n}", kind=kind, customer_id=customer_id,

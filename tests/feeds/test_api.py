@@ -4,10 +4,11 @@ messages in their export and gone with their erasure; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from hxpulse.audit.service import Who
 from hxpulse.db.engine import run_write
@@ -15,7 +16,7 @@ from hxpulse.feeds import service as feeds
 from hxpulse.feeds.schemas import FeedTokenRead
 from hxpulse.privacy import erasure, export
 from hxpulse.privacy.export_schema import CustomerExport
-from tests.feeds.helpers import NOW, customer
+from tests.feeds.helpers import NOW, customer, link
 from tests.privacy.helpers import HTML, key, sign_in
 
 SHOP = "https://shop.example.com"
@@ -118,3 +119,58 @@ def test_an_erased_customer_has_no_feed(client: TestClient, engine: Engine) -> N
     assert asked.status_code == 404 and "erased" in asked.json()["message"]
     followed = client.get(f"/api/customers/id:{cid}/feed?token={token}")
     assert followed.status_code == 403 and "erased" in followed.json()["message"]
+
+
+def _links(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'<a href="/customers/([^"]+)">([^<]*)</a>', page)
+
+
+def test_the_feed_names_each_customer_as_they_are_now(client: TestClient, engine: Engine) -> None:
+    chloe = customer(engine, "chloe@example.com", user_id="chloe-1",
+                     traits={"name": "Chloe Okafor"})  # fmt: skip
+    dan = customer(engine, "dan@example.com", user_id="dan-1", traits={"name": "Dan Ruiz"})
+    for n, cid in enumerate([chloe, dan]):
+        _publish(engine, f"c{n}", scope="team", type="rule.fired",
+                 data={"customer_id": cid, "message": f"at risk {n}"})  # fmt: skip
+    _publish(engine, "c2", scope="team", type="case.opened", data={"title": "No one's"})
+    sign_in(client, engine, "agent")
+    page = client.get("/feed", headers=HTML).text
+    assert _links(page) == [(str(dan), "Dan Ruiz"), (str(chloe), "Chloe Okafor")]
+    listed = client.get("/api/feed/messages").json()["items"]
+    assert [m["data"].get("customer_name") for m in listed] == [None, "Dan Ruiz", "Chloe Okafor"]
+    link(engine, ("email", "dan@example.com"), ("user_id", "chloe-1"))  # Dan joins Chloe
+    page = client.get("/feed", headers=HTML).text
+    # both lead to the survivor, Chloe's older profile, named as it is now (Dan's name, the
+    # more recent, won the merge)
+    assert _links(page) == [(str(chloe), "Dan Ruiz")] * 2
+    who = Who("system", None, "test", None)
+    run_write(engine, lambda conn: erasure.erase(conn, chloe, who=who, now=NOW))
+    page = client.get("/feed", headers=HTML).text
+    assert _links(page) == [(str(chloe), f"Customer {chloe}")] * 2 and "Dan R" not in page
+    with engine.connect() as conn:  # the messages themselves never held a name
+        stored = feeds.since(conn, scope="team", after=0)
+    assert [m["data"].get("customer_name") for m in stored] == [None, None, None]
+    assert stored[1]["data"]["customer_id"] == dan
+
+
+def test_names_are_read_in_one_query_and_only_for_those_who_see_customers(
+    engine: Engine,
+) -> None:
+    ids = [customer(engine, f"p{n}@example.com", traits={"name": f"P {n}"}) for n in range(3)]
+    for n, cid in enumerate([*ids, ids[0], 10**12]):
+        _publish(engine, f"q{n}", scope="team", type="rule.fired", data={"customer_id": cid})
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with engine.connect() as conn:
+        rows = feeds.recent(conn, limit=10)
+        event.listen(conn, "before_cursor_execute", count)
+        shown = feeds.named(conn, rows, sees_customers=True)
+        event.remove(conn, "before_cursor_execute", count)
+        hidden = feeds.named(conn, rows, sees_customers=False)
+    assert len(statements) == 1, statements
+    assert [m["data"].get("customer_name") for m in shown] == [None, "P 0", "P 2", "P 1", "P 0"]
+    assert [m["data"] for m in hidden] == [{}] * 5  # no name and no link
+    assert rows[0]["data"] == {"customer_id": 10**12}  # the rows read are left as they were

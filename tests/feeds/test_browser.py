@@ -53,6 +53,24 @@ def test_the_team_feed_page_shows_a_new_case_as_it_arrives(
     expect(page.locator("#feed li")).to_have_count(1)
 
 
+def test_the_team_feed_page_names_the_customer(
+    server: RunningServer,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    cid = customer(server.engine, "chloe@example.com", traits={"name": "Chloe Okafor"})
+    server.sign_in(page, "/feed")
+    expect(page.locator("#feed-status")).to_have_text("live")
+    for data in ({"customer_id": cid, "message": "Chloe is at risk"}, {"customer_id": 10**12}):
+        made = delivery("feed", {"scope": "team", "type": "rule.fired", "data": data})
+        assert actions.handle_feed(_ctx(server), made).ok
+    links = page.locator("#feed li a")
+    expect(links).to_have_text([f"customer {10**12}", "Chloe Okafor"], timeout=3000)
+    expect(links.last).to_have_attribute("href", f"/customers/{cid}")
+    page.reload()  # and as the server lists it
+    expect(links).to_have_text([f"customer {10**12}", "Chloe Okafor"])
+    expect(links.last).to_have_attribute("href", f"/customers/{cid}")
+
+
 def test_a_shop_s_page_on_another_origin_follows_its_customer_s_feed(
     server: RunningServer,  # noqa: F811
     browser: Browser,  # noqa: F811

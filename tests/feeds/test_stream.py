@@ -16,11 +16,14 @@ import pytest
 from httpx_sse import ServerSentEvent, connect_sse
 from sqlalchemy import Engine
 
+from hxpulse.audit.service import Who
 from hxpulse.config import Settings
+from hxpulse.db.engine import run_write
 from hxpulse.feeds import actions
 from hxpulse.feeds import service as feeds
+from hxpulse.privacy import erasure
 from tests.feeds.conftest import Served
-from tests.feeds.helpers import context, customer, delivery
+from tests.feeds.helpers import context, customer, delivery, link
 
 pytestmark = pytest.mark.slow  # a real server per test
 CASE = {"title": "Your case is resolved", "message": "We refunded the order.",
@@ -217,3 +220,37 @@ def test_the_team_feed_refuses_no_one(served: Served) -> None:
     assert httpx.get(f"{served.url}/api/feed", timeout=5).status_code == 401
     reader = {"authorization": f"Bearer {served.reader_key}"}
     assert httpx.get(f"{served.url}/api/feed/messages", headers=reader).status_code == 200
+
+
+def test_the_team_feed_names_the_customer_when_it_sends(
+    served: Served, engine: Engine, settings: Settings
+) -> None:
+    ctx = context(engine, settings)
+    chloe = customer(engine, "chloe@example.com", user_id="chloe-9",
+                     traits={"name": "Chloe Okafor"})  # fmt: skip
+    dan = customer(engine, "dan@example.com", user_id="dan-9", traits={"name": "Dan Ruiz"})
+
+    def fired(cid: int) -> None:
+        made = delivery("feed", {"scope": "team", "type": "rule.fired",
+                                 "data": {"customer_id": cid, "message": "at risk"}})  # fmt: skip
+        assert actions.handle_feed(ctx, made).ok
+
+    with listening(served.signed_in(), "/api/feed") as feed:
+        fired(chloe)
+        fired(dan)
+        got = [feed.next()[1].json() for _ in range(2)]
+    assert [(d["customer_id"], d["customer_name"]) for d in got] == [
+        (chloe, "Chloe Okafor"), (dan, "Dan Ruiz")]  # fmt: skip
+    link(engine, ("email", "dan@example.com"), ("user_id", "chloe-9"))  # Dan joins Chloe
+    with listening(served.signed_in(), "/api/feed", params={"last_event_id": 0}) as feed:
+        got = [feed.next()[1].json() for _ in range(2)]
+    assert [(d["customer_id"], d["customer_name"]) for d in got] == [(chloe, "Dan Ruiz")] * 2
+    who = Who("system", None, "test", None)
+    run_write(engine, lambda conn: erasure.erase(conn, chloe, who=who, now=datetime.now(UTC)))
+    with listening(served.signed_in(), "/api/feed", params={"last_event_id": 0}) as feed:
+        got = [feed.next()[1].json() for _ in range(2)]
+    assert [d["customer_name"] for d in got] == [f"Customer {chloe}"] * 2
+    with engine.connect() as conn:  # never stored in the messages
+        stored = feeds.since(conn, scope="team", after=0)
+    assert [m["data"] for m in stored] == [{"customer_id": chloe, "message": "at risk"},
+                                           {"customer_id": dan, "message": "at risk"}]  # fmt: skip

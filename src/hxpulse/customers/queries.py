@@ -164,3 +164,24 @@ def display_names(conn: Connection, customer_ids: list[int]) -> dict[int, str]:
         for cid, value in rows:
             emails.setdefault(cid, value)
     return {cid: named.get(cid) or emails.get(cid) or f"Customer {cid}" for cid in wanted}
+
+
+def live_names(conn: Connection, customer_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """For each of `customer_ids` that exists: the profile it lives on now (following merges)
+    and that profile's current name as `display_names` gives it, read in one query per 500
+    ids (an erased profile has neither name nor identities: `Customer N`)."""
+    wanted = list(dict.fromkeys(customer_ids))
+    given, live, i = customers_t.alias("given"), customers_t.alias("live"), identities_t.c
+    email = (select(i.value).where(i.customer_id == live.c.id, i.kind == "email")
+             .order_by(i.id).limit(1).scalar_subquery())  # fmt: skip
+    found: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(
+            select(given.c.id, live.c.id, live.c.name, email)
+            .join(live, live.c.id == func.coalesce(given.c.merged_into_id, given.c.id))
+            .where(given.c.id.in_(wanted[start : start + 500]))
+        )
+        for cid, live_id_, name, address in rows:
+            shown = (name or "").strip() or address or f"Customer {live_id_}"
+            found[int(cid)] = (int(live_id_), shown)
+    return found

@@ -113,7 +113,8 @@ def team_feed(
     last_event_id: LastEventId = None,
     last_event_header: LastEventHeader = None,
 ) -> EventSourceResponse:
-    """Follow the team feed (Server-Sent Events): new cases, breaches, customers at risk."""
+    """Follow the team feed (Server-Sent Events): new cases, breaches, customers at risk; a
+    message's `data.customer_name` is its customer's current name (see `service.named`)."""
     with engine.connect() as conn:
         teams = service.teams_for(conn, actor_kind=actor.kind, actor_id=actor.id)
     after = stream.position(last_event_header, last_event_id)
@@ -124,8 +125,12 @@ def team_feed(
     def match(row: dict[str, Any]) -> bool:
         return service.matches(row, scope="team", teams=teams)
 
+    def present(c: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return service.named(c, rows, sees_customers=actor.can("customers:read"))
+
     subscription = stream.Subscription(engine, request.app.state.feed_recent, match, fetch,
-                                       after, settings.feeds, request.app.state.clock)  # fmt: skip
+                                       after, settings.feeds, request.app.state.clock,
+                                       present=present)  # fmt: skip
     return stream.response(request, subscription)
 
 
@@ -135,6 +140,8 @@ def team_messages(
     actor: FeedRead,
     limit: Annotated[int, Query(ge=1, le=200, description="How many, newest first.")] = 50,
 ) -> dict[str, Any]:
-    """List the newest team-feed messages you see (the feed page's JSON twin)."""
+    """List the newest team-feed messages you see (the feed page's JSON twin): a message's
+    `data.customer_name` is its customer's current name, for those who may see customers."""
     teams = service.teams_for(conn, actor_kind=actor.kind, actor_id=actor.id)
-    return {"items": service.recent(conn, teams=teams, limit=limit)}
+    items = service.recent(conn, teams=teams, limit=limit)
+    return {"items": service.named(conn, items, sees_customers=actor.can("customers:read"))}

@@ -16,6 +16,7 @@ router = APIRouter()
 @router.get("/feed")
 def feed_page(request: Request, actor: FeedRead, conn: ConnDep) -> Response:
     teams = service.teams_for(conn, actor_kind=actor.kind, actor_id=actor.id)
-    items = service.recent(conn, teams=teams, limit=50)
+    items = service.named(conn, service.recent(conn, teams=teams, limit=50),
+                          sees_customers=actor.can("customers:read"))  # fmt: skip
     return page(request, "feed.html", items=items, latest=items[0]["id"] if items else 0,
                 types=service.TEAM_TYPES)  # fmt: skip

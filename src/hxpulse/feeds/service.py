@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hxpulse.cases import teams
+from hxpulse.customers.queries import live_names
 from hxpulse.db.engine import is_sqlite
 from hxpulse.errors import Invalid
 from hxpulse.feeds.models import SCOPES, FeedMessage
@@ -155,6 +156,38 @@ def recent(
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def named(conn: Connection, rows: list[dict[str, Any]], *, sees_customers: bool
+          ) -> list[dict[str, Any]]:  # fmt: skip
+    """The team-feed `rows` as staff are shown them: a message whose data names a customer
+    (`customer_id`) gets the profile it lives on now (merges followed) as `customer_id` and
+    that profile's current name as `customer_name`, read now for all the rows at once, so a
+    renamed or erased customer shows as they are now (the name is never stored in the
+    message). For a reader who may not see customers (`sees_customers` false), both are left
+    out. The rows are copies: `rows` (maybe held by `recent.Recent`) are left as they are."""
+    wanted = sorted({cid for row in rows if (cid := _customer_of(row["data"])) is not None})
+    found = live_names(conn, wanted) if sees_customers and wanted else {}
+    shown = []
+    for row in rows:
+        data = row["data"]
+        if not isinstance(data, dict) or "customer_id" not in data:
+            shown.append(row)
+            continue
+        cid = _customer_of(data)
+        data = {k: v for k, v in data.items() if k != "customer_name"}
+        if not sees_customers:
+            del data["customer_id"]
+        elif cid is not None and cid in found:
+            data["customer_id"], data["customer_name"] = found[cid]
+        shown.append({**row, "data": data})
+    return shown
+
+
+def _customer_of(data: Any) -> int | None:
+    """The customer id a message's data names, if it names one (an id, not a bool or text)."""
+    cid = data.get("customer_id") if isinstance(data, dict) else None
+    return cid if type(cid) is int and cid >= 1 else None
 
 
 def for_customers(conn: Connection, customer_ids: list[int]) -> list[dict[str, Any]]:

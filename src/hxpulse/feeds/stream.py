@@ -31,13 +31,15 @@ from hxpulse.feeds.recent import Recent
 RETRY_MS = 1000  # how soon EventSource reconnects after a stream ends
 Fetch = Callable[[Connection, int, int], list[dict[str, Any]]]  # (conn, after, limit)
 Match = Callable[[dict[str, Any]], bool]  # whether a row of `service.since_any` is the feed's
+Present = Callable[[Connection, list[dict[str, Any]]], list[dict[str, Any]]]  # rows as sent
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """What one stream reads: `match` picks its messages from `recent`, `fetch` reads them
     from the database (after an id, at most a limit); `after` is where it starts (None: after
-    the newest message, i.e. only what comes next)."""
+    the newest message, i.e. only what comes next); `present`, if given, turns each batch
+    read into what is sent, at send time (the team feed names its customers)."""
 
     engine: Engine
     recent: Recent
@@ -47,6 +49,7 @@ class Subscription:
     settings: FeedSettings
     clock: Callable[[], datetime]
     expires_at: datetime | None = None  # the token's expiry, for a customer's feed
+    present: Present | None = None
 
 
 def position(header: str | None, query: int | None) -> int | None:
@@ -92,14 +95,24 @@ async def _events(request: Request, sub: Subscription) -> AsyncIterator[ServerSe
 
 
 def _read(sub: Subscription, after: int) -> tuple[list[dict[str, Any]], int]:
-    """The stream's next messages and its position after them."""
+    """The stream's next messages (as `present` makes them) and its position after them."""
     limit = sub.settings.batch
     held = sub.recent.after(after, sub.match, limit)
-    if held is not None:
+    if held is not None and (not held[0] or sub.present is None):
         return held
-    newest = sub.recent.position()  # read before: every message up to it is committed
+    newest = sub.recent.position() if held is None else 0  # read before: all up to it committed
     with sub.engine.connect() as conn:
-        rows = sub.fetch(conn, after, limit)
-    if len(rows) < limit:  # all of this feed's messages up to `newest`: skip to it
+        rows, position = held if held is not None else _fetch(sub, conn, after, newest)
+        if sub.present is not None and rows:
+            rows = sub.present(conn, rows)
+    return rows, position
+
+
+def _fetch(
+    sub: Subscription, conn: Connection, after: int, newest: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The feed's messages after `after` from the database, and the position after them."""
+    rows = sub.fetch(conn, after, sub.settings.batch)
+    if len(rows) < sub.settings.batch:  # all of this feed's messages up to `newest`: skip to it
         return rows, max(newest, int(rows[-1]["id"]) if rows else after)
     return rows, int(rows[-1]["id"])

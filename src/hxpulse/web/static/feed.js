@@ -34,7 +34,7 @@
     if (data.customer_id) {
       const link = document.createElement("a");
       link.href = `/customers/${encodeURIComponent(data.customer_id)}`;
-      link.textContent = `customer ${data.customer_id}`;
+      link.textContent = data.customer_name || `customer ${data.customer_id}`;
       item.append(" ", link);
     }
     list.prepend(item);
