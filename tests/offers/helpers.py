@@ -21,12 +21,13 @@ def catalogue(engine: Engine, now: datetime, *offers: dict[str, Any]) -> None:
 
 
 def customers(
-    engine: Engine, settings: Settings, count: int, now: datetime, **event: Any
-) -> dict[int, str]:
+    engine: Engine, settings: Settings, count: int, now: datetime, *,
+    message_prefix: str = "seed", **event: Any,
+) -> dict[int, str]:  # fmt: skip
     """`count` customers (id -> email), each with one event (a purchase unless `type` says
-    otherwise)."""
+    otherwise); called again with another `message_prefix`, one more event each."""
     fields = {"type": "purchase", "value": 20.0, **event}
-    ingest(engine, [EventIn(message_id=f"seed{i}", kind="track", occurred_at=now - timedelta(days=1),
+    ingest(engine, [EventIn(message_id=f"{message_prefix}{i}", kind="track", occurred_at=now - timedelta(days=1),
                             identities=[("email", f"c{i}@example.com")], **fields)
                     for i in range(count)], now=now, live=settings.live)  # fmt: skip
     with engine.connect() as conn:

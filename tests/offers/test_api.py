@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from hxpulse.auth import service as auth
 from hxpulse.customers.models import Customer
 from hxpulse.events.models import Event
+from hxpulse.offers import fitting
 from hxpulse.offers.models import Exposure
 from tests.auth.helpers import person, sign_in
 from tests.offers.helpers import customers
@@ -190,6 +191,17 @@ def test_the_offers_page(client: TestClient, engine: Engine, settings: Any) -> N
     assert page.status_code == 200
     assert 'href="/offers"' in page.text and "Running shoes" in page.text
     assert 'id="offers-chart-data"' in page.text and "<style" not in page.text
+    assert "No model fitted yet" in page.text
+    fitting.fit(engine, settings, now=datetime.now(UTC))
+    assert (
+        "found no purchase or engagement naming an item" in client.get("/offers", headers=html).text
+    )
+    customers(engine, settings, 3, datetime.now(UTC), message_prefix="shoes",
+              properties={"product_id": "sku-shoes"})  # fmt: skip
+    fitting.fit(engine, settings, now=datetime.now(UTC))
+    fitted = client.get("/offers", headers=html).text
+    model = fitted.split('id="offers-model">')[1].split("</p>")[0]
+    assert "Ranked by the model fitted" in model and "on 3 customers and 1 item," in model
     bad = client.post("/offers", headers=html, data={"csrf_token": token, "key": "x",
                                                       "name": "X", "kind": "gift"})  # fmt: skip
     assert bad.status_code == 400 and "kind" in bad.text

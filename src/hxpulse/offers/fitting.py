@@ -106,3 +106,14 @@ def forget(conn: Connection, customer_ids: list[int], *, now: datetime) -> int:
     stamp = max(now, fitted.fitted_at + timedelta(microseconds=1))
     store.save(conn, MODEL, meta=meta, data=smaller.to_bytes(), now=stamp)
     return gone
+
+
+def status(conn: Connection) -> dict[str, Any] | None:
+    """What the Offers page says of the model serving uses: when it was fitted (an erasure's
+    rewrite keeps the fit's time) and on what; None before the first fit."""
+    fitted = store.load(conn, MODEL, with_data=False)
+    if fitted is None:
+        return None
+    trained = fitted.meta.get("trained_at")
+    when = datetime.fromisoformat(trained) if trained else fitted.fitted_at
+    return {**fitted.meta, "fitted_at": when}

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from hxpulse.db.engine import run_write
 from hxpulse.deps import ConnDep, EngineDep, OffersRead, OffersWrite, SettingsDep
 from hxpulse.errors import HXError
-from hxpulse.offers import report, service
+from hxpulse.offers import fitting, report, service
 from hxpulse.offers.settings import KEY
 from hxpulse.web import csrf
 from hxpulse.web.render import page
@@ -51,7 +51,7 @@ def _render(request: Request, conn: Any, settings: Any, status: int = 200,
     got = report.report(conn, settings, now=request.app.state.clock())
     return page(request, "offers.html", status_code=status, offers=service.get_all(conn),
                 report=got, chart=_chart(got), kinds=KINDS, errors=errors or [],
-                form=form or {})  # fmt: skip
+                form=form or {}, model=fitting.status(conn))  # fmt: skip
 
 
 @router.get("/offers")
