@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hxpulse.cli.common import clean_errors, console, engine, settings
-from hxpulse.config import Settings
+
+if TYPE_CHECKING:
+    from hxpulse.config import Settings
 
 DEMO_EVENT_ESTIMATE = 150_000
 
