@@ -18,6 +18,7 @@ from hxpulse.customers import listing
 from hxpulse.errors import Invalid
 from hxpulse.events.schemas import EventIn
 from hxpulse.ingest import ingest
+from tests.customers.test_last_seen import add_unseen
 from tests.customers.test_pages import sign_in
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -79,6 +80,43 @@ def test_each_sort_orders_every_customer(engine: Engine, people: dict[str, int])
     assert people["Cy Cole"] > people["nameless"]  # ingested last, created first: not id order
 
 
+def test_last_activity_after_late_and_early_events_a_merge_and_customers_never_seen(
+    engine: Engine, people: dict[str, int]
+) -> None:
+    """Every page, both ways: customers by the latest moment of their events, the id breaking
+    ties, then those without events by id."""
+    ann, bea = ("email", "ann@shop.test"), ("email", "bea@example.com")
+    cy = ("email", "cy@example.com")
+    ingest(engine, [event("a3", "track", "purchase", 40, ann, value=5.0)], now=NOW)  # late
+    ingest(engine, [event("b2", "page", "page_view", -0.5, bea)], now=NOW)  # ahead, in the day
+    # one event naming Cy and the nameless one: merged, the survivor last seen 3 days ago
+    both = EventIn(message_id="m1", kind="identify", type="identify", occurred_at=ago(60),
+                   identities=[cy, ("user_id", "u-3")])  # fmt: skip
+    ingest(engine, [both], now=NOW)
+    with engine.begin() as conn:
+        add_unseen(conn, NOW)
+        add_unseen(conn, NOW)
+    survivor = min(people["Cy Cole"], people["nameless"])
+    unseen = sorted(set(everyone(engine)) - {people["ann archer"], people["Bea Brown"], survivor})
+    assert len(unseen) == 2
+    latest = [people["Bea Brown"], people["ann archer"], survivor]
+    expected = {"-last_activity": latest + unseen[::-1], "last_activity": latest[::-1] + unseen}
+    for sort, wanted in expected.items():
+        for size in range(1, 6):
+            pages = [everyone(engine, sort=sort, per_page=size, page=n) for n in range(1, 7)]
+            assert [cid for page in pages for cid in page] == wanted, (sort, size)
+    with engine.connect() as conn:
+        items = listing.search(conn, listing.ListQuery(sort="-last_activity"))["items"]
+    assert [(i["name"], i["last_seen_at"], i["event_count"]) for i in items] == [
+        ("Bea Brown", ago(-0.5), 2), ("ann archer", ago(1), 3), ("Cy Cole", ago(3), 5),
+        (None, None, 0), (None, None, 0)]  # fmt: skip
+
+
+def everyone(engine: Engine, **wanted: Any) -> list[int]:
+    with engine.connect() as conn:
+        return [item["id"] for item in listing.search(conn, listing.ListQuery(**wanted))["items"]]
+
+
 def test_filters_count_every_match_and_pages_split_them(
     engine: Engine, people: dict[str, int]
 ) -> None:
@@ -135,6 +173,12 @@ def test_the_api_filters_sorts_and_refuses_bad_values(
     second = client.get("/api/customers", params={"q": "example.com", "sort": "-last_activity",
                                                    "per_page": 1, "page": 2}, headers=bearer).json()  # fmt: skip
     assert [i["name"] for i in second["items"]] == ["Bea Brown"] and not second["has_next"]
+    everybody = client.get("/api/customers", params={"sort": "last_activity"}, headers=bearer)
+    seen = [(i["name"], i["last_seen_at"]) for i in everybody.json()["items"]]
+    assert seen == [(name, ago(days).isoformat().replace("+00:00", "Z")) for name, days in
+                    [("Bea Brown", 10), (None, 5), ("Cy Cole", 3), ("ann archer", 1)]]  # fmt: skip
+    profile = client.get(f"/api/customers/id:{people['Cy Cole']}", headers=bearer).json()
+    assert profile["last_seen_at"] == seen[2][1]
     assert client.get("/api/customers", params={"stage": "customer"},
                       headers=bearer).json()["total"] == 1  # fmt: skip
     for params, field in [({"sort": "pulse;drop"}, "sort"), ({"stage": "vip"}, "stage"),

@@ -65,36 +65,56 @@ def parse(
     return ListQuery(q=text, stage=chosen, sort=order, page=number, per_page=size)
 
 
-def _last_seen() -> Any:
-    e, c = events_t.c, customers_t.c
-    return select(func.max(e.occurred_at)).where(e.customer_id == c.id).scalar_subquery()
+def _way(column: Any, descending: bool) -> ColumnElement[Any]:
+    ordered: ColumnElement[Any] = column.desc() if descending else column.asc()
+    return ordered
 
 
 def _order(sort: str) -> list[ColumnElement[Any]]:
-    """The ORDER BY of `sort`: customers without a name or a touchpoint come last either way,
-    the id breaks ties (so pages never overlap)."""
+    """The ORDER BY of `sort`: customers without a name come last either way, the id breaks
+    ties (so pages never overlap). For last activity, the order among customers seen at least
+    once (`_page` puts the others after them)."""
     c = customers_t.c
     key, descending = sort.removeprefix("-"), sort.startswith("-")
-
-    def way(column: Any) -> ColumnElement[Any]:
-        ordered: ColumnElement[Any] = column.desc() if descending else column.asc()
-        return ordered
-
     if key == "name":
-        keys = [c.name.is_(None), way(func.lower(c.name))]
+        keys = [c.name.is_(None), _way(func.lower(c.name), descending)]
     elif key == "pulse":  # ordering by the stored key is ordering by the pulse now
-        keys = [way(c.pulse_key)]
+        keys = [_way(c.pulse_key, descending)]
     elif key == "created":
-        keys = [way(c.created_at)]
-    else:  # one index seek per customer (`nulls_last`: so the subquery is written once)
-        keys = [way(_last_seen()).nulls_last()]
-    return [*keys, way(c.id)]
+        keys = [_way(c.created_at, descending)]
+    else:
+        keys = [_way(c.last_seen_at, descending)]
+    return [*keys, _way(c.id, descending)]
+
+
+def _page(conn: Connection, stmt: Select[Any], sort: str, offset: int, limit: int) -> list[Any]:
+    """The rows of one page of `stmt` in the order of `sort`.
+
+    By last activity: first the customers seen, by `last_seen_at` then id, then those never
+    seen, by id, either way; two range reads of `ix_customers_last_seen_at_id`. (One ORDER BY
+    `last_seen_at DESC NULLS LAST` would sort every customer on PostgreSQL: its index keeps
+    the nulls after the latest moment, so read backwards they come first.)"""
+    if sort.removeprefix("-") != "last_activity":
+        return list(conn.execute(stmt.order_by(*_order(sort)).limit(limit).offset(offset)))
+    c = customers_t.c
+    seen = stmt.where(c.last_seen_at.is_not(None))
+    rows = list(conn.execute(seen.order_by(*_order(sort)).limit(limit).offset(offset)))
+    if len(rows) == limit:
+        return rows
+    if rows or offset == 0:
+        before = offset + len(rows)  # the seen customers end on this page
+    else:  # a page past all of them: how many there are
+        before = conn.execute(select(func.count()).select_from(seen.subquery())).scalar_one()
+    never = stmt.where(c.last_seen_at.is_(None)).order_by(_way(c.id, sort.startswith("-")))
+    rest = conn.execute(never.limit(limit - len(rows)).offset(max(0, offset - before)))
+    return [*rows, *rest]
 
 
 def _matching(query: ListQuery) -> Select[Any]:
     c, i = customers_t.c, identities_t.c
     stmt = select(c.id, c.name, c.created_at, c.stage, c.pulse_key, c.last_return_at,
-                  c.open_negatives, c.detractor).where(c.merged_into_id.is_(None))  # fmt: skip
+                  c.open_negatives, c.detractor, c.last_seen_at)  # fmt: skip
+    stmt = stmt.where(c.merged_into_id.is_(None))
     if query.q:
         escaped = query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -110,7 +130,7 @@ def search(conn: Connection, query: ListQuery) -> dict[str, Any]:
     stmt = _matching(query)
     total = int(conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
     offset = (query.page - 1) * query.per_page
-    rows = conn.execute(stmt.order_by(*_order(query.sort)).limit(query.per_page).offset(offset))
+    rows = _page(conn, stmt, query.sort, offset, query.per_page)
     items = [dict(r._mapping) for r in rows]
     _attach_summary(conn, items)
     return {
@@ -127,22 +147,20 @@ def search(conn: Connection, query: ListQuery) -> dict[str, Any]:
 
 
 def _attach_summary(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """Each item's event count and identities (its `last_seen_at` is the row's)."""
     ids = [item["id"] for item in items]
     if not ids:
         return
     e, i = events_t.c, identities_t.c
     stats = conn.execute(
-        select(e.customer_id, func.count(), func.max(e.occurred_at))
-        .where(e.customer_id.in_(ids))
-        .group_by(e.customer_id)
-    ).all()
-    by_id = {cid: (n, last) for cid, n, last in stats}
+        select(e.customer_id, func.count()).where(e.customer_id.in_(ids)).group_by(e.customer_id)
+    )
+    by_id: dict[int, int] = {cid: n for cid, n in stats}
     idents: dict[int, list[dict[str, str]]] = {}
     for cid, kind, value in conn.execute(
         select(i.customer_id, i.kind, i.value).where(i.customer_id.in_(ids)).order_by(i.id)
     ):
         idents.setdefault(cid, []).append({"kind": kind, "value": value})
     for item in items:
-        n, last = by_id.get(item["id"], (0, None))
-        item["event_count"], item["last_seen_at"] = n, last
+        item["event_count"] = by_id.get(item["id"], 0)
         item["identities"] = idents.get(item["id"], [])

@@ -24,15 +24,17 @@ IDENTITY_KINDS = ("email", "phone", "user_id", "anonymous_id", "social", "extern
 
 
 class Customer(Base):
-    """A person. Every event updates its row (pulse sums, stage), so it carries few indexes:
-    each index is one more entry written per update; `merged_into_id` is indexed only where
-    set (merged rows, which are never updated again)."""
+    """A person. Every event updates its row (pulse sums, stage, last seen), so it carries few
+    indexes: each index is one more entry written per update; `merged_into_id` is indexed only
+    where set (merged rows, which are never updated again); `(last_seen_at, id)` is the list's
+    sort by last activity, read in order in both directions (customers/listing.py)."""
 
     __tablename__ = "customers"
     __table_args__ = (
         Index("ix_customers_merged_into_id", "merged_into_id",
               postgresql_where=text("merged_into_id IS NOT NULL"),
               sqlite_where=text("merged_into_id IS NOT NULL")),
+        Index("ix_customers_last_seen_at_id", "last_seen_at", "id"),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -60,6 +62,9 @@ class Customer(Base):
     # what the journey's replay knows at the customer's latest evaluated moment, so that later
     # events are decided from it (journey/definition.py, `Counters`); none: replayed in full
     journey_counters: Mapped[str | None] = mapped_column(Text)
+    # the latest occurred_at of the customer's own events (none, or merged away: null), kept by
+    # the ingest's customer update (pulse/live.py) and by merges
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # set when the customer's personal data was erased (privacy/): the row stays, anonymous
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

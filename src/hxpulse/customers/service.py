@@ -218,9 +218,10 @@ def merge(
 ) -> None:
     """Move everything of `merged_ids` onto `survivor_id` and record the merge.
 
-    Events and identities move; traits combine (the more recently updated profile wins a
-    disagreement); consent combines with the more restrictive answer winning; the merged
-    profiles stay as rows pointing at the survivor, with a snapshot in `customer_merges`.
+    Events and identities move (the survivor was last seen at the later of the moments);
+    traits combine (the more recently updated profile wins a disagreement); consent combines
+    with the more restrictive answer winning; the merged profiles stay as rows pointing at the
+    survivor, with a snapshot in `customer_merges`.
     """
     ids = [survivor_id, *merged_ids]
     rows = {r.id: r for r in conn.execute(select(customers_t).where(customers_t.c.id.in_(ids)))}
@@ -255,8 +256,8 @@ def merge(
     conn.execute(
         update(customers_t)
         .where(c.id.in_(merged_ids))
-        .values(merged_into_id=survivor_id, merged_at=now, updated_at=now)
-    )
+        .values(merged_into_id=survivor_id, merged_at=now, updated_at=now, last_seen_at=None)
+    )  # their events are the survivor's now (the snapshot keeps when they were last seen)
     conn.execute(update(customers_t).where(c.id == survivor_id).values(
         name=name, traits=traits, preferences=preferences, consent=consent, updated_at=now,
         pulse_key=key_sum(r.pulse_key for r in ordered),
@@ -264,6 +265,7 @@ def merge(
         pulse_returns=sum(r.pulse_returns for r in ordered),
         open_negatives=sum(r.open_negatives for r in ordered),
         last_return_at=max((r.last_return_at for r in ordered if r.last_return_at), default=None),
+        last_seen_at=max((r.last_seen_at for r in ordered if r.last_seen_at), default=None),
         detractor=ordered[-1].detractor,
     ))  # fmt: skip
     conn.execute(

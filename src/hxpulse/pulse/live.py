@@ -5,6 +5,9 @@ terms per customer are summed as a `KeySum`, then log-added to the stored key in
 experience is also recorded in `pulse_negatives` (it counts 12x until resolved); a resolution
 finds the negative it resolves (the one named in `properties.resolves`, else the customer's
 oldest open one) and removes the extra parts exactly as they were added.
+
+The same update of the row keeps `customers.last_seen_at`, the latest `occurred_at` of the
+customer's events, for every customer the batch has an event of (weighted or not).
 """
 
 from __future__ import annotations
@@ -123,8 +126,25 @@ def count(batch: Batch) -> None:
 
 
 def write(batch: Batch) -> None:
-    """The ingest step after the journey's: write the pulse sums and stages (`apply`)."""
-    apply(batch.conn, batch.changes)
+    """The ingest step after the journey's: write the pulse sums, stages and the moments last
+    seen (`apply`)."""
+    apply(batch.conn, batch.changes, last_seen(batch.events, batch.owners, batch.stamps))
+
+
+Seen = tuple[datetime, str | None]  # a customer's latest occurred_at; SQLite: as stored
+
+
+def last_seen(
+    events: Sequence[EventIn], owners: Sequence[int], stamps: Sequence[str] | None = None
+) -> dict[int, Seen]:
+    """Each customer's latest `occurred_at` among `events`, as stored (a moment ahead of
+    receipt too, as `max(events.occurred_at)` has it), with its SQLite text from `stamps`."""
+    latest: dict[int, Seen] = {}
+    for i, (event, customer_id) in enumerate(zip(events, owners, strict=True)):
+        known = latest.get(customer_id)
+        if known is None or event.occurred_at > known[0]:
+            latest[customer_id] = (event.occurred_at, stamps[i] if stamps is not None else None)
+    return latest
 
 
 def prepare(
@@ -233,69 +253,101 @@ def _named(event: EventIn) -> str | None:
     return named if isinstance(named, str) and named else None
 
 
+# SQLite's two-argument max() is null when either is: the later of the two, or the one given
+_SEEN_SQLITE = "last_seen_at = COALESCE(max(last_seen_at, ?{n}), ?{n}, last_seen_at)"
+
+
 @cache
-def _sqlite_updates() -> tuple[str, str]:
-    """The two updates of `apply` on SQLite (sums only; sums and stage), numbered parameters."""
+def _sqlite_updates() -> tuple[str, str, str]:
+    """The three updates of `apply` on SQLite (sums only; sums and stage; the moment last seen
+    only), numbered parameters."""
     sums = (
         f"UPDATE customers SET pulse_key = {sqlite_key_add('pulse_key', '?1')},"
         " pulse_investments = pulse_investments + ?2, pulse_returns = pulse_returns + ?3,"
         " open_negatives = open_negatives + ?4,"
-        " last_return_at = COALESCE(max(last_return_at, ?5), ?5, last_return_at)"
+        " last_return_at = COALESCE(max(last_return_at, ?5), ?5, last_return_at), "
+        + _SEEN_SQLITE.format(n=6)
     )
-    return sums + " WHERE id = ?6", (
-        sums + ", stage = COALESCE(?6, stage), stage_at = COALESCE(?7, stage_at),"
-        " detractor = COALESCE(?8, detractor), journey_counters = COALESCE(?9, journey_counters)"
-        " WHERE id = ?10"
-    )  # most rows: the stage did not change
+    with_stage = (
+        sums + ", stage = COALESCE(?7, stage), stage_at = COALESCE(?8, stage_at),"
+        " detractor = COALESCE(?9, detractor), journey_counters = COALESCE(?10, journey_counters)"
+    )
+    seen = "UPDATE customers SET " + _SEEN_SQLITE.format(n=1) + " WHERE id = ?2"
+    return sums + " WHERE id = ?7", with_stage + " WHERE id = ?11", seen  # most: sums only
 
 
+# d.k null: the batch adds nothing to the sums, only a moment last seen
 _APPLY_PG = (
-    f"UPDATE customers AS c SET pulse_key = {pg_key_add('c.pulse_key', 'd.k')},"
+    "UPDATE customers AS c SET pulse_key ="
+    f" CASE WHEN d.k IS NULL THEN c.pulse_key ELSE {pg_key_add('c.pulse_key', 'd.k')} END,"
     " pulse_investments = c.pulse_investments + d.i, pulse_returns = c.pulse_returns + d.r,"
     " open_negatives = c.open_negatives + d.o, last_return_at = GREATEST(c.last_return_at, d.l),"
     " stage = COALESCE(d.s, c.stage), stage_at = COALESCE(d.t, c.stage_at),"
-    " detractor = COALESCE(d.n, c.detractor), journey_counters = COALESCE(d.j, c.journey_counters)"
+    " detractor = COALESCE(d.n, c.detractor), journey_counters = COALESCE(d.j, c.journey_counters),"
+    " last_seen_at = GREATEST(c.last_seen_at, d.e)"
     " FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::int[],"
-    " %s::timestamptz[], %s::text[], %s::timestamptz[], %s::bool[], %s::text[])"
-    " AS d(id, k, i, r, o, l, s, t, n, j) WHERE c.id = d.id"
+    " %s::timestamptz[], %s::text[], %s::timestamptz[], %s::bool[], %s::text[],"
+    " %s::timestamptz[]) AS d(id, k, i, r, o, l, s, t, n, j, e) WHERE c.id = d.id"
 )
 
 
-def apply(conn: Connection, changes: dict[int, Change]) -> None:
-    """Write the changes, one update per customer row, in customer-id order (one statement on
-    PostgreSQL): the pulse sums, the overlays' columns and the journey's stage."""
-    if not changes:
+_NOTHING = Change()  # a customer the batch only saw: nothing added to its sums
+
+
+def apply(
+    conn: Connection, changes: dict[int, Change], seen: dict[int, Seen] | None = None
+) -> None:
+    """Write the changes and the moments last seen, one update per customer row, in customer-id
+    order (one statement on PostgreSQL): the pulse sums, the overlays' columns, the journey's
+    stage and `last_seen_at` (the later of the stored one and the batch's)."""
+    seen = seen or {}
+    if not changes and not seen:
         return
-    ids = sorted(changes)
+    ids = sorted(changes.keys() | seen.keys())
     if conn.dialect.name == "sqlite":
-        stamp = raw.sqlite_timestamp
-        sums: list[tuple[Any, ...]] = []
-        rows: list[tuple[Any, ...]] = []
-        for cid in ids:
-            c = changes[cid]
-            last = c.last_stamp or (stamp(c.last_return) if c.last_return else None)
-            key = c.terms.key()
-            if c.stage is None and c.detractor is None and c.journey is None:
-                sums.append((key, c.investments, c.returns, c.opened, last, cid))
-                continue
-            flag = None if c.detractor is None else int(c.detractor)
-            at = stamp(c.stage_at) if c.stage_at else None
-            rows.append((key, c.investments, c.returns, c.opened, last, c.stage, at, flag,
-                         c.journey, cid))  # fmt: skip
-        cursor = raw.driver(conn)
-        if not sqlite_has_math():
-            register_key_add(cursor)
-        apply_sums, apply_all = _sqlite_updates()
-        if sums:
-            cursor.executemany(apply_sums, sums)
-        if rows:
-            cursor.executemany(apply_all, rows)
+        _apply_sqlite(conn, ids, changes, seen)
         return
-    ordered = [changes[c] for c in ids]
-    columns = (ids, [c.terms.key() for c in ordered], [c.investments for c in ordered],
-               [c.returns for c in ordered], [c.opened for c in ordered],
-               [c.last_return for c in ordered], [c.stage for c in ordered],
-               [c.stage_at for c in ordered], [c.detractor for c in ordered],
-               [c.journey for c in ordered])  # fmt: skip
+    ordered = [changes.get(c) or _NOTHING for c in ids]
+    columns = (ids, [c.terms.key() if c is not _NOTHING else None for c in ordered],
+               [c.investments for c in ordered], [c.returns for c in ordered],
+               [c.opened for c in ordered], [c.last_return for c in ordered],
+               [c.stage for c in ordered], [c.stage_at for c in ordered],
+               [c.detractor for c in ordered], [c.journey for c in ordered],
+               [seen[c][0] if c in seen else None for c in ids])  # fmt: skip
     with raw.driver(conn).cursor() as cursor:
         cursor.execute(_APPLY_PG, [raw.pg_array(c) for c in columns])
+
+
+def _apply_sqlite(
+    conn: Connection, ids: list[int], changes: dict[int, Change], seen: dict[int, Seen]
+) -> None:
+    stamp = raw.sqlite_timestamp
+    sums: list[tuple[Any, ...]] = []
+    rows: list[tuple[Any, ...]] = []
+    seen_only: list[tuple[Any, ...]] = []
+    for cid in ids:
+        moment, text = seen.get(cid) or (None, None)
+        at_seen = text or (stamp(moment) if moment else None)
+        c = changes.get(cid)
+        if c is None:
+            seen_only.append((at_seen, cid))
+            continue
+        last = c.last_stamp or (stamp(c.last_return) if c.last_return else None)
+        key = c.terms.key()
+        if c.stage is None and c.detractor is None and c.journey is None:
+            sums.append((key, c.investments, c.returns, c.opened, last, at_seen, cid))
+            continue
+        flag = None if c.detractor is None else int(c.detractor)
+        at = stamp(c.stage_at) if c.stage_at else None
+        rows.append((key, c.investments, c.returns, c.opened, last, at_seen, c.stage, at, flag,
+                     c.journey, cid))  # fmt: skip
+    cursor = raw.driver(conn)
+    if not sqlite_has_math():
+        register_key_add(cursor)
+    apply_sums, apply_all, apply_seen = _sqlite_updates()
+    if sums:
+        cursor.executemany(apply_sums, sums)
+    if rows:
+        cursor.executemany(apply_all, rows)
+    if seen_only:
+        cursor.executemany(apply_seen, seen_only)
