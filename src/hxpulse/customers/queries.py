@@ -154,8 +154,7 @@ def display_names(conn: Connection, customer_ids: list[int]) -> dict[int, str]:
     for start in range(0, len(wanted), 500):
         part = wanted[start : start + 500]
         for cid, name in conn.execute(select(c.id, c.name).where(c.id.in_(part))):
-            if name and name.strip():
-                named[cid] = name.strip()
+            named[cid] = name
         rows = conn.execute(
             select(i.customer_id, i.value)
             .where(i.customer_id.in_(part), i.kind == "email")
@@ -163,7 +162,12 @@ def display_names(conn: Connection, customer_ids: list[int]) -> dict[int, str]:
         )
         for cid, value in rows:
             emails.setdefault(cid, value)
-    return {cid: named.get(cid) or emails.get(cid) or f"Customer {cid}" for cid in wanted}
+    return {cid: shown_name(cid, named.get(cid), emails.get(cid)) for cid in wanted}
+
+
+def shown_name(customer_id: int, name: str | None, email: str | None) -> str:
+    """A customer as pages name them: the profile's name, else its email, else `Customer N`."""
+    return (name or "").strip() or email or f"Customer {customer_id}"
 
 
 def live_names(conn: Connection, customer_ids: list[int]) -> dict[int, tuple[int, str]]:
@@ -182,6 +186,5 @@ def live_names(conn: Connection, customer_ids: list[int]) -> dict[int, tuple[int
             .where(given.c.id.in_(wanted[start : start + 500]))
         )
         for cid, live_id_, name, address in rows:
-            shown = (name or "").strip() or address or f"Customer {live_id_}"
-            found[int(cid)] = (int(live_id_), shown)
+            found[int(cid)] = (int(live_id_), shown_name(int(live_id_), name, address))
     return found

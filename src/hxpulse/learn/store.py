@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, text
+from sqlalchemy import Connection, Table, delete, func, insert, select, text
 
 from hxpulse.customers.models import Customer
 from hxpulse.db.engine import is_sqlite
@@ -73,3 +73,9 @@ def erased_customers(conn: Connection) -> list[int]:
     c = customers_t.c
     return [int(i) for i in conn.execute(select(c.id).where(c.erased_at.is_not(None)))
             .scalars()]  # fmt: skip
+
+
+def erased_count(conn: Connection) -> int:
+    """How many customers are erased (a text fit compares it before and after its reading)."""
+    query = select(func.count()).select_from(customers_t)
+    return int(conn.execute(query.where(customers_t.c.erased_at.is_not(None))).scalar_one())

@@ -98,7 +98,7 @@ def _fit_once(
     from hxpulse.analytics import textmodel
 
     with engine.connect() as conn:
-        erased = len(store.erased_customers(conn))
+        erased = store.erased_count(conn)
         texts, negative = training_set(conn)
     outcome = textmodel.compare(
         texts,
@@ -120,7 +120,7 @@ def _fit_once(
 
     def save(conn: Connection) -> bool:
         store.lock(conn)
-        if len(store.erased_customers(conn)) != erased:
+        if store.erased_count(conn) != erased:
             return False
         store.save(conn, NAME, meta=meta, data=data, now=now)
         return True
